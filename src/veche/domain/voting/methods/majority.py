@@ -1,0 +1,72 @@
+"""Single-choice votes: simple majority and supermajority, yes/no or among several."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from fractions import Fraction
+
+from veche.domain.errors import InvalidBallot
+from veche.domain.voting.ballots import validate_ballot
+from veche.domain.voting.methods.ties import draw_lot
+from veche.domain.voting.results import ChoiceAudit, MethodCount, TieBreak
+from veche.domain.voting.spec import Method, VoteSpec
+
+
+def count_choice(spec: VoteSpec, ballots: Sequence[object], tie_seed: bytes) -> MethodCount:
+    """Return the count of a majority or supermajority vote.
+
+    A yes/no question (two options, one the status quo) is adopted only when "yes"
+    reaches the threshold; an exact tie adopts nothing and elects nobody. Among more
+    options the plurality leader must reach the threshold; a tie for first goes to lot.
+    """
+    m = len(spec.options)
+    # Counter would merge True with 1 and 1.0 with 1: check exact types first.
+    if not set(map(type, ballots)) <= {int, type(None)}:
+        for number, ballot in enumerate(ballots):
+            try:
+                validate_ballot(spec, ballot)
+            except InvalidBallot as error:
+                raise InvalidBallot(f"ballot {number}: {error.message}", field="ballot") from None
+    tallied = Counter(ballots)
+    for key in tallied:
+        validate_ballot(spec, key)
+    counts = tuple(tallied.get(option, 0) for option in range(m))
+    abstained = tallied.get(None, 0)
+    valid = len(ballots) - abstained
+    strict = spec.method is Method.MAJORITY
+    needed = _needed(spec.threshold, valid, strict=strict) if valid else None
+    yes_no = m == 2 and spec.status_quo is not None
+    audit = ChoiceAudit(
+        counts=counts,
+        valid=valid,
+        threshold=Fraction(spec.threshold),
+        strict=strict,
+        needed=needed,
+        yes_no=yes_no,
+    )
+    winner: int | None = None
+    cowinners: tuple[int, ...] = ()
+    lots: tuple[TieBreak, ...] = ()
+    if needed is not None and spec.status_quo is not None and yes_no:
+        yes, no = 1 - spec.status_quo, spec.status_quo
+        if counts[yes] != counts[no]:
+            winner = yes if counts[yes] >= needed else no
+            cowinners = (winner,)
+    elif needed is not None:
+        top = max(counts)
+        if top >= needed:
+            cowinners = tuple(option for option in range(m) if counts[option] == top)
+            if len(cowinners) == 1:
+                winner = cowinners[0]
+            else:
+                lot = draw_lot(cowinners, tie_seed, purpose="winner")
+                winner, lots = lot.order[0], (lot,)
+    return MethodCount(counts, audit, cowinners, winner, lots, abstained)
+
+
+def _needed(threshold: Fraction, valid: int, *, strict: bool) -> int:
+    """Return the fewest votes that meet ``threshold`` of ``valid`` (more than, if strict)."""
+    share = Fraction(threshold) * valid
+    return math.floor(share) + 1 if strict else max(math.ceil(share), 1)

@@ -1,0 +1,32 @@
+"""Score voting: every option gets 0..max_score from each voter; the highest sum wins."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from veche.domain.errors import InvalidBallot
+from veche.domain.voting.ballots import validate_ballot
+from veche.domain.voting.methods.ties import pick_top
+from veche.domain.voting.results import MethodCount, ScoreAudit
+from veche.domain.voting.spec import VoteSpec
+
+
+def count_score(spec: VoteSpec, ballots: Sequence[object], tie_seed: bytes) -> MethodCount:
+    """Return the count of a score vote; a tie for the highest sum goes to lot."""
+    scored: list[tuple[int, ...]] = []
+    for number, ballot in enumerate(ballots):
+        try:
+            normalised = validate_ballot(spec, ballot)
+        except InvalidBallot as error:
+            raise InvalidBallot(f"ballot {number}: {error.message}", field="ballot") from None
+        if normalised is not None:
+            assert isinstance(normalised, tuple)  # noqa: S101 - narrowing for mypy
+            scored.append(normalised)
+    m = len(spec.options)
+    matrix = np.array(scored, dtype=np.int64).reshape(len(scored), m)
+    counts = tuple(int(total) for total in matrix.sum(axis=0))
+    cowinners, winner, lots = pick_top(counts, tie_seed, has_votes=bool(scored))
+    audit = ScoreAudit(sums=counts, max_score=spec.max_score, valid=len(scored))
+    return MethodCount(counts, audit, cowinners, winner, lots, len(ballots) - len(scored))
