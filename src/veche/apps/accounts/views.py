@@ -1,0 +1,120 @@
+"""Joining, logging in and out. Views validate, call a service, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from veche.apps.accounts import services
+from veche.apps.accounts.forms import JoinForm, LoginForm
+from veche.apps.core.permissions import member_required, public
+from veche.apps.federation.selectors import get_usable_invitation
+
+
+def _invitation_gone(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/invitation_invalid.html", status=404)
+
+
+@public
+@never_cache
+@require_http_methods(["GET", "POST"])
+def join(request: HttpRequest, secret: str) -> HttpResponse:
+    """Show the join form for a valid invitation; on POST, create the member and log in."""
+    invitation = get_usable_invitation(secret=secret)
+    if invitation is None:
+        return _invitation_gone(request)
+    if request.method == "POST":
+        form = JoinForm(request.POST)
+        if form.is_valid():
+            try:
+                member = services.redeem_invitation(
+                    secret=secret,
+                    pseudonym=form.cleaned_data["pseudonym"],
+                    passphrase=form.cleaned_data["passphrase"],
+                )
+            except services.InvitationUnusable:
+                return _invitation_gone(request)
+            except services.PseudonymTaken:
+                form.add_error("pseudonym", _("This pseudonym is taken. Please choose another."))
+            else:
+                if request.user.is_authenticated:
+                    logout(request)
+                login(request, member)
+                messages.success(request, _("Welcome. You are now a member of your group."))
+                return redirect("home")
+        status = 400
+    else:
+        form = JoinForm()
+        status = 200
+    return render(
+        request,
+        "accounts/join.html",
+        {"form": form, "group_name": invitation.group.name,
+         "as_coordinator": invitation.as_coordinator},
+        status=status,
+    )
+
+
+@public
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    """Show the login form; on POST, log in (throttled per account and globally)."""
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = ""
+    status = 200
+    if request.method == "POST":
+        form = LoginForm(request.POST)
+        if form.is_valid():
+            try:
+                member = services.authenticate_member(
+                    request=request,
+                    pseudonym=form.cleaned_data["pseudonym"],
+                    passphrase=form.cleaned_data["passphrase"],
+                )
+            except services.LoginThrottled:
+                form.add_error(
+                    None,
+                    _(
+                        "Too many failed attempts. For your safety, logging in is paused "
+                        "for a while. Please wait 15 minutes and try again."
+                    ),
+                )
+                status = 429
+            except services.LoginRefused:
+                form.add_error(None, _("Wrong pseudonym or passphrase."))
+                status = 400
+            else:
+                login(request, member)
+                return redirect(next_url or "home")
+        else:
+            status = 400
+    else:
+        form = LoginForm()
+    return render(
+        request, "accounts/login.html", {"form": form, "next": next_url}, status=status
+    )
+
+
+@public
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    """Log out this session (POST only) and return to the start page."""
+    logout(request)
+    return redirect("home")
+
+
+@member_required
+@require_POST
+def logout_everywhere(request: HttpRequest) -> HttpResponse:
+    """End every session of the member, this one included (POST only)."""
+    services.log_out_everywhere(member=request.user)
+    logout(request)
+    return redirect("accounts:login")

@@ -1,0 +1,94 @@
+"""The organisation (DESIGN.md §1): the federation, its groups, coordinators, invitations."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Federation(models.Model):
+    """The one federation this installation hosts (a single row)."""
+
+    name = models.CharField(_("name"), max_length=120)
+    created_at = models.DateTimeField(_("created at"))
+    # The charter as a plain dict; its shape and validation live in veche.domain.charter.
+    charter = models.JSONField(_("charter"), default=dict)
+
+    class Meta:
+        verbose_name = _("federation")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Group(models.Model):
+    """An autonomous unit of members."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    created_at = models.DateTimeField(_("created at"))
+    dissolved_at = models.DateTimeField(_("dissolved at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("group")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CoordinatorTerm(models.Model):
+    """A member's term as a (standing) coordinator of their group; open-ended if no end."""
+
+    group = models.ForeignKey(Group, on_delete=models.PROTECT, related_name="coordinator_terms")
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="coordinator_terms"
+    )
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("coordinator term")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True) | Q(ends_at__gt=models.F("starts_at")),
+                name="coordinator_term_ends_after_start",
+            )
+        ]
+        indexes = [models.Index(fields=["group", "starts_at"])]
+
+
+def hash_invitation_secret(secret: str) -> str:
+    """Return the sha256 hex digest under which an invitation secret is looked up."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+class Invitation(models.Model):
+    """A one-time invitation to join a group. Only the secret's hash is stored."""
+
+    group = models.ForeignKey(Group, on_delete=models.PROTECT, related_name="invitations")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invitations_created",
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    used_by = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invitation_used",
+    )
+    as_coordinator = models.BooleanField(_("as coordinator"), default=False)
+
+    class Meta:
+        verbose_name = _("invitation")

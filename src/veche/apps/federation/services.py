@@ -1,0 +1,99 @@
+"""Writes about the organisation: founding, groups, invitations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from veche.apps.federation.models import (
+    CoordinatorTerm,
+    Federation,
+    Group,
+    Invitation,
+    hash_invitation_secret,
+)
+
+if TYPE_CHECKING:
+    from veche.apps.accounts.models import Member
+
+
+class AlreadyInitialised(Exception):
+    """The federation already exists."""
+
+
+class GroupNameTaken(Exception):
+    """Another group already has this name."""
+
+
+def default_charter_dict() -> dict[str, Any]:
+    """Return the default charter as a plain dict, or {} if the domain has none yet."""
+    try:
+        from veche.domain.charter import default_charter
+    except ImportError:
+        return {}
+    return dict(default_charter().to_dict())
+
+
+@transaction.atomic
+def create_federation(
+    *, name: str, first_group_name: str, now: dt.datetime | None = None
+) -> tuple[Federation, Group]:
+    """Create the federation (default charter) and its first group; return both."""
+    now = now or timezone.now()
+    if Federation.objects.exists():
+        raise AlreadyInitialised
+    federation = Federation.objects.create(
+        name=name, created_at=now, charter=default_charter_dict()
+    )
+    group = create_group(name=first_group_name, now=now)
+    return federation, group
+
+
+@transaction.atomic
+def create_group(*, name: str, now: dt.datetime | None = None) -> Group:
+    """Create and return a group."""
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            return Group.objects.create(name=name.strip(), created_at=now)
+    except IntegrityError as exc:
+        raise GroupNameTaken(name) from exc
+
+
+def create_invitation(
+    *,
+    group: Group,
+    created_by: Member | None,
+    as_coordinator: bool = False,
+    now: dt.datetime | None = None,
+    valid_for: dt.timedelta | None = None,
+) -> tuple[Invitation, str]:
+    """Create a one-time invitation to ``group``; return it and its secret.
+
+    The secret is returned once and never stored: only its sha256 is kept.
+    """
+    now = now or timezone.now()
+    valid_for = valid_for or dt.timedelta(days=settings.VECHE_INVITATION_DAYS)
+    secret = secrets.token_urlsafe(24)
+    invitation = Invitation.objects.create(
+        group=group,
+        created_by=created_by,
+        token_hash=hash_invitation_secret(secret),
+        created_at=now,
+        expires_at=now + valid_for,
+        as_coordinator=as_coordinator,
+    )
+    return invitation, secret
+
+
+def start_coordinator_term(
+    *, group: Group, member: Member, now: dt.datetime | None = None
+) -> CoordinatorTerm:
+    """Make ``member`` a coordinator of ``group`` from ``now``, open-ended."""
+    now = now or timezone.now()
+    return CoordinatorTerm.objects.create(group=group, member=member, starts_at=now)

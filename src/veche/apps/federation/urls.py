@@ -1,0 +1,11 @@
+from django.urls import path
+
+from veche.apps.federation import views
+
+app_name = "federation"
+
+urlpatterns = [
+    path("federation/", views.overview, name="overview"),
+    path("groups/<int:group_id>/", views.group_detail, name="group"),
+    path("groups/<int:group_id>/invite/", views.invite, name="invite"),
+]

@@ -1,0 +1,96 @@
+"""The start page, the federation page, group pages and invitations."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from veche.apps.core.permissions import (
+    member_required,
+    public,
+    require_coordinator,
+    require_group_member,
+)
+from veche.apps.federation import selectors, services
+from veche.apps.federation.forms import InviteForm
+from veche.apps.federation.models import Group
+
+
+@public
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """Return the about page to visitors; send members to their group.
+
+    TODO(proposals): members should land on the inbox once it exists.
+    """
+    if request.user.is_authenticated and request.user.group_id:
+        return redirect("federation:group", group_id=request.user.group_id)
+    return render(request, "federation/home.html")
+
+
+@member_required
+@require_GET
+def overview(request: HttpRequest) -> HttpResponse:
+    """Return the federation page: groups with member counts, the charter's decision kinds."""
+    return render(
+        request,
+        "federation/overview.html",
+        {
+            "federation": selectors.get_federation(),
+            "groups": selectors.active_groups(),
+            "decision_kinds": selectors.charter_decision_kinds(),
+        },
+    )
+
+
+def _group_or_404(group_id: int) -> Group:
+    group = selectors.get_group(group_id=group_id)
+    if group is None:
+        raise Http404
+    return group
+
+
+@member_required
+@require_GET
+def group_detail(request: HttpRequest, group_id: int) -> HttpResponse:
+    """Return a group's page (its members and coordinators) to its own members only."""
+    group = _group_or_404(group_id)
+    require_group_member(request.user, group)
+    coordinators = selectors.group_coordinators(group=group)
+    return render(
+        request,
+        "federation/group.html",
+        {
+            "group": group,
+            "members": selectors.group_members(group=group),
+            "coordinators": coordinators,
+            "coordinator_ids": {m.pk for m in coordinators},
+            "is_coordinator": request.user.pk in {m.pk for m in coordinators},
+        },
+    )
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def invite(request: HttpRequest, group_id: int) -> HttpResponse:
+    """Create an invitation (coordinators only) and show its join URL, once."""
+    group = _group_or_404(group_id)
+    require_coordinator(request.user, group)
+    if request.method == "POST":
+        form = InviteForm(request.POST)
+        if form.is_valid():
+            invitation, secret = services.create_invitation(
+                group=group,
+                created_by=request.user,
+                as_coordinator=form.cleaned_data["as_coordinator"],
+            )
+            join_url = request.build_absolute_uri(reverse("accounts:join", args=[secret]))
+            return render(
+                request,
+                "federation/invitation_created.html",
+                {"group": group, "invitation": invitation, "join_url": join_url},
+            )
+        return render(request, "federation/invite.html", {"group": group, "form": form}, status=400)
+    return render(request, "federation/invite.html", {"group": group, "form": InviteForm()})

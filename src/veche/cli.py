@@ -1,0 +1,240 @@
+"""The ``veche`` command for operators: init, serve, invite, migrate, check.
+
+Subcommands live in a small registry (``COMMANDS``). Other parts of veche add
+theirs without touching this file: if ``veche.apps.proposals.commands`` (or any
+module in ``EXTENSION_MODULES``) exists and has ``register(subparsers)``, it is
+called; each subparser it adds must ``set_defaults(handler=callable)`` where the
+callable takes the parsed ``argparse.Namespace`` and returns an exit code.
+Django is set up lazily by handlers that need it (``setup_django()``).
+
+Every failure is one line on stderr and a non-zero exit; never a traceback.
+Exit codes: 0 ok, 1 unexpected error, 2 usage error or refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+Handler = Callable[[argparse.Namespace], int]
+
+EXTENSION_MODULES = ["veche.apps.proposals.commands"]
+
+
+class CommandError(Exception):
+    """An expected failure: its message is printed as one line, with ``exit_code``."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def setup_django() -> None:
+    """Configure Django (once per process) from the environment."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "veche.config.settings")
+    import django
+
+    django.setup()
+
+
+def _migrate(verbosity: int = 0) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+def _join_url(base_url: str, secret: str) -> str:
+    from django.urls import reverse
+
+    return base_url.rstrip("/") + reverse("accounts:join", args=[secret])
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Create the database, the federation and its first group; print a founding invitation."""
+    setup_django()
+    _migrate()
+    from veche.apps.federation import selectors, services
+
+    if selectors.get_federation() is not None:
+        raise CommandError("veche is already initialised here; nothing was changed.")
+    try:
+        _, group = services.create_federation(name=args.federation, first_group_name=args.group)
+    except services.AlreadyInitialised as exc:
+        raise CommandError("veche is already initialised here; nothing was changed.") from exc
+    _, secret = services.create_invitation(group=group, created_by=None, as_coordinator=True)
+    print(f"Federation {args.federation!r} created with the group {args.group!r}.")
+    print("Founding invitation (coordinator; works once; shown only now):")
+    print(_join_url(args.base_url, secret))
+    return 0
+
+
+def cmd_invite(args: argparse.Namespace) -> int:
+    """Print a one-time join URL for a group."""
+    setup_django()
+    from veche.apps.federation import selectors, services
+
+    _require_initialised()
+    group = selectors.get_group_by_name(name=args.group)
+    if group is None:
+        raise CommandError(f"no group named {args.group!r}.")
+    _, secret = services.create_invitation(
+        group=group, created_by=None, as_coordinator=args.coordinator
+    )
+    print(_join_url(args.base_url, secret))
+    return 0
+
+
+def _require_initialised() -> None:
+    from django.db import DatabaseError
+
+    from veche.apps.federation import selectors
+
+    try:
+        federation = selectors.get_federation()
+    except DatabaseError as exc:
+        raise CommandError("veche is not initialised here; run `veche init` first.") from exc
+    if federation is None:
+        raise CommandError("veche is not initialised here; run `veche init` first.")
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Apply database migrations."""
+    setup_django()
+    _migrate(verbosity=1)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Run Django's system checks (with the deployment checks)."""
+    setup_django()
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    try:
+        call_command("check", deploy=True)
+    except SystemCheckError as exc:
+        raise CommandError(str(exc).strip().splitlines()[0], exit_code=1) from exc
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Migrate if needed, then replace this process with gunicorn."""
+    setup_django()
+    _migrate()
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"[{args.host}]:{args.port}" if ":" in args.host else f"{args.host}:{args.port}",
+        "--workers",
+        str(args.workers),
+        "--worker-class",
+        "sync",
+        # No access log: it would record visitors' addresses.
+        "--error-logfile",
+        "-",
+        "--forwarded-allow-ips",
+        "127.0.0.1",
+        "veche.config.wsgi:application",
+    ]
+    sys.stdout.flush()
+    os.execv(sys.executable, argv)
+    return 0  # not reached
+
+
+def _add_base_url(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--base-url",
+        default=os.environ.get("VECHE_BASE_URL", "http://127.0.0.1:8000"),
+        help="address members use to reach this server (default %(default)s)",
+    )
+
+
+def _register_core(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser("init", help="create the federation and its first group")
+    p.add_argument("--federation", default="Federation", help="the federation's name")
+    p.add_argument("--group", default="Founding group", help="the first group's name")
+    _add_base_url(p)
+    p.set_defaults(handler=cmd_init)
+
+    p = subparsers.add_parser("serve", help="run the web server (gunicorn)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    p.set_defaults(handler=cmd_serve)
+
+    p = subparsers.add_parser("invite", help="print a one-time invitation to a group")
+    p.add_argument("--group", required=True, help="the group's name")
+    p.add_argument("--coordinator", action="store_true", help="the invitee becomes a coordinator")
+    _add_base_url(p)
+    p.set_defaults(handler=cmd_invite)
+
+    p = subparsers.add_parser("migrate", help="apply database migrations")
+    p.set_defaults(handler=cmd_migrate)
+
+    p = subparsers.add_parser("check", help="run configuration checks")
+    p.set_defaults(handler=cmd_check)
+
+
+# name -> register(subparsers). Core commands first; extensions may add more.
+COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {  # type: ignore[type-arg]
+    "core": _register_core,
+}
+
+
+def _load_extensions() -> None:
+    for module_name in EXTENSION_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                continue  # not written yet
+            raise
+        register = getattr(module, "register", None)
+        if callable(register):
+            COMMANDS.setdefault(module_name, register)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        # argparse prints the whole usage; keep it to one line.
+        raise CommandError(f"{message} (see `veche --help`)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser with every registered subcommand."""
+    parser = _Parser(prog="veche", description="Operate a veche server.")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    subparsers.required = True
+    _load_extensions()
+    for register in COMMANDS.values():
+        register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``veche`` command; return its exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+        handler: Handler = args.handler
+        return handler(args)
+    except CommandError as exc:
+        print(f"veche: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except SystemExit as exc:  # --help and --version exit through argparse
+        return exc.code if isinstance(exc.code, int) else 0
+    except KeyboardInterrupt:
+        print("veche: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        first_line = (str(exc).strip().splitlines() or [""])[0]
+        print(f"veche: error: {type(exc).__name__}: {first_line}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

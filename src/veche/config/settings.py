@@ -1,0 +1,240 @@
+"""Django settings for veche, read from the environment.
+
+Environment:
+  VECHE_DATA_DIR        directory for veche.sqlite3 and the generated secret_key (default ./var)
+  DATABASE_URL          postgresql://user[:password]@host[:port]/name switches to PostgreSQL
+  VECHE_DEBUG           1 to enable DEBUG (never in production)
+  VECHE_ALLOWED_HOSTS   comma-separated; default 127.0.0.1,localhost,[::1],.onion
+  VECHE_SECURE_COOKIES  1 to mark cookies Secure (only behind HTTPS; onion services use HTTP)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(os.environ.get("VECHE_DATA_DIR", "var")).resolve()
+
+
+def _env_flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _read_or_create_secret_key(data_dir: Path) -> str:
+    """Return the installation's secret key, creating it (mode 0600) on first use.
+
+    Written to a temporary file and hard-linked into place so that two processes
+    starting at once never read a half-written key: the link either wins or fails.
+    """
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        tmp = data_dir / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(50))
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise ImproperlyConfigured(f"{path} is too short to be a secret key")
+    return key
+
+
+def _database_from_url(url: str) -> dict[str, object]:
+    """Return a Django DATABASES entry for a postgresql:// URL."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"postgres", "postgresql"}:
+        raise ImproperlyConfigured("DATABASE_URL must start with postgresql://")
+    name = unquote(parts.path.lstrip("/"))
+    if not name:
+        raise ImproperlyConfigured("DATABASE_URL has no database name")
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": name,
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": parts.hostname or "",
+        "PORT": str(parts.port or ""),
+        # A new connection per request halves throughput (SERVING-NOTES.md).
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
+    }
+
+
+SECRET_KEY = _read_or_create_secret_key(DATA_DIR)
+DEBUG = _env_flag("VECHE_DEBUG")
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get("VECHE_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],.onion").split(",")
+    if h.strip()
+]
+
+# Apps written by other developers join when their package exists (see OPTIONAL_APPS).
+OPTIONAL_APPS = [
+    name
+    for name in ("veche.apps.proposals", "veche.apps.fund", "veche.apps.discussions")
+    if importlib.util.find_spec(name) is not None
+]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "veche.apps.core",
+    "veche.apps.accounts",
+    "veche.apps.federation",
+    *OPTIONAL_APPS,
+]
+
+MIDDLEWARE = [
+    "veche.apps.core.middleware.SecurityHeadersMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "veche.apps.core.middleware.AccessMiddleware",
+]
+
+ROOT_URLCONF = "veche.config.urls"
+WSGI_APPLICATION = "veche.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.csrf",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "veche.apps.core.context_processors.veche",
+            ],
+        },
+    },
+]
+
+if os.environ.get("DATABASE_URL"):
+    DATABASES = {"default": _database_from_url(os.environ["DATABASE_URL"])}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(DATA_DIR / "veche.sqlite3"),
+            # WAL + IMMEDIATE + timeout: the only SQLite setup that did not fail
+            # under concurrent writers (SERVING-NOTES.md). Never ATOMIC_REQUESTS.
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+                ),
+            },
+            # A file, not :memory:, so tests with threads share one database.
+            "TEST": {"NAME": str(DATA_DIR / "test_veche.sqlite3")},
+        }
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.Member"
+AUTHENTICATION_BACKENDS = ["veche.apps.accounts.backends.MemberBackend"]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+
+PASSWORD_HASHERS = [
+    "veche.apps.core.hashers.VecheArgon2PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "veche.apps.core.validators.NotContainingPseudonymValidator"},
+]
+
+# Login throttling (accounts.services): per account and across the whole server,
+# never per IP (Tor users share exits, and we keep no IPs).
+VECHE_LOGIN_FAILURES_PER_ACCOUNT = 5
+VECHE_LOGIN_ACCOUNT_WINDOW_SECONDS = 15 * 60
+VECHE_LOGIN_FAILURES_GLOBAL = 100
+VECHE_LOGIN_GLOBAL_WINDOW_SECONDS = 60
+VECHE_INVITATION_DAYS = 7
+
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_NAME = "veche_session"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Strict"
+SESSION_COOKIE_AGE = 14 * 24 * 3600
+SESSION_COOKIE_SECURE = _env_flag("VECHE_SECURE_COOKIES")
+CSRF_COOKIE_NAME = "veche_csrf"
+CSRF_COOKIE_HTTPONLY = True  # no JavaScript ever needs to read it
+CSRF_COOKIE_SAMESITE = "Strict"
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_FAILURE_VIEW = "veche.apps.core.views.csrf_failure"
+LANGUAGE_COOKIE_NAME = "veche_language"
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Strict"
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
+# The security headers are set by core.middleware.SecurityHeadersMiddleware.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"
+X_FRAME_OPTIONS = "DENY"
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("ru", _("Russian")), ("uk", _("Ukrainian"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+STATIC_URL = "/static/"
+STATICFILES_FINDERS = ["django.contrib.staticfiles.finders.AppDirectoriesFinder"]
+
+# No request logging: Django logs every 4xx with its path (a join secret, say);
+# only server errors are kept, with invitation secrets redacted. No IPs anywhere.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "veche.apps.core.logging.RedactSecretsFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["redact"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "django.server": {"handlers": [], "level": "CRITICAL", "propagate": False},
+        "django.security.DisallowedHost": {"handlers": [], "propagate": False},
+    },
+}
+
+# The headers these checks look for are set by core.middleware.SecurityHeadersMiddleware.
+SILENCED_SYSTEM_CHECKS = ["security.W001", "security.W002"]

@@ -1,0 +1,27 @@
+"""Root URLs. Apps written by others are included when present (settings.OPTIONAL_APPS).
+
+Every view must declare its access (veche.apps.core.permissions); a test walks
+this resolver to check it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+from django.conf import settings
+from django.urls import include, path
+
+from veche.apps.core import views as core_views
+from veche.apps.federation import views as federation_views
+
+urlpatterns = [
+    path("", federation_views.home, name="home"),
+    path("", include("veche.apps.accounts.urls")),
+    path("", include("veche.apps.federation.urls")),
+    path("i18n/setlang/", core_views.set_language, name="set_language"),
+    path("static/<path:path>", core_views.static_file, name="static"),
+]
+
+for _app in settings.OPTIONAL_APPS:
+    if importlib.util.find_spec(f"{_app}.urls") is not None:
+        urlpatterns.append(path("", include(f"{_app}.urls")))

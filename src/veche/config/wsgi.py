@@ -1,0 +1,9 @@
+"""WSGI entry point for gunicorn: ``veche.config.wsgi:application``."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "veche.config.settings")
+
+application = get_wsgi_application()
