@@ -23,15 +23,14 @@ def count_choice(spec: VoteSpec, ballots: Sequence[object], tie_seed: bytes) -> 
     """
     m = len(spec.options)
     # Counter would merge True with 1 and 1.0 with 1: check exact types first.
-    if not set(map(type, ballots)) <= {int, type(None)}:
+    tallied = Counter(ballots) if set(map(type, ballots)) <= {int, type(None)} else None
+    if tallied is None or not all(_is_valid(spec, key) for key in tallied):
         for number, ballot in enumerate(ballots):
             try:
                 validate_ballot(spec, ballot)
             except InvalidBallot as error:
                 raise InvalidBallot(f"ballot {number}: {error.message}", field="ballot") from None
-    tallied = Counter(ballots)
-    for key in tallied:
-        validate_ballot(spec, key)
+        tallied = Counter(ballots)
     counts = tuple(tallied.get(option, 0) for option in range(m))
     abstained = tallied.get(None, 0)
     valid = len(ballots) - abstained
@@ -70,3 +69,11 @@ def _needed(threshold: Fraction, valid: int, *, strict: bool) -> int:
     """Return the fewest votes that meet ``threshold`` of ``valid`` (more than, if strict)."""
     share = Fraction(threshold) * valid
     return math.floor(share) + 1 if strict else max(math.ceil(share), 1)
+
+
+def _is_valid(spec: VoteSpec, ballot: object) -> bool:
+    try:
+        validate_ballot(spec, ballot)
+    except InvalidBallot:
+        return False
+    return True
