@@ -1,0 +1,510 @@
+"""The charter: the federation's rules, as decision kinds and their process parameters.
+
+A charter is a value. ``validate`` rejects impossible or contradictory parameters with
+an :class:`InvalidCharter` that names the field and the reason, so a charter amendment
+that would leave the federation unable to decide is refused before it is adopted.
+
+Periods are whole seconds (``timedelta``); shares are exact ``Fraction``s, never floats,
+so "two thirds" means two thirds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from enum import StrEnum
+from fractions import Fraction
+from typing import Any
+
+from veche.domain.errors import InvalidCharter
+from veche.domain.voting import Method
+
+
+class Scope(StrEnum):
+    """Whose matter a decision kind is: one group's, or the federation's in common."""
+
+    GROUP = "group"
+    FEDERATION = "federation"
+
+
+class Mode(StrEnum):
+    """How a federation decides together."""
+
+    # Every member of every group responds or votes directly.
+    ASSEMBLY = "assembly"
+    # Each group reaches its own position; its coordinator carries it.
+    SPOKES = "spokes"
+
+
+class SpokesWeight(StrEnum):
+    """How a group's ballot counts in a spokes-mode vote."""
+
+    ONE_PER_GROUP = "one_per_group"
+    BY_SIZE = "by_size"
+
+
+class Selection(StrEnum):
+    """How a temporary coordinator is chosen among volunteers."""
+
+    LOT = "lot"
+    VOTE = "vote"
+
+
+class Rotation(StrEnum):
+    """Who may not be chosen again as temporary coordinator."""
+
+    # Whoever held the previous mandate of the same body.
+    PREVIOUS_HOLDER = "previous_holder"
+    # Additionally, nobody serves twice until every volunteer has served.
+    UNTIL_ALL_SERVED = "until_all_served"
+
+
+@dataclass(frozen=True)
+class ConsensusRule:
+    """How consensus is sought for a decision kind."""
+
+    # Share of eligible members (or groups, in spokes mode) who must respond.
+    quorum: Fraction = Fraction(1, 2)
+    # How many standing blocks stop the proposal (1: a single block stops it).
+    blocks_to_stop: int = 1
+    # How long consensus may take at most, from opening.
+    period: timedelta = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class VoteFallback:
+    """An urgent proposal without consensus at its deadline goes to this vote."""
+
+    method: Method = Method.MAJORITY
+    threshold: Fraction = Fraction(1, 2)
+    quorum: Fraction = Fraction(1, 3)
+    period: timedelta = timedelta(days=1)
+    secret: bool = True
+    max_score: int = 5
+    spokes_weight: SpokesWeight = SpokesWeight.ONE_PER_GROUP
+
+
+@dataclass(frozen=True)
+class MandateFallback:
+    """An urgent proposal without consensus goes to a temporary coordinator."""
+
+    length: timedelta = timedelta(days=3)
+    selection: Selection = Selection.LOT
+    rotation: Rotation = Rotation.PREVIOUS_HOLDER
+    # How long members may volunteer once the consensus deadline has passed.
+    volunteer_period: timedelta = timedelta(hours=6)
+    # With Selection.VOTE: how long the vote among volunteers stays open.
+    selection_period: timedelta = timedelta(hours=6)
+    # Share of eligible members whose support recalls the holder at once.
+    recall_share: Fraction = Fraction(1, 2)
+
+
+Fallback = VoteFallback | MandateFallback
+
+
+@dataclass(frozen=True)
+class DecisionKind:
+    """One kind of decision the charter knows: its scope and process."""
+
+    key: str
+    name: str
+    scope: Scope
+    consensus: ConsensusRule = field(default_factory=ConsensusRule)
+    mode: Mode | None = None
+    urgent_allowed: bool = False
+    fallback: Fallback | None = None
+    # Members present at a meeting, besides the recorder, who must confirm its record.
+    meeting_confirmations: int = 2
+
+
+@dataclass(frozen=True)
+class Charter:
+    """The federation's rules: its decision kinds and a few federation-wide settings."""
+
+    kinds: tuple[DecisionKind, ...]
+    # Discussions older than this many days may be deleted; None keeps them. Decisions stay.
+    discussion_retention_days: int | None = None
+    # Whether coordinators are named (by pseudonym) on federation pages.
+    show_coordinators: bool = False
+
+    def kind(self, key: str) -> DecisionKind:
+        """Return the decision kind with this key, or raise InvalidCharter."""
+        for kind in self.kinds:
+            if kind.key == key:
+                return kind
+        raise InvalidCharter(f"the charter has no decision kind {key!r}", field="kind")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the charter as plain JSON-serialisable data."""
+        return {
+            "discussion_retention_days": self.discussion_retention_days,
+            "show_coordinators": self.show_coordinators,
+            "kinds": [_kind_to_dict(k) for k in self.kinds],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Charter:
+        """Return a validated charter built from plain data; raise InvalidCharter."""
+        try:
+            raw_kinds = data["kinds"]
+            if not isinstance(raw_kinds, list):
+                raise InvalidCharter("kinds must be a list", field="kinds")
+            charter = cls(
+                kinds=tuple(_kind_from_dict(k, i) for i, k in enumerate(raw_kinds)),
+                discussion_retention_days=_opt_int(
+                    data.get("discussion_retention_days"), "discussion_retention_days"
+                ),
+                show_coordinators=_bool(data.get("show_coordinators", False), "show_coordinators"),
+            )
+        except KeyError as missing:
+            name = str(missing.args[0])
+            raise InvalidCharter(f"missing field {name}", field=name) from None
+        except (TypeError, ValueError, ZeroDivisionError, AttributeError) as bad:
+            raise InvalidCharter(f"malformed charter: {bad}", field="charter") from None
+        validate(charter)
+        return charter
+
+
+def validate(charter: Charter) -> Charter:
+    """Return the charter unchanged if it is coherent; raise InvalidCharter otherwise."""
+    if not charter.kinds:
+        raise InvalidCharter("a charter needs at least one decision kind", field="kinds")
+    seen: set[str] = set()
+    for kind in charter.kinds:
+        where = f"kinds.{kind.key}"
+        if not kind.key or not kind.key.replace("-", "").replace("_", "").isalnum():
+            raise InvalidCharter(
+                "a decision kind's key must be letters, digits, - or _", field=f"{where}.key"
+            )
+        if kind.key in seen:
+            raise InvalidCharter(f"decision kind {kind.key!r} appears twice", field=f"{where}.key")
+        seen.add(kind.key)
+        if not kind.name.strip():
+            raise InvalidCharter("a decision kind needs a name", field=f"{where}.name")
+        _validate_scope(kind, where)
+        _validate_consensus(kind.consensus, f"{where}.consensus")
+        if kind.meeting_confirmations < 1:
+            raise InvalidCharter(
+                "a meeting record needs at least one confirmation by another member present",
+                field=f"{where}.meeting_confirmations",
+            )
+        if kind.urgent_allowed and kind.fallback is None:
+            raise InvalidCharter(
+                "a kind that may be urgent needs a fallback (vote or mandate)",
+                field=f"{where}.fallback",
+            )
+        if not kind.urgent_allowed and kind.fallback is not None:
+            raise InvalidCharter(
+                "a fallback only applies to urgent proposals; allow urgency or remove it",
+                field=f"{where}.fallback",
+            )
+        if isinstance(kind.fallback, VoteFallback):
+            _validate_vote(kind.fallback, f"{where}.fallback")
+        elif isinstance(kind.fallback, MandateFallback):
+            _validate_mandate(kind.fallback, f"{where}.fallback")
+            if kind.mode is Mode.SPOKES:
+                raise InvalidCharter(
+                    "a spokes-mode kind cannot fall back to one temporary coordinator "
+                    "for the whole federation; use a vote, or assembly mode",
+                    field=f"{where}.fallback",
+                )
+    if charter.discussion_retention_days is not None and charter.discussion_retention_days < 1:
+        raise InvalidCharter(
+            "discussion retention must be at least one day (or unset to keep discussions)",
+            field="discussion_retention_days",
+        )
+    return charter
+
+
+def _validate_scope(kind: DecisionKind, where: str) -> None:
+    if kind.scope is Scope.FEDERATION and kind.mode is None:
+        raise InvalidCharter(
+            "a federation decision kind needs a mode: assembly or spokes", field=f"{where}.mode"
+        )
+    if kind.scope is Scope.GROUP and kind.mode is not None:
+        raise InvalidCharter("a group decision kind has no federation mode", field=f"{where}.mode")
+
+
+def _validate_consensus(rule: ConsensusRule, where: str) -> None:
+    if not 0 < rule.quorum <= 1:
+        raise InvalidCharter("quorum must be more than 0 and at most 1", field=f"{where}.quorum")
+    if rule.blocks_to_stop < 1:
+        raise InvalidCharter(
+            "at least one block must be able to stop a proposal", field=f"{where}.blocks_to_stop"
+        )
+    if rule.period <= timedelta(0):
+        raise InvalidCharter("the consensus period must be positive", field=f"{where}.period")
+
+
+def _validate_vote(vote: VoteFallback, where: str) -> None:
+    if vote.period <= timedelta(0):
+        raise InvalidCharter("the voting period must be positive", field=f"{where}.period")
+    if not 0 <= vote.quorum <= 1:
+        raise InvalidCharter("vote quorum must be between 0 and 1", field=f"{where}.quorum")
+    if vote.method is Method.MAJORITY and vote.threshold != Fraction(1, 2):
+        raise InvalidCharter(
+            "simple majority means more than half; use supermajority for another threshold",
+            field=f"{where}.threshold",
+        )
+    if vote.method is Method.SUPERMAJORITY and not Fraction(1, 2) < vote.threshold <= 1:
+        raise InvalidCharter(
+            "a supermajority threshold must be more than 1/2 and at most 1",
+            field=f"{where}.threshold",
+        )
+    if vote.method is Method.SCORE and not 1 <= vote.max_score <= 100:
+        raise InvalidCharter("the top score must be between 1 and 100", field=f"{where}.max_score")
+
+
+def _validate_mandate(mandate: MandateFallback, where: str) -> None:
+    for name in ("length", "volunteer_period", "selection_period"):
+        if getattr(mandate, name) <= timedelta(0):
+            raise InvalidCharter(
+                f"{name.replace('_', ' ')} must be positive", field=f"{where}.{name}"
+            )
+    if not 0 < mandate.recall_share <= 1:
+        raise InvalidCharter(
+            "the share of members that recalls a coordinator must be more than 0 and at most 1",
+            field=f"{where}.recall_share",
+        )
+
+
+def default_charter() -> Charter:
+    """Return the charter a new federation starts with (amendable by federation decision)."""
+    week = timedelta(days=7)
+    return validate(
+        Charter(
+            kinds=(
+                DecisionKind(
+                    key="group-practice",
+                    name="How and when the group does its work",
+                    scope=Scope.GROUP,
+                    consensus=ConsensusRule(quorum=Fraction(1, 2), blocks_to_stop=1, period=week),
+                    urgent_allowed=True,
+                    fallback=VoteFallback(method=Method.SCHULZE, quorum=Fraction(1, 3)),
+                ),
+                DecisionKind(
+                    key="group-quick-response",
+                    name="A quick response by the group to a fast-moving situation",
+                    scope=Scope.GROUP,
+                    consensus=ConsensusRule(
+                        quorum=Fraction(1, 2), blocks_to_stop=1, period=timedelta(days=2)
+                    ),
+                    urgent_allowed=True,
+                    fallback=MandateFallback(),
+                ),
+                DecisionKind(
+                    key="group-coordinator",
+                    name="Choosing the group's coordinator",
+                    scope=Scope.GROUP,
+                    consensus=ConsensusRule(quorum=Fraction(2, 3), blocks_to_stop=1, period=week),
+                ),
+                DecisionKind(
+                    key="common-policy",
+                    name="Common policy of the federation",
+                    scope=Scope.FEDERATION,
+                    mode=Mode.ASSEMBLY,
+                    consensus=ConsensusRule(
+                        quorum=Fraction(1, 3), blocks_to_stop=2, period=timedelta(days=14)
+                    ),
+                    urgent_allowed=True,
+                    fallback=VoteFallback(
+                        method=Method.SUPERMAJORITY, threshold=Fraction(2, 3), quorum=Fraction(1, 3)
+                    ),
+                ),
+                DecisionKind(
+                    key="admit-group",
+                    name="Admitting a group to the federation",
+                    scope=Scope.FEDERATION,
+                    mode=Mode.SPOKES,
+                    consensus=ConsensusRule(
+                        quorum=Fraction(1, 2), blocks_to_stop=1, period=timedelta(days=14)
+                    ),
+                ),
+                DecisionKind(
+                    key="disbursement",
+                    name="A disbursement from the common fund",
+                    scope=Scope.FEDERATION,
+                    mode=Mode.SPOKES,
+                    consensus=ConsensusRule(quorum=Fraction(1, 2), blocks_to_stop=1, period=week),
+                    urgent_allowed=True,
+                    fallback=VoteFallback(
+                        method=Method.MAJORITY,
+                        quorum=Fraction(1, 2),
+                        spokes_weight=SpokesWeight.ONE_PER_GROUP,
+                    ),
+                ),
+                DecisionKind(
+                    key="charter-amendment",
+                    name="Amending the charter",
+                    scope=Scope.FEDERATION,
+                    mode=Mode.ASSEMBLY,
+                    consensus=ConsensusRule(
+                        quorum=Fraction(1, 2), blocks_to_stop=1, period=timedelta(days=21)
+                    ),
+                ),
+            ),
+            discussion_retention_days=365,
+        )
+    )
+
+
+def with_kind(charter: Charter, kind: DecisionKind) -> Charter:
+    """Return a validated charter with ``kind`` added or replacing the kind of the same key."""
+    kinds = (*(k for k in charter.kinds if k.key != kind.key), kind)
+    return validate(replace(charter, kinds=kinds))
+
+
+# --- plain-data conversion -------------------------------------------------------------
+
+
+def _seconds(td: timedelta) -> int:
+    return int(td.total_seconds())
+
+
+def _fraction_str(f: Fraction) -> str:
+    return f"{f.numerator}/{f.denominator}"
+
+
+def _kind_to_dict(kind: DecisionKind) -> dict[str, Any]:
+    fallback: dict[str, Any] | None
+    if isinstance(kind.fallback, VoteFallback):
+        v = kind.fallback
+        fallback = {
+            "type": "vote",
+            "method": v.method.value,
+            "threshold": _fraction_str(v.threshold),
+            "quorum": _fraction_str(v.quorum),
+            "period_seconds": _seconds(v.period),
+            "secret": v.secret,
+            "max_score": v.max_score,
+            "spokes_weight": v.spokes_weight.value,
+        }
+    elif isinstance(kind.fallback, MandateFallback):
+        m = kind.fallback
+        fallback = {
+            "type": "mandate",
+            "length_seconds": _seconds(m.length),
+            "selection": m.selection.value,
+            "rotation": m.rotation.value,
+            "volunteer_period_seconds": _seconds(m.volunteer_period),
+            "selection_period_seconds": _seconds(m.selection_period),
+            "recall_share": _fraction_str(m.recall_share),
+        }
+    else:
+        fallback = None
+    return {
+        "key": kind.key,
+        "name": kind.name,
+        "scope": kind.scope.value,
+        "mode": kind.mode.value if kind.mode else None,
+        "consensus": {
+            "quorum": _fraction_str(kind.consensus.quorum),
+            "blocks_to_stop": kind.consensus.blocks_to_stop,
+            "period_seconds": _seconds(kind.consensus.period),
+        },
+        "urgent_allowed": kind.urgent_allowed,
+        "fallback": fallback,
+        "meeting_confirmations": kind.meeting_confirmations,
+    }
+
+
+def _fraction(value: Any, name: str) -> Fraction:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise InvalidCharter(f"{name} must be a fraction such as '2/3'", field=name)
+    try:
+        return Fraction(value)
+    except (ValueError, ZeroDivisionError):
+        raise InvalidCharter(f"{name} must be a fraction such as '2/3'", field=name) from None
+
+
+def _int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidCharter(f"{name} must be a whole number", field=name)
+    return value
+
+
+def _opt_int(value: Any, name: str) -> int | None:
+    return None if value is None else _int(value, name)
+
+
+def _bool(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidCharter(f"{name} must be true or false", field=name)
+    return value
+
+
+def _enum(enum: type[StrEnum], value: Any, name: str) -> Any:
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(e.value for e in enum)
+        raise InvalidCharter(f"{name} must be one of: {allowed}", field=name) from None
+
+
+def _kind_from_dict(data: Mapping[str, Any], index: int) -> DecisionKind:
+    where = f"kinds.{data.get('key', index)}"
+    consensus = data["consensus"]
+    raw_fallback = data.get("fallback")
+    fallback: Fallback | None = None
+    if raw_fallback is not None:
+        kind_of = raw_fallback.get("type")
+        f = f"{where}.fallback"
+        if kind_of == "vote":
+            fallback = VoteFallback(
+                method=_enum(Method, raw_fallback["method"], f"{f}.method"),
+                threshold=_fraction(raw_fallback.get("threshold", "1/2"), f"{f}.threshold"),
+                quorum=_fraction(raw_fallback.get("quorum", "0"), f"{f}.quorum"),
+                period=timedelta(seconds=_int(raw_fallback["period_seconds"], f"{f}.period")),
+                secret=_bool(raw_fallback.get("secret", True), f"{f}.secret"),
+                max_score=_int(raw_fallback.get("max_score", 5), f"{f}.max_score"),
+                spokes_weight=_enum(
+                    SpokesWeight,
+                    raw_fallback.get("spokes_weight", "one_per_group"),
+                    f"{f}.spokes_weight",
+                ),
+            )
+        elif kind_of == "mandate":
+            fallback = MandateFallback(
+                length=timedelta(seconds=_int(raw_fallback["length_seconds"], f"{f}.length")),
+                selection=_enum(Selection, raw_fallback.get("selection", "lot"), f"{f}.selection"),
+                rotation=_enum(
+                    Rotation, raw_fallback.get("rotation", "previous_holder"), f"{f}.rotation"
+                ),
+                volunteer_period=timedelta(
+                    seconds=_int(
+                        raw_fallback.get("volunteer_period_seconds", 21600),
+                        f"{f}.volunteer_period",
+                    )
+                ),
+                selection_period=timedelta(
+                    seconds=_int(
+                        raw_fallback.get("selection_period_seconds", 21600),
+                        f"{f}.selection_period",
+                    )
+                ),
+                recall_share=_fraction(
+                    raw_fallback.get("recall_share", "1/2"), f"{f}.recall_share"
+                ),
+            )
+        else:
+            raise InvalidCharter("fallback type must be 'vote' or 'mandate'", field=f"{f}.type")
+    mode = data.get("mode")
+    return DecisionKind(
+        key=str(data["key"]),
+        name=str(data["name"]),
+        scope=_enum(Scope, data["scope"], f"{where}.scope"),
+        mode=None if mode is None else _enum(Mode, mode, f"{where}.mode"),
+        consensus=ConsensusRule(
+            quorum=_fraction(consensus["quorum"], f"{where}.consensus.quorum"),
+            blocks_to_stop=_int(consensus["blocks_to_stop"], f"{where}.consensus.blocks_to_stop"),
+            period=timedelta(
+                seconds=_int(consensus["period_seconds"], f"{where}.consensus.period")
+            ),
+        ),
+        urgent_allowed=_bool(data.get("urgent_allowed", False), f"{where}.urgent_allowed"),
+        fallback=fallback,
+        meeting_confirmations=_int(
+            data.get("meeting_confirmations", 2), f"{where}.meeting_confirmations"
+        ),
+    )
