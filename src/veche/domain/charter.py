@@ -160,7 +160,7 @@ class Charter:
         except KeyError as missing:
             name = str(missing.args[0])
             raise InvalidCharter(f"missing field {name}", field=name) from None
-        except (TypeError, ValueError, ZeroDivisionError, AttributeError) as bad:
+        except (TypeError, ValueError, ZeroDivisionError, AttributeError, OverflowError) as bad:
             raise InvalidCharter(f"malformed charter: {bad}", field="charter") from None
         validate(charter)
         return charter
@@ -424,6 +424,12 @@ def _int(value: Any, name: str) -> int:
     return value
 
 
+def _text(value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidCharter(f"{name} must be text", field=name)
+    return value
+
+
 def _opt_int(value: Any, name: str) -> int | None:
     return None if value is None else _int(value, name)
 
@@ -491,8 +497,8 @@ def _kind_from_dict(data: Mapping[str, Any], index: int) -> DecisionKind:
             raise InvalidCharter("fallback type must be 'vote' or 'mandate'", field=f"{f}.type")
     mode = data.get("mode")
     return DecisionKind(
-        key=str(data["key"]),
-        name=str(data["name"]),
+        key=_text(data["key"], f"{where}.key"),
+        name=_text(data["name"], f"{where}.name"),
         scope=_enum(Scope, data["scope"], f"{where}.scope"),
         mode=None if mode is None else _enum(Mode, mode, f"{where}.mode"),
         consensus=ConsensusRule(
