@@ -142,7 +142,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "veche.config.wsgi:application",
     ]
     sys.stdout.flush()
-    os.execv(sys.executable, argv)
+    os.execv(sys.executable, argv)  # noqa: S606
     return 0  # not reached
 
 

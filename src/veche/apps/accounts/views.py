@@ -55,8 +55,11 @@ def join(request: HttpRequest, secret: str) -> HttpResponse:
     return render(
         request,
         "accounts/join.html",
-        {"form": form, "group_name": invitation.group.name,
-         "as_coordinator": invitation.as_coordinator},
+        {
+            "form": form,
+            "group_name": invitation.group.name,
+            "as_coordinator": invitation.as_coordinator,
+        },
         status=status,
     )
 
@@ -98,9 +101,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             status = 400
     else:
         form = LoginForm()
-    return render(
-        request, "accounts/login.html", {"form": form, "next": next_url}, status=status
-    )
+    return render(request, "accounts/login.html", {"form": form, "next": next_url}, status=status)
 
 
 @public

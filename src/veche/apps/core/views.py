@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.contrib.staticfiles import finders
+from django.core.exceptions import SuspiciousFileOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views import i18n
@@ -25,7 +26,10 @@ def static_file(request: HttpRequest, path: str) -> HttpResponse:
     No collectstatic, no WhiteNoise: a few small files, found by the same finder
     Django uses, served with Django's own conditional-GET-aware view.
     """
-    found = finders.find(path)
+    try:
+        found = finders.find(path)
+    except SuspiciousFileOperation as exc:  # "../" out of a static directory
+        raise Http404 from exc
     if not found or isinstance(found, list):
         raise Http404
     file = Path(found)

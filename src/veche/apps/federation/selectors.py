@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from veche.apps.federation.models import CoordinatorTerm, Federation, Group, Invitation
 
 if TYPE_CHECKING:
     from veche.apps.accounts.models import Member
+    from veche.domain.charter import Charter
 
 
 def get_federation() -> Federation | None:
@@ -26,33 +29,70 @@ def federation_name() -> str:
     return federation.name if federation else "veche"
 
 
-def get_charter() -> dict[str, Any]:
-    """Return the charter as a plain dict (as stored; validated by veche.domain.charter).
+def get_charter() -> Charter | None:
+    """Return the federation's charter as a domain value, or None if there is none yet.
 
-    The one place that turns the stored charter into something to use: once
-    veche.domain.charter exists, callers should go through Charter.from_dict(here).
+    The one place that turns the stored dict into a ``veche.domain.charter.Charter``;
+    a stored charter that no longer validates is a bug, so InvalidCharter propagates.
     """
+    from veche.domain.charter import Charter
+
     federation = get_federation()
-    return dict(federation.charter) if federation else {}
+    if federation is None or not federation.charter:
+        return None
+    return Charter.from_dict(federation.charter)
+
+
+def _percent(share: Fraction) -> str:
+    return f"{float(share) * 100:.0f}%"
+
+
+def _days(period: dt.timedelta) -> str:
+    hours = period.total_seconds() / 3600
+    if hours < 48:
+        return ngettext("%(n)d hour", "%(n)d hours", int(hours)) % {"n": int(hours)}
+    return ngettext("%(n)d day", "%(n)d days", period.days) % {"n": period.days}
 
 
 def charter_decision_kinds() -> list[dict[str, Any]]:
-    """Return the charter's decision kinds as a list of plain dicts, for display.
+    """Return the charter's decision kinds as readable rows: name, scope, how it is decided."""
+    from veche.domain.charter import MandateFallback, Mode, Scope, VoteFallback
 
-    Accepts either a list of kinds or a mapping of name -> kind, since the charter's
-    dict shape belongs to veche.domain.charter.
-    """
-    kinds = get_charter().get("decision_kinds") or []
-    if isinstance(kinds, dict):
-        kinds = [{"name": name, **(value or {})} for name, value in kinds.items()]
-    result = []
-    for kind in kinds:
-        if not isinstance(kind, dict):
-            continue
-        name = kind.get("name") or kind.get("key") or kind.get("id") or "?"
-        details = [(key, value) for key, value in kind.items() if key not in {"name"}]
-        result.append({"name": name, "details": details})
-    return result
+    charter = get_charter()
+    if charter is None:
+        return []
+    rows = []
+    for kind in charter.kinds:
+        details = []
+        if kind.scope == Scope.GROUP:
+            details.append(_("Decided by each group for itself."))
+        elif kind.mode == Mode.SPOKES:
+            details.append(_("Decided by the federation: each group forms its position."))
+        else:
+            details.append(_("Decided by the federation: every member takes part directly."))
+        details.append(
+            _(
+                "Consensus: at least %(quorum)s of members respond within %(period)s; "
+                "%(blocks)d block(s) stop it."
+            )
+            % {
+                "quorum": _percent(kind.consensus.quorum),
+                "period": _days(kind.consensus.period),
+                "blocks": kind.consensus.blocks_to_stop,
+            }
+        )
+        if kind.urgent_allowed and isinstance(kind.fallback, VoteFallback):
+            details.append(
+                _("If urgent and without consensus: a vote (%(method)s).")
+                % {"method": str(kind.fallback.method.value).replace("_", " ")}
+            )
+        elif kind.urgent_allowed and isinstance(kind.fallback, MandateFallback):
+            details.append(
+                _("If urgent and without consensus: a temporary coordinator for %(length)s.")
+                % {"length": _days(kind.fallback.length)}
+            )
+        rows.append({"key": kind.key, "name": kind.name, "details": details})
+    return rows
 
 
 def active_groups() -> QuerySet[Group]:

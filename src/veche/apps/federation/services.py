@@ -31,11 +31,9 @@ class GroupNameTaken(Exception):
 
 
 def default_charter_dict() -> dict[str, Any]:
-    """Return the default charter as a plain dict, or {} if the domain has none yet."""
-    try:
-        from veche.domain.charter import default_charter
-    except ImportError:
-        return {}
+    """Return the domain's default charter as a plain dict."""
+    from veche.domain.charter import default_charter
+
     return dict(default_charter().to_dict())
 
 
