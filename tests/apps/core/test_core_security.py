@@ -159,3 +159,11 @@ def test_language_switch_is_a_post_form(client):
     assert response.status_code == 302
     page = client.get("/login/")
     assert page["Content-Language"] == "ru"
+
+
+@pytest.mark.parametrize(
+    ("language", "text"), [("ru", "Войти"), ("uk", "Увійти"), ("en", "Log in")]
+)
+def test_pages_are_translated(client, federation, language, text):
+    client.post("/i18n/setlang/", {"language": language, "next": "/"})
+    assert text in client.get("/login/").content.decode()
