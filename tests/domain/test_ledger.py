@@ -243,7 +243,7 @@ def test_transfer_moves_between_groups() -> None:
             lambda: contribution("c", fund=FUND, contributor=NORTH_IN, money=usd(-5), at=T0),
             "amount",
         ),
-        (lambda: contribution("c", fund=FUND, contributor=NORTH_IN, money=5, at=T0), "amount"),
+        (lambda: contribution("c", fund=FUND, contributor=NORTH_IN, money=5, at=T0), "amount"),  # type: ignore[arg-type]
         (
             lambda: disbursement(
                 "d", source=PAID, recipient=NORTH, money=usd(1), at=T0, decision_ref="x"
@@ -288,7 +288,12 @@ def test_transfer_moves_between_groups() -> None:
         ),
         (
             lambda: transfer(
-                "t", from_group=NORTH, to_group=SOUTH, money=usd(1), at=T0, decision_ref=None
+                "t",
+                from_group=NORTH,
+                to_group=SOUTH,
+                money=usd(1),
+                at=T0,
+                decision_ref=None,  # type: ignore[arg-type]
             ),
             "decision_ref",
         ),
