@@ -1,0 +1,219 @@
+"""Forms: parse and validate input, then hand plain values to services.
+
+Ballots come from plain HTML controls (radio buttons, check boxes, selects), so that
+voting works with JavaScript switched off; :func:`parse_ballot` turns them into the
+plain ballots the domain's tallies take, with a clear message for anything malformed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.http import QueryDict
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from veche.domain.charter import Charter
+from veche.domain.consensus import Position
+from veche.domain.errors import InvalidBallot
+from veche.domain.proposals import Outcome, ReachedBy
+from veche.domain.voting import Method, VoteSpec
+
+POSITION_LABELS = {
+    Position.AGREE: gettext_lazy("Agree"),
+    Position.STAND_ASIDE: gettext_lazy("Stand aside"),
+    Position.OBJECT: gettext_lazy("Object (a concern to resolve)"),
+    Position.BLOCK: gettext_lazy("Block (a principled objection)"),
+}
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+class ProposalForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("Kind of decision"))
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
+    body = forms.CharField(
+        label=gettext_lazy("Proposal"),
+        widget=forms.Textarea,
+        max_length=20_000,
+        help_text=gettext_lazy("Markdown: *emphasis*, lists, links. No images."),
+    )
+    urgent = forms.BooleanField(
+        label=gettext_lazy("Urgent: if there is no consensus by the deadline, use the fallback"),
+        required=False,
+    )
+    deadline = forms.DateTimeField(
+        label=gettext_lazy("Deadline for consensus (UTC)"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+        help_text=gettext_lazy("Leave empty for the longest time the charter allows."),
+    )
+    options = forms.CharField(
+        label=gettext_lazy("Alternatives, one per line (for a vote; leave empty for yes/no)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    mandate_scope = forms.CharField(
+        label=gettext_lazy("Matters a temporary coordinator may decide, one per line"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    new_group_name = forms.CharField(
+        label=gettext_lazy("Name of the group to admit (for admitting a group)"),
+        required=False,
+        max_length=120,
+    )
+    coordinator = forms.ChoiceField(
+        label=gettext_lazy("Member to coordinate the group (for choosing a coordinator)"),
+        required=False,
+    )
+    draft = forms.BooleanField(label=gettext_lazy("Save as a draft first"), required=False)
+
+    def __init__(
+        self, *args: Any, charter: Charter, coordinators: list[tuple[str, str]], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(k.key, k.name) for k in charter.kinds]
+        self.fields["coordinator"].choices = [("", "—"), *coordinators]
+
+    def clean_deadline(self) -> dt.datetime | None:
+        value: dt.datetime | None = self.cleaned_data.get("deadline")
+        if value is None:
+            return None
+        # Tor Browser reports UTC; the label says UTC: treat the entry as UTC.
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+    def clean_options(self) -> list[str]:
+        return _lines(self.cleaned_data.get("options", ""))
+
+    def clean_mandate_scope(self) -> list[str]:
+        return _lines(self.cleaned_data.get("mandate_scope", ""))
+
+
+class AmendForm(forms.Form):
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
+    body = forms.CharField(label=gettext_lazy("Proposal"), widget=forms.Textarea, max_length=20_000)
+
+
+class ResponseForm(forms.Form):
+    position = forms.ChoiceField(
+        label=gettext_lazy("Your response"),
+        choices=[(p.value, POSITION_LABELS[p]) for p in Position],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("Reason (needed to stand aside, object or block)"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def clean_position(self) -> Position:
+        return Position(self.cleaned_data["position"])
+
+
+class MandateDecisionForm(forms.Form):
+    matter = forms.ChoiceField(label=gettext_lazy("Matter"))
+    text = forms.CharField(
+        label=gettext_lazy("Decision"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, scope: tuple[str, ...], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["matter"].choices = [(m, m) for m in scope]
+
+
+class MeetingForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=gettext_lazy("What the meeting decided"),
+        choices=[
+            (Outcome.ADOPTED.value, gettext_lazy("Adopted")),
+            (Outcome.NOT_ADOPTED.value, gettext_lazy("Not adopted")),
+        ],
+    )
+    reached_by = forms.ChoiceField(
+        label=gettext_lazy("How it was reached"),
+        choices=[
+            (ReachedBy.CONSENSUS.value, gettext_lazy("By consensus")),
+            (ReachedBy.VOTE.value, gettext_lazy("By a vote")),
+        ],
+    )
+    attendance = forms.IntegerField(
+        label=gettext_lazy("How many members attended (a count, never names)"),
+        min_value=1,
+        max_value=100_000,
+    )
+    notes = forms.CharField(
+        label=gettext_lazy("Notes"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label=gettext_lazy("Message"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+def parse_ballot(spec: VoteSpec, data: QueryDict) -> Any:
+    """Return the plain ballot that the submitted controls express; raise InvalidBallot.
+
+    Field names: ``choice`` (majority, supermajority: an option index or "abstain"),
+    ``approve`` (approval: repeated option indices), ``score-<i>`` (score: 0..max),
+    ``rank-<i>`` (IRV, Schulze: 1 for first choice, empty for unranked).
+    """
+    n = len(spec.options)
+    method = spec.method
+    if method in (Method.MAJORITY, Method.SUPERMAJORITY):
+        choice = data.get("choice", "")
+        if choice == "abstain":
+            return None
+        return _index(choice, n)
+    if method is Method.APPROVAL:
+        return sorted({_index(v, n) for v in data.getlist("approve")})
+    if method is Method.SCORE:
+        if data.get("abstain"):
+            return None
+        scores = []
+        for i in range(n):
+            raw = data.get(f"score-{i}", "0") or "0"
+            try:
+                scores.append(int(raw))
+            except ValueError:
+                raise InvalidBallot(_("Scores are whole numbers."), field="ballot") from None
+        return scores
+    # Ranked methods: each option may get a rank; ranks must be distinct.
+    ranked: list[tuple[int, int]] = []
+    for i in range(n):
+        raw = (data.get(f"rank-{i}") or "").strip()
+        if not raw:
+            continue
+        try:
+            rank = int(raw)
+        except ValueError:
+            raise InvalidBallot(_("Ranks are whole numbers."), field="ballot") from None
+        if not 1 <= rank <= n:
+            raise InvalidBallot(_("Ranks go from 1 to %(n)d.") % {"n": n}, field="ballot")
+        ranked.append((rank, i))
+    ranks = [r for r, _i in ranked]
+    if len(set(ranks)) != len(ranks):
+        raise InvalidBallot(_("Give each rank to one option only."), field="ballot")
+    return [i for _r, i in sorted(ranked)]
+
+
+def _index(raw: str, n: int) -> int:
+    try:
+        index = int(raw)
+    except (TypeError, ValueError):
+        raise InvalidBallot(_("Choose one of the options."), field="ballot") from None
+    if not 0 <= index < n:
+        raise InvalidBallot(_("Choose one of the options."), field="ballot")
+    return index

@@ -1,0 +1,463 @@
+"""What pages show: a proposal's state turned into plain values for templates.
+
+Compartmentalisation of names happens here, in one place: a member is shown the
+pseudonyms of their own group only. Other groups' members appear as counts, or as
+"a member of <group>" (group names are public within the federation).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from veche.apps.accounts.models import Member
+from veche.apps.federation.models import Group
+from veche.apps.proposals import forms, markdown, selectors
+from veche.apps.proposals.models import Comment, DecisionRecord, Proposal
+from veche.domain import proposals as domain
+from veche.domain.charter import Mode, Scope
+from veche.domain.consensus import Position
+from veche.domain.voting import Method
+
+PHASE_LABELS = {
+    domain.Phase.DRAFT: gettext_lazy("Draft"),
+    domain.Phase.CONSENSUS: gettext_lazy("Seeking consensus"),
+    domain.Phase.VOTE: gettext_lazy("Urgent vote"),
+    domain.Phase.VOLUNTEERING: gettext_lazy("Volunteers for a temporary coordinator"),
+    domain.Phase.SELECTION_VOTE: gettext_lazy("Choosing a temporary coordinator"),
+    domain.Phase.MANDATE: gettext_lazy("Under a mandate"),
+    domain.Phase.CLOSED: gettext_lazy("Closed"),
+}
+OUTCOME_LABELS = {
+    domain.Outcome.ADOPTED: gettext_lazy("Adopted"),
+    domain.Outcome.NOT_ADOPTED: gettext_lazy("Not adopted"),
+    domain.Outcome.WITHDRAWN: gettext_lazy("Withdrawn"),
+    domain.Outcome.DECIDED: gettext_lazy("Decided under a mandate"),
+    domain.Outcome.MANDATE_EXPIRED: gettext_lazy("Mandate expired without a decision"),
+    domain.Outcome.RECALLED: gettext_lazy("Temporary coordinator recalled"),
+}
+REACHED_LABELS = {
+    domain.ReachedBy.CONSENSUS: gettext_lazy("by consensus"),
+    domain.ReachedBy.VOTE: gettext_lazy("by vote"),
+    domain.ReachedBy.MANDATE: gettext_lazy("by a temporary coordinator's mandate"),
+    domain.ReachedBy.MEETING: gettext_lazy("at an in-person meeting"),
+    domain.ReachedBy.WITHDRAWAL: gettext_lazy("by withdrawal"),
+}
+STEP_LABELS = {
+    domain.Step.PUBLISH: gettext_lazy("Waiting for its author to publish it"),
+    domain.Step.CONSENSUS_CLOSES: gettext_lazy("Consensus closes"),
+    domain.Step.VOTE_CLOSES: gettext_lazy("The vote closes"),
+    domain.Step.VOLUNTEERING_CLOSES: gettext_lazy("Volunteering closes"),
+    domain.Step.SELECTION_CLOSES: gettext_lazy("The choice of coordinator closes"),
+    domain.Step.MANDATE_EXPIRES: gettext_lazy("The mandate expires"),
+}
+METHOD_LABELS = {
+    Method.MAJORITY: gettext_lazy("simple majority"),
+    Method.SUPERMAJORITY: gettext_lazy("supermajority"),
+    Method.APPROVAL: gettext_lazy("approval"),
+    Method.SCORE: gettext_lazy("score"),
+    Method.IRV: gettext_lazy("instant-runoff"),
+    Method.SCHULZE: gettext_lazy("Schulze (Condorcet)"),
+}
+
+
+def _names(ids: Iterable[str]) -> dict[str, Member]:
+    return {str(m.pk): m for m in Member.objects.filter(pk__in=[int(i) for i in ids])}
+
+
+def _group_names() -> dict[str, str]:
+    return {str(pk): name for pk, name in Group.objects.values_list("pk", "name")}
+
+
+def _holder_label(holder: str, member: Member, loaded: selectors.Loaded) -> str:
+    """Return how the temporary coordinator is named to this member."""
+    people = _names([holder])
+    person = people.get(holder)
+    if person is None:
+        return _("a former member")
+    if person.group_id == member.group_id or loaded.charter.show_coordinators:
+        return person.pseudonym
+    return _("a member of %(group)s") % {"group": _group_names().get(str(person.group_id), "?")}
+
+
+def _title(row: Proposal) -> str:
+    return selectors.current_version(row).title
+
+
+def summary(loaded: selectors.Loaded, member: Member, now: dt.datetime) -> dict[str, Any]:
+    """Return a line for the proposals list."""
+    st = loaded.state
+    return {
+        "row": loaded.row,
+        "title": _title(loaded.row),
+        "kind": loaded.kind.name,
+        "phase": PHASE_LABELS[st.phase],
+        "next": _next(st),
+        "awaits": st.awaits(str(member.pk), loaded.context.electorate),
+        "federation": loaded.kind.scope is Scope.FEDERATION,
+        "urgent": loaded.row.urgent,
+        "outcome": OUTCOME_LABELS[st.decision.outcome] if st.decision else None,
+    }
+
+
+def closed_summary(row: Proposal) -> dict[str, Any]:
+    """Return a line for a closed proposal, from what settling stored (no replay)."""
+    outcome = domain.Outcome(row.outcome) if row.outcome else None
+    return {
+        "row": row,
+        "title": _title(row),
+        "kind": row.kind_key,
+        "phase": PHASE_LABELS[domain.Phase.CLOSED],
+        "next": None,
+        "awaits": False,
+        "federation": row.federation_wide,
+        "urgent": row.urgent,
+        "outcome": OUTCOME_LABELS[outcome] if outcome else None,
+    }
+
+
+def _next(st: domain.ProposalState) -> dict[str, Any] | None:
+    if st.next is None:
+        return None
+    return {"label": STEP_LABELS[st.next.step], "at": st.next.at}
+
+
+def inbox_item(loaded: selectors.Loaded, member: Member, now: dt.datetime) -> dict[str, Any] | None:
+    """Return what in this proposal waits for the member, or None if nothing does."""
+    st = loaded.state
+    me = str(member.pk)
+    reasons: list[str] = []
+    if st.awaits(me, loaded.context.electorate):
+        if st.phase is domain.Phase.CONSENSUS:
+            if st.version > 1:
+                reasons.append(_("Amended: respond to the new version"))
+            else:
+                reasons.append(_("Your response is awaited"))
+        else:
+            reasons.append(_("A vote is open: cast your ballot"))
+    volunteering = st.phase is domain.Phase.VOLUNTEERING and st.mandate is not None
+    if volunteering and me in st.eligible and me not in st.mandate.volunteers:  # type: ignore[union-attr]
+        reasons.append(_("Volunteers are sought for a temporary coordinator"))
+    if st.phase is domain.Phase.MANDATE and st.mandate is not None:
+        if st.mandate.holder == me:
+            reasons.append(_("You hold a mandate in force"))
+        elif me in st.eligible:
+            reasons.append(_("A mandate is in force"))
+    meeting = st.meeting
+    if (
+        meeting is not None
+        and me in st.eligible
+        and me not in {meeting.recorder, *meeting.confirmations}
+    ):
+        reasons.append(_("A meeting record awaits confirmation by those present"))
+    if st.phase is domain.Phase.DRAFT and me == st.proposal.author:
+        reasons.append(_("Your draft is not published yet"))
+    if not reasons:
+        return None
+    deadline = st.next.at if st.next else None
+    soon = deadline is not None and deadline - now <= dt.timedelta(hours=24)
+    return {
+        "row": loaded.row,
+        "title": _title(loaded.row),
+        "reasons": reasons,
+        "deadline": deadline,
+        "soon": soon,
+        "phase": PHASE_LABELS[st.phase],
+        "sort_at": _latest_activity(loaded),
+    }
+
+
+def _latest_activity(loaded: selectors.Loaded) -> dt.datetime:
+    times = [loaded.row.created_at, *(e.at for e in loaded.events)]
+    st = loaded.state
+    if st.vote is not None:
+        times.append(st.vote.opens_at)
+    if st.mandate is not None and st.mandate.starts_at is not None:
+        times.append(st.mandate.starts_at)
+    return max(times)
+
+
+def detail(loaded: selectors.Loaded, member: Member, now: dt.datetime) -> dict[str, Any]:
+    """Return the context of the proposal page."""
+    row, st = loaded.row, loaded.state
+    me = str(member.pk)
+    version = selectors.current_version(row)
+    kind = loaded.kind
+    spokes = kind.scope is Scope.FEDERATION and kind.mode is Mode.SPOKES
+    my_group = str(member.group_id)
+    is_coordinator = loaded.context.electorate.is_coordinator(me, my_group)
+    context: dict[str, Any] = {
+        "row": row,
+        "version": version,
+        "body_html": markdown.render(version.body),
+        "kind": kind,
+        "state": st,
+        "phase_label": PHASE_LABELS[st.phase],
+        "next": _next(st),
+        "federation": kind.scope is Scope.FEDERATION,
+        "spokes": spokes,
+        "is_author": row.author_id == member.pk,
+        "author_label": _person_label(row.author, member),
+        "my_response": st.responses.get(me),
+        "can_respond": st.phase is domain.Phase.CONSENSUS and me in st.eligible,
+        "can_carry": spokes and st.phase is domain.Phase.CONSENSUS and is_coordinator,
+        "position_labels": forms.POSITION_LABELS,
+        "response_form": forms.ResponseForm(initial={"version": st.version}),
+        "meeting_form": forms.MeetingForm(),
+        "comment_form": forms.CommentForm(),
+        "responses": _responses(loaded, member),
+        "counts": [
+            (forms.POSITION_LABELS[p], st.consensus.by_position.get(p, 0)) for p in Position
+        ],
+        "thread": thread(selectors.comments(row), member),
+        "options": list(row.options),
+    }
+    if spokes:
+        names = _group_names()
+        context["group_positions"] = [
+            (names.get(g, "?"), forms.POSITION_LABELS[p] if p else None)
+            for g, p in st.group_positions.items()
+        ]
+    context.update(_vote_context(loaded, member))
+    context.update(_mandate_context(loaded, member))
+    context.update(_meeting_context(loaded, member))
+    if st.decision is not None:
+        context["decision"] = {
+            "outcome": OUTCOME_LABELS[st.decision.outcome],
+            "outcome_key": st.decision.outcome.value,
+            "reached_by": REACHED_LABELS[st.decision.reached_by],
+            "at": st.decision.at,
+            "version": st.decision.version,
+        }
+        record = DecisionRecord.objects.filter(proposal=row).first()
+        context["decision_record"] = record
+        effect = (record.payload.get("effect") or {}) if record else {}
+        context["can_issue_invitation"] = bool(
+            context["is_author"]
+            and effect.get("applied")
+            and "admit_group" in effect
+            and not row.effect.get("invitation_issued")
+        )
+    return context
+
+
+def _person_label(person: Member, viewer: Member) -> str:
+    if person.group_id == viewer.group_id:
+        return person.pseudonym
+    return _("a member of %(group)s") % {"group": _group_names().get(str(person.group_id), "?")}
+
+
+def _responses(loaded: selectors.Loaded, member: Member) -> dict[str, Any]:
+    """Return responses named for the member's own group, counted for other groups."""
+    st = loaded.state
+    reasons = selectors.reasons(loaded.row, st.version)
+    people = _names(st.responses)
+    mine, others = [], Counter[str]()
+    for member_id, position in st.responses.items():
+        person = people.get(member_id)
+        if person is not None and person.group_id == member.group_id:
+            mine.append(
+                {
+                    "name": person.pseudonym,
+                    "position": forms.POSITION_LABELS[position],
+                    "position_key": position.value,
+                    "reason": reasons.get(member_id, ""),
+                }
+            )
+        else:
+            others[position.value] += 1
+    mine.sort(key=lambda r: r["name"].casefold())
+    return {
+        "mine": mine,
+        "others": [(forms.POSITION_LABELS[Position(p)], n) for p, n in sorted(others.items())],
+        "other_reasons": [
+            reasons[m]
+            for m in st.responses
+            if m in reasons
+            and reasons[m]
+            and (people.get(m) is None or people[m].group_id != member.group_id)
+        ],
+    }
+
+
+def _vote_context(loaded: selectors.Loaded, member: Member) -> dict[str, Any]:
+    st = loaded.state
+    vote = st.vote
+    if vote is None:
+        return {}
+    me = str(member.pk)
+    spec = vote.spec
+    open_ = st.phase in (domain.Phase.VOTE, domain.Phase.SELECTION_VOTE)
+    options = list(spec.options)
+    if st.mandate is not None:
+        # A vote on a mandate proposal is always the choice among volunteers: its
+        # options are member ids, named for this member as everywhere else.
+        options = [_holder_label(o, member, loaded) for o in spec.options]
+    spokes_vote = (
+        st.phase is domain.Phase.VOTE
+        and loaded.kind.scope is Scope.FEDERATION
+        and loaded.kind.mode is Mode.SPOKES
+    )
+    voter_key = str(member.group_id) if spokes_vote else me
+    may_vote = open_ and (
+        loaded.context.electorate.is_coordinator(me, str(member.group_id))
+        if spokes_vote
+        else me in st.eligible
+    )
+    return {
+        "vote": {
+            "method": spec.method.value,
+            "method_label": METHOD_LABELS[spec.method],
+            "options": list(enumerate(options)),
+            "ranks": list(range(1, len(options) + 1)),
+            "scores": list(range(0, spec.max_score + 1)),
+            "opens_at": vote.opens_at,
+            "closes_at": vote.closes_at,
+            "secret": vote.secret,
+            "cast": vote.ballots_cast,
+            "eligible": vote.eligible,
+            "open": open_,
+            "selection": st.phase is domain.Phase.SELECTION_VOTE,
+            "spokes": spokes_vote,
+            "may_vote": may_vote,
+            "has_voted": voter_key in vote.voters,
+            "result": _result(vote.result, options) if vote.result is not None else None,
+        }
+    }
+
+
+def _result(result: Any, labels: list[str]) -> dict[str, Any]:
+    """Return a tally's outcome and audit trail as readable tables."""
+    data = result.to_dict()
+    audit = data["audit"]
+    out: dict[str, Any] = {
+        "winner": labels[result.winner] if result.winner is not None else None,
+        "adopted": result.adopted,
+        "quorum_met": result.quorum_met,
+        "cast": result.cast,
+        "abstained": result.abstained,
+        "eligible": result.eligible,
+        "counts": list(zip(labels, data["counts"], strict=False)),
+        "tie_break": data.get("tie_break"),
+        "kind": data.get("audit_kind"),
+    }
+    if "rounds" in audit:
+        out["rounds"] = [
+            {"number": i + 1, "counts": list(zip(labels, counts, strict=False))}
+            for i, counts in enumerate(audit["rounds"])
+        ]
+        out["round_headers"] = list(range(1, len(audit["rounds"]) + 1))
+        out["round_rows"] = [
+            (label, [r[i] for r in audit["rounds"]]) for i, label in enumerate(labels)
+        ]
+        out["eliminated"] = [labels[i] for i in audit["eliminated"]]
+    if "pairwise" in audit:
+        out["pairwise"] = [(labels[i], row) for i, row in enumerate(audit["pairwise"])]
+        out["strongest"] = [(labels[i], row) for i, row in enumerate(audit["strongest_paths"])]
+        out["labels"] = labels
+        out["ranking"] = [[labels[i] for i in tier] for tier in audit["ranking"]]
+    return out
+
+
+def _mandate_context(loaded: selectors.Loaded, member: Member) -> dict[str, Any]:
+    st = loaded.state
+    m = st.mandate
+    if m is None:
+        return {}
+    me = str(member.pk)
+    decisions = [
+        {"matter": e.data.get("matter"), "text": e.text, "at": e.at}
+        for e in selectors.mandate_decision_texts(loaded.row)
+    ]
+    return {
+        "mandate": {
+            "volunteering": st.phase is domain.Phase.VOLUNTEERING,
+            "volunteering_closes_at": m.volunteering_closes_at,
+            "volunteers": len(m.volunteers),
+            "i_volunteered": me in m.volunteers,
+            "can_volunteer": st.phase is domain.Phase.VOLUNTEERING
+            and me in st.eligible
+            and me not in m.volunteers,
+            "candidates": len(m.candidates),
+            "holder": _holder_label(m.holder, member, loaded) if m.holder else None,
+            "i_hold": m.holder == me and st.phase is domain.Phase.MANDATE,
+            "chosen_by_lot": m.lot is not None,
+            "lot_seed": m.lot.seed_hex if m.lot else None,
+            "starts_at": m.starts_at,
+            "expires_at": m.expires_at,
+            "in_force": st.phase is domain.Phase.MANDATE,
+            "scope": list(loaded.row.mandate_scope),
+            "decisions": decisions,
+            "recall_supporters": len(m.recall_supporters),
+            "recall_needed": m.recall_needed,
+            "i_support_recall": me in m.recall_supporters,
+            "recalled_at": m.recalled_at,
+            "decision_form": forms.MandateDecisionForm(scope=tuple(loaded.row.mandate_scope)),
+        }
+    }
+
+
+def _meeting_context(loaded: selectors.Loaded, member: Member) -> dict[str, Any]:
+    st = loaded.state
+    me = str(member.pk)
+    record = selectors.meeting_record(loaded.row)
+    can_record = st.phase in (domain.Phase.CONSENSUS, domain.Phase.VOTE) and st.meeting is None
+    context: dict[str, Any] = {"can_record_meeting": can_record and me in st.eligible}
+    if st.meeting is not None or (
+        st.decision is not None and st.decision.reached_by is domain.ReachedBy.MEETING
+    ):
+        meeting = st.meeting
+        context["meeting"] = {
+            "outcome": OUTCOME_LABELS[meeting.outcome] if meeting else None,
+            "attendance": meeting.attendance if meeting else None,
+            "reached_by": REACHED_LABELS[meeting.reached_by] if meeting else None,
+            "confirmations": len(meeting.confirmations) if meeting else 0,
+            "needed": meeting.needed if meeting else 0,
+            "notes": record.text if record else "",
+            "can_confirm": meeting is not None
+            and st.phase is not domain.Phase.CLOSED
+            and me in st.eligible
+            and me != meeting.recorder
+            and me not in meeting.confirmations,
+        }
+    return context
+
+
+def thread(comments: Iterable[Comment], member: Member) -> list[dict[str, Any]]:
+    """Return a thread's messages, authors named only within the member's own group."""
+    return [
+        {
+            "author": _person_label(c.author, member),
+            "at": c.created_at,
+            "html": markdown.render(c.body),
+        }
+        for c in comments
+    ]
+
+
+def decision_rows(records: Iterable[DecisionRecord]) -> list[dict[str, Any]]:
+    """Return the decision log's records as table rows, newest first."""
+    rows = []
+    for r in records:
+        p = r.payload
+        title = selectors.current_version(r.proposal).title if r.proposal else ""
+        rows.append(
+            {
+                "chain": r.chain,
+                "seq": r.seq,
+                "title": title,
+                "proposal": r.proposal_id,
+                "outcome": OUTCOME_LABELS.get(domain.Outcome(p["outcome"]), p["outcome"]),
+                "reached_by": REACHED_LABELS.get(domain.ReachedBy(p["reached_by"]), ""),
+                "at": dt.datetime.fromisoformat(p["at"]),
+                "digest": r.digest,
+                "federation": r.group_id is None,
+            }
+        )
+    rows.sort(key=lambda r: r["at"], reverse=True)
+    return rows

@@ -1,0 +1,521 @@
+"""Writes: every change to a proposal goes through here, one transaction each.
+
+Each use case loads the proposal, asks the domain whether the new event is valid
+(``veche.domain.proposals.check``), and only then stores it. The domain's rules are
+never re-implemented here. When a proposal has closed, :func:`settle` appends its
+decision to the hash-chained log and applies what the decision does (a new group, a
+coordinator's term), exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from veche.apps.federation.models import Group
+from veche.apps.federation.selectors import get_charter
+from veche.apps.federation.services import create_group, create_invitation, start_coordinator_term
+from veche.apps.proposals import selectors
+from veche.apps.proposals.models import (
+    Comment,
+    DecisionRecord,
+    EventType,
+    Proposal,
+    ProposalEvent,
+    ProposalVersion,
+    SecretBallot,
+    chain_name,
+)
+from veche.domain import proposals as domain
+from veche.domain.charter import Scope
+from veche.domain.consensus import Position
+from veche.domain.decisions_log import GENESIS_DIGEST, compute_digest
+from veche.domain.errors import DomainError, InvalidEvent, NotEligible
+
+if TYPE_CHECKING:
+    from veche.apps.accounts.models import Member
+
+T = TypeVar("T")
+
+ADMIT_GROUP = "admit-group"
+CHOOSE_COORDINATOR = "group-coordinator"
+MAX_TITLE = 200
+MAX_TEXT = 20_000
+
+
+def _retrying(action: Callable[[], T], attempts: int = 5) -> T:
+    """Run ``action`` in a transaction, again if a concurrent writer took the same slot."""
+    for attempt in range(attempts):
+        try:
+            with transaction.atomic():
+                return action()
+        except IntegrityError:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _text(value: str, *, field: str, required: bool = True, limit: int = MAX_TEXT) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise InvalidEvent("this cannot be empty", field=field)
+    if len(value) > limit:
+        raise InvalidEvent(f"at most {limit} characters", field=field)
+    return value
+
+
+# --- creating ------------------------------------------------------------------------------
+
+
+def create_proposal(
+    *,
+    author: Member,
+    kind_key: str,
+    title: str,
+    body: str,
+    urgent: bool = False,
+    deadline: dt.datetime | None = None,
+    options: Sequence[str] = (),
+    mandate_scope: Sequence[str] = (),
+    draft: bool = False,
+    new_group_name: str = "",
+    coordinator: Member | None = None,
+    now: dt.datetime | None = None,
+) -> Proposal:
+    """Create and return a proposal; raise DomainError if the rules do not allow it."""
+    now = now or timezone.now()
+    charter = get_charter()
+    if charter is None:
+        raise InvalidEvent("the federation is not set up yet", field="kind")
+    kind = charter.kind(kind_key)
+    title = _text(title, field="title", limit=MAX_TITLE)
+    body = _text(body, field="body")
+    seed = secrets.token_bytes(32)
+    proposed = domain.create(
+        proposal_id="new",
+        kind=kind,
+        author=str(author.pk),
+        electorate=selectors.electorate(at=now),
+        at=now,
+        seed=seed,
+        urgent=urgent,
+        deadline=deadline,
+        options=options,
+        mandate_scope=mandate_scope,
+        draft=draft,
+    )
+    effect = _effect(kind_key, author, new_group_name, coordinator)
+    row = Proposal.objects.create(
+        kind_key=kind.key,
+        group_id=int(proposed.group),
+        federation_wide=kind.scope is Scope.FEDERATION,
+        author=author,
+        created_at=now,
+        urgent=urgent,
+        deadline=deadline,
+        options=list(proposed.options),
+        mandate_scope=list(proposed.mandate_scope),
+        seed=seed,
+        draft=draft,
+        effect=effect,
+    )
+    ProposalVersion.objects.create(proposal=row, number=1, title=title, body=body, created_at=now)
+    return row
+
+
+def _effect(
+    kind_key: str, author: Member, new_group_name: str, coordinator: Member | None
+) -> dict[str, Any]:
+    if kind_key == ADMIT_GROUP:
+        name = _text(new_group_name, field="new_group_name", limit=120)
+        if Group.objects.filter(name=name).exists():
+            raise InvalidEvent("a group with this name already exists", field="new_group_name")
+        return {"admit_group": name}
+    if kind_key == CHOOSE_COORDINATOR:
+        if coordinator is None:
+            raise InvalidEvent("say who should coordinate the group", field="coordinator")
+        if coordinator.group_id != author.group_id or not coordinator.is_active:
+            raise NotEligible("a coordinator comes from the group itself", field="coordinator")
+        return {"coordinator": coordinator.pk}
+    return {}
+
+
+# --- acting on a proposal ------------------------------------------------------------------
+
+
+def _act(
+    *,
+    row: Proposal,
+    event: domain.Event,
+    type: EventType,
+    actor: Member,
+    data: dict[str, Any] | None = None,
+    text: str = "",
+    secret_ballot: tuple[str, Any] | None = None,
+    now: dt.datetime,
+) -> selectors.Loaded:
+    """Validate ``event`` with the domain, store it, settle the proposal; return its state."""
+
+    def attempt() -> selectors.Loaded:
+        loaded = selectors.load(row, now=now)
+        domain.check(loaded.proposal, loaded.events, event, loaded.context, now)
+        seq = ProposalEvent.objects.filter(proposal=row).count()
+        ProposalEvent.objects.create(
+            proposal=row, seq=seq, type=type, actor=actor, at=now, data=data or {}, text=text
+        )
+        if secret_ballot is not None:
+            ballot_round, ballot = secret_ballot
+            SecretBallot.objects.create(proposal=row, round=ballot_round, ballot=ballot)
+        after = selectors.load(row, now=now)
+        _settle(after)
+        return after
+
+    return _retrying(attempt)
+
+
+def publish(*, row: Proposal, actor: Member, now: dt.datetime | None = None) -> selectors.Loaded:
+    """Open a draft for responses."""
+    now = now or timezone.now()
+    deadline = row.deadline if row.deadline and row.deadline > now else None
+    event = domain.Published(actor=str(actor.pk), at=now, deadline=deadline)
+    data = {"deadline": deadline.isoformat() if deadline else None}
+    return _act(row=row, event=event, type=EventType.PUBLISHED, actor=actor, data=data, now=now)
+
+
+def respond(
+    *,
+    row: Proposal,
+    member: Member,
+    position: Position,
+    reason: str = "",
+    version: int,
+    now: dt.datetime | None = None,
+) -> selectors.Loaded:
+    """Record (or change) the member's response to ``version``."""
+    now = now or timezone.now()
+    reason = _text(reason, field="reason", required=False, limit=4000)
+    domain.require_reason(position, reason)
+    event = domain.Responded(member=str(member.pk), position=position, at=now, version=version)
+    data = {"position": position.value, "version": version}
+    return _act(
+        row=row,
+        event=event,
+        type=EventType.RESPONDED,
+        actor=member,
+        data=data,
+        text=reason,
+        now=now,
+    )
+
+
+def amend(
+    *, row: Proposal, actor: Member, title: str, body: str, now: dt.datetime | None = None
+) -> selectors.Loaded:
+    """Put a new version of the text; everyone's responses reset."""
+    now = now or timezone.now()
+    title = _text(title, field="title", limit=MAX_TITLE)
+    body = _text(body, field="body")
+
+    def attempt() -> selectors.Loaded:
+        loaded = selectors.load(row, now=now)
+        version = loaded.state.version + 1
+        event = domain.Amended(actor=str(actor.pk), at=now, version=version)
+        domain.check(loaded.proposal, loaded.events, event, loaded.context, now)
+        seq = ProposalEvent.objects.filter(proposal=row).count()
+        ProposalEvent.objects.create(
+            proposal=row,
+            seq=seq,
+            type=EventType.AMENDED,
+            actor=actor,
+            at=now,
+            data={"version": version},
+        )
+        ProposalVersion.objects.create(
+            proposal=row, number=version, title=title, body=body, created_at=now
+        )
+        return selectors.load(row, now=now)
+
+    return _retrying(attempt)
+
+
+def withdraw(*, row: Proposal, actor: Member, now: dt.datetime | None = None) -> selectors.Loaded:
+    """Withdraw the proposal (its author only)."""
+    now = now or timezone.now()
+    event = domain.Withdrawn(actor=str(actor.pk), at=now)
+    return _act(row=row, event=event, type=EventType.WITHDRAWN, actor=actor, now=now)
+
+
+def carry_group_position(
+    *,
+    row: Proposal,
+    coordinator: Member,
+    position: Position,
+    reason: str = "",
+    now: dt.datetime | None = None,
+) -> selectors.Loaded:
+    """Spokes mode: a coordinator carries their group's position."""
+    now = now or timezone.now()
+    reason = _text(reason, field="reason", required=False, limit=4000)
+    domain.require_reason(position, reason)
+    group = str(coordinator.group_id)
+    event = domain.GroupPositionCarried(
+        coordinator=str(coordinator.pk), group=group, position=position, at=now
+    )
+    data = {"group": group, "position": position.value}
+    return _act(
+        row=row,
+        event=event,
+        type=EventType.CARRIED,
+        actor=coordinator,
+        data=data,
+        text=reason,
+        now=now,
+    )
+
+
+def cast_ballot(
+    *, row: Proposal, voter: Member, ballot: Any, now: dt.datetime | None = None
+) -> selectors.Loaded:
+    """Cast a ballot in the proposal's open vote (secret: stored apart from the roll)."""
+    now = now or timezone.now()
+    loaded = selectors.load(row, now=now)
+    vote = loaded.state.vote
+    if vote is None or loaded.state.phase not in (domain.Phase.VOTE, domain.Phase.SELECTION_VOTE):
+        raise domain.ProposalClosed("there is no open vote on this proposal")
+    ballot_round = "vote" if loaded.state.phase is domain.Phase.VOTE else "selection"
+    spokes = (
+        loaded.state.phase is domain.Phase.VOTE
+        and loaded.kind.scope is Scope.FEDERATION
+        and loaded.kind.mode is not None
+        and loaded.kind.mode.value == "spokes"
+    )
+    for_group = str(voter.group_id) if spokes else None
+    event = domain.BallotCast(voter=str(voter.pk), ballot=ballot, at=now, for_group=for_group)
+    data: dict[str, Any] = {"round": ballot_round}
+    if for_group:
+        data["group"] = for_group
+    if vote.secret:
+        return _act(
+            row=row,
+            event=event,
+            type=EventType.BALLOT_CAST,
+            actor=voter,
+            data=data,
+            secret_ballot=(ballot_round, _plain(ballot)),
+            now=now,
+        )
+    data["ballot"] = _plain(ballot)
+    return _act(row=row, event=event, type=EventType.BALLOT_CAST, actor=voter, data=data, now=now)
+
+
+def _plain(ballot: Any) -> Any:
+    if isinstance(ballot, tuple | list | set | frozenset):
+        return list(ballot)
+    return ballot
+
+
+def volunteer(*, row: Proposal, member: Member, now: dt.datetime | None = None) -> selectors.Loaded:
+    """Come forward as temporary coordinator."""
+    now = now or timezone.now()
+    event = domain.Volunteered(member=str(member.pk), at=now)
+    return _act(row=row, event=event, type=EventType.VOLUNTEERED, actor=member, now=now)
+
+
+def record_mandate_decision(
+    *, row: Proposal, holder: Member, matter: str, text: str, now: dt.datetime | None = None
+) -> selectors.Loaded:
+    """The temporary coordinator records a decision on a matter within the mandate."""
+    now = now or timezone.now()
+    text = _text(text, field="text", limit=4000)
+    event = domain.MandateDecisionRecorded(holder=str(holder.pk), matter=matter, at=now)
+    return _act(
+        row=row,
+        event=event,
+        type=EventType.MANDATE_DECISION,
+        actor=holder,
+        data={"matter": matter},
+        text=text,
+        now=now,
+    )
+
+
+def support_recall(
+    *, row: Proposal, member: Member, now: dt.datetime | None = None
+) -> selectors.Loaded:
+    """Support recalling the temporary coordinator now."""
+    now = now or timezone.now()
+    event = domain.RecallSupported(member=str(member.pk), at=now)
+    return _act(row=row, event=event, type=EventType.RECALL_SUPPORTED, actor=member, now=now)
+
+
+def record_meeting(
+    *,
+    row: Proposal,
+    recorder: Member,
+    outcome: domain.Outcome,
+    attendance: int,
+    reached_by: domain.ReachedBy,
+    notes: str,
+    now: dt.datetime | None = None,
+) -> selectors.Loaded:
+    """Record a decision reached at an in-person meeting (counts, never names)."""
+    now = now or timezone.now()
+    notes = _text(notes, field="notes", required=False, limit=4000)
+    event = domain.MeetingRecorded(
+        recorder=str(recorder.pk),
+        outcome=outcome,
+        attendance=attendance,
+        reached_by=reached_by,
+        at=now,
+    )
+    data = {"outcome": outcome.value, "attendance": attendance, "reached_by": reached_by.value}
+    return _act(
+        row=row,
+        event=event,
+        type=EventType.MEETING_RECORDED,
+        actor=recorder,
+        data=data,
+        text=notes,
+        now=now,
+    )
+
+
+def confirm_meeting(
+    *, row: Proposal, member: Member, now: dt.datetime | None = None
+) -> selectors.Loaded:
+    """Confirm, as someone present, the meeting record of the proposal."""
+    now = now or timezone.now()
+    event = domain.MeetingConfirmed(member=str(member.pk), at=now)
+    return _act(row=row, event=event, type=EventType.MEETING_CONFIRMED, actor=member, now=now)
+
+
+def post_comment(
+    *,
+    author: Member,
+    body: str,
+    row: Proposal | None = None,
+    group: Group | None = None,
+    now: dt.datetime | None = None,
+) -> Comment:
+    """Add a message to a proposal's thread or to the author's group's thread."""
+    now = now or timezone.now()
+    body = _text(body, field="body", limit=MAX_TEXT)
+    if row is None and group is None:
+        raise InvalidEvent("a message belongs to a thread", field="thread")
+    if group is not None and group.pk != author.group_id:
+        raise NotEligible("only the group's members write in its thread")
+    return Comment.objects.create(
+        proposal=row, group=group, author=author, created_at=now, body=body
+    )
+
+
+# --- settling: decisions into the log, and what they do --------------------------------------
+
+
+def settle(row: Proposal, *, now: dt.datetime | None = None) -> selectors.Loaded:
+    """Return the proposal's state, first recording its decision if it has just closed."""
+    now = now or timezone.now()
+    loaded = selectors.load(row, now=now)
+    if loaded.state.decision is not None and row.closed_at is None:
+        try:
+            with transaction.atomic():
+                _settle(loaded)
+        except IntegrityError:
+            # Someone else settled it at the same moment; their record stands.
+            row.refresh_from_db()
+    return loaded
+
+
+def settle_due(*, now: dt.datetime | None = None) -> int:
+    """Settle every open proposal whose decision is due; return how many were settled."""
+    now = now or timezone.now()
+    settled = 0
+    for row in Proposal.objects.filter(closed_at__isnull=True).order_by("created_at", "pk"):
+        before = row.closed_at
+        settle(row, now=now)
+        row.refresh_from_db()
+        settled += int(before is None and row.closed_at is not None)
+    return settled
+
+
+def _settle(loaded: selectors.Loaded) -> None:
+    decision = loaded.state.decision
+    row = loaded.row
+    if decision is None:
+        return
+    # Lock the proposal row, then check again: exactly one settler gets past here.
+    locked = Proposal.objects.select_for_update().get(pk=row.pk)
+    if locked.closed_at is not None:
+        return
+    group_id = None if row.federation_wide else row.group_id
+    chain = chain_name(group_id)
+    last = DecisionRecord.objects.filter(chain=chain).order_by("-seq").first()
+    seq = 0 if last is None else last.seq + 1
+    prev = GENESIS_DIGEST if last is None else last.digest
+    payload = decision.to_payload()
+    payload["effect"] = _apply_effect(row, decision)
+    DecisionRecord.objects.create(
+        chain=chain,
+        seq=seq,
+        kind="decision",
+        payload=payload,
+        prev_digest=prev,
+        digest=compute_digest(seq, "decision", payload, prev),
+        proposal=row,
+        group_id=group_id,
+    )
+    Proposal.objects.filter(pk=row.pk).update(closed_at=decision.at, outcome=decision.outcome.value)
+    row.closed_at = decision.at
+    row.outcome = decision.outcome.value
+
+
+def _apply_effect(row: Proposal, decision: domain.Decision) -> dict[str, Any] | None:
+    """Apply what an adopted decision does; return a record of it for the log."""
+    if decision.outcome is not domain.Outcome.ADOPTED or not row.effect:
+        return None
+    if "admit_group" in row.effect:
+        name = row.effect["admit_group"]
+        if Group.objects.filter(name=name).exists():
+            return {"admit_group": name, "applied": False, "why": "name taken meanwhile"}
+        group = create_group(name=name, now=decision.at)
+        return {"admit_group": name, "applied": True, "group": group.pk}
+    if "coordinator" in row.effect:
+        from veche.apps.accounts.models import Member
+
+        member = Member.objects.filter(pk=row.effect["coordinator"], is_active=True).first()
+        if member is None or member.group_id != row.group_id:
+            return {"coordinator": row.effect["coordinator"], "applied": False}
+        start_coordinator_term(group=row.group, member=member, now=decision.at)
+        return {"coordinator": member.pk, "applied": True}
+    return None  # pragma: no cover - effects are only ever the two above
+
+
+def issue_founding_invitation(*, row: Proposal, actor: Member) -> str:
+    """Return a new founding invitation secret for the group an adopted decision admitted.
+
+    Only the proposal's author can ask, once: the secret is shown once and never stored.
+    """
+    if actor.pk != row.author_id:
+        raise NotEligible("only the proposal's author receives the founding invitation")
+    record = DecisionRecord.objects.filter(proposal=row).first()
+    effect = (record.payload.get("effect") or {}) if record else {}
+    if not effect.get("applied") or "admit_group" not in effect:
+        raise DomainError("this decision did not admit a group")
+
+    def attempt() -> str:
+        locked = Proposal.objects.select_for_update().get(pk=row.pk)
+        if locked.effect.get("invitation_issued"):
+            raise DomainError("the founding invitation was already issued")
+        group = Group.objects.get(pk=effect["group"])
+        _, secret = create_invitation(group=group, created_by=actor, as_coordinator=True)
+        Proposal.objects.filter(pk=row.pk).update(
+            effect={**locked.effect, "invitation_issued": True}
+        )
+        return secret
+
+    return _retrying(attempt)

@@ -1,0 +1,426 @@
+"""Proposals, the inbox and the decision log: thin views over selectors and services.
+
+Every view declares its access (``member_required``) and checks object access through
+:func:`_visible_or_404`: a proposal of another group is a 404, as if it did not exist.
+A rule the domain refuses comes back as a 400 with the reason beside the form.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from veche.apps.core.permissions import member_required
+from veche.apps.federation.models import Group
+from veche.apps.federation.selectors import get_charter, group_members
+from veche.apps.proposals import forms, presenters, selectors, services
+from veche.apps.proposals.models import Proposal, chain_name
+from veche.domain import proposals as domain
+from veche.domain.decisions_log import records_to_jsonl, verify
+from veche.domain.errors import DomainError
+
+
+def _visible_or_404(request: HttpRequest, proposal_id: int) -> Proposal:
+    row = selectors.get_visible_proposal(member=request.user, proposal_id=proposal_id)
+    if row is None:
+        raise Http404
+    return row
+
+
+@member_required
+@require_GET
+def proposal_list(request: HttpRequest) -> HttpResponse:
+    """Return the proposals the member may see: open ones first, then closed."""
+    now = timezone.now()
+    open_rows, closed_rows = [], []
+    for row in selectors.visible_proposals(member=request.user).prefetch_related("versions"):
+        if row.closed_at is None:
+            loaded = services.settle(row, now=now)
+            item = presenters.summary(loaded, request.user, now)
+            (closed_rows if loaded.state.decision else open_rows).append(item)
+        else:
+            closed_rows.append(presenters.closed_summary(row))
+    return render(
+        request, "proposals/list.html", {"open_items": open_rows, "closed_items": closed_rows}
+    )
+
+
+def _coordinator_choices(member: Any) -> list[tuple[str, str]]:
+    if member.group_id is None:
+        return []
+    group = Group.objects.get(pk=member.group_id)
+    return [(str(m.pk), m.pseudonym) for m in group_members(group=group)]
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def proposal_new(request: HttpRequest) -> HttpResponse:
+    """Return the form for a new proposal, or create it."""
+    charter = get_charter()
+    if charter is None:
+        raise Http404
+    choices = _coordinator_choices(request.user)
+    form = forms.ProposalForm(
+        request.POST or None,
+        charter=charter,
+        coordinators=choices,
+        initial={"kind": request.GET.get("kind", "")},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        coordinator = None
+        if data.get("coordinator"):
+            from veche.apps.accounts.models import Member
+
+            coordinator = Member.objects.filter(pk=int(data["coordinator"])).first()
+        try:
+            row = services.create_proposal(
+                author=request.user,
+                kind_key=data["kind"],
+                title=data["title"],
+                body=data["body"],
+                urgent=data["urgent"],
+                deadline=data["deadline"],
+                options=data["options"],
+                mandate_scope=data["mandate_scope"],
+                draft=data["draft"],
+                new_group_name=data.get("new_group_name", ""),
+                coordinator=coordinator,
+            )
+        except DomainError as error:
+            _add_domain_error(form, error)
+        else:
+            return redirect("proposals:detail", proposal_id=row.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "proposals/new.html", {"form": form}, status=status)
+
+
+def _add_domain_error(form: Any, error: DomainError) -> None:
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, error.message)
+
+
+def _detail(
+    request: HttpRequest,
+    row: Proposal,
+    *,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    forms_in: dict[str, Any] | None = None,
+) -> HttpResponse:
+    now = timezone.now()
+    loaded = services.settle(row, now=now)
+    context = presenters.detail(loaded, request.user, now)
+    context["errors"] = errors or {}
+    context.update(forms_in or {})
+    return render(request, "proposals/detail.html", context, status=status)
+
+
+@member_required
+@require_GET
+def proposal_detail(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    """Return a proposal: its text, where it stands, and what the member can do."""
+    return _detail(request, _visible_or_404(request, proposal_id))
+
+
+def _after(request: HttpRequest, row: Proposal, action: Any, where: str) -> HttpResponse:
+    """Run a service; on success go back to the proposal, else show why (400)."""
+    try:
+        action()
+    except DomainError as error:
+        return _detail(request, row, errors={where: error.message}, status=400)
+    return redirect("proposals:detail", proposal_id=row.pk)
+
+
+@member_required
+@require_POST
+def respond(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    """Record the member's response."""
+    row = _visible_or_404(request, proposal_id)
+    form = forms.ResponseForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, row, errors={"respond": _form_errors(form)}, status=400)
+    data = form.cleaned_data
+    return _after(
+        request,
+        row,
+        lambda: services.respond(
+            row=row,
+            member=request.user,
+            position=data["position"],
+            reason=data["reason"],
+            version=data["version"],
+        ),
+        "respond",
+    )
+
+
+@member_required
+@require_POST
+def carry(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    """Spokes mode: a coordinator carries the group's position."""
+    row = _visible_or_404(request, proposal_id)
+    form = forms.ResponseForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, row, errors={"carry": _form_errors(form)}, status=400)
+    data = form.cleaned_data
+    return _after(
+        request,
+        row,
+        lambda: services.carry_group_position(
+            row=row, coordinator=request.user, position=data["position"], reason=data["reason"]
+        ),
+        "carry",
+    )
+
+
+def _form_errors(form: Any) -> str:
+    return " ".join(str(e) for errors in form.errors.values() for e in errors)
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def amend(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    """Return the amendment form, or put a new version."""
+    row = _visible_or_404(request, proposal_id)
+    if row.author_id != request.user.pk:
+        raise Http404
+    version = selectors.current_version(row)
+    form = forms.AmendForm(
+        request.POST or None, initial={"title": version.title, "body": version.body}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.amend(
+                row=row,
+                actor=request.user,
+                title=form.cleaned_data["title"],
+                body=form.cleaned_data["body"],
+            )
+        except DomainError as error:
+            _add_domain_error(form, error)
+        else:
+            messages.success(request, _("New version published; everyone responds again."))
+            return redirect("proposals:detail", proposal_id=row.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "proposals/amend.html", {"form": form, "row": row}, status=status)
+
+
+@member_required
+@require_POST
+def withdraw(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    """Withdraw the proposal (author only)."""
+    row = _visible_or_404(request, proposal_id)
+    return _after(request, row, lambda: services.withdraw(row=row, actor=request.user), "author")
+
+
+@member_required
+@require_POST
+def publish(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    """Open a draft for responses."""
+    row = _visible_or_404(request, proposal_id)
+    return _after(request, row, lambda: services.publish(row=row, actor=request.user), "author")
+
+
+@member_required
+@require_POST
+def vote(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    """Cast a ballot in the open vote."""
+    row = _visible_or_404(request, proposal_id)
+    loaded = selectors.load(row)
+    if loaded.state.vote is None:
+        return _detail(request, row, errors={"vote": _("There is no vote open.")}, status=400)
+
+    def cast() -> None:
+        assert loaded.state.vote is not None  # noqa: S101 - checked above
+        ballot = forms.parse_ballot(loaded.state.vote.spec, request.POST)
+        services.cast_ballot(row=row, voter=request.user, ballot=ballot)
+
+    return _after(request, row, cast, "vote")
+
+
+@member_required
+@require_POST
+def volunteer(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    """Come forward as temporary coordinator."""
+    row = _visible_or_404(request, proposal_id)
+    return _after(request, row, lambda: services.volunteer(row=row, member=request.user), "mandate")
+
+
+@member_required
+@require_POST
+def mandate_decide(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    """The temporary coordinator records a decision within the mandate."""
+    row = _visible_or_404(request, proposal_id)
+    form = forms.MandateDecisionForm(request.POST, scope=tuple(row.mandate_scope))
+    if not form.is_valid():
+        return _detail(request, row, errors={"mandate": _form_errors(form)}, status=400)
+    return _after(
+        request,
+        row,
+        lambda: services.record_mandate_decision(
+            row=row,
+            holder=request.user,
+            matter=form.cleaned_data["matter"],
+            text=form.cleaned_data["text"],
+        ),
+        "mandate",
+    )
+
+
+@member_required
+@require_POST
+def recall(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    """Support recalling the temporary coordinator."""
+    row = _visible_or_404(request, proposal_id)
+    return _after(
+        request, row, lambda: services.support_recall(row=row, member=request.user), "mandate"
+    )
+
+
+@member_required
+@require_POST
+def meeting(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    """Record a decision reached at an in-person meeting."""
+    row = _visible_or_404(request, proposal_id)
+    form = forms.MeetingForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, row, errors={"meeting": _form_errors(form)}, status=400)
+    data = form.cleaned_data
+    return _after(
+        request,
+        row,
+        lambda: services.record_meeting(
+            row=row,
+            recorder=request.user,
+            outcome=domain.Outcome(data["outcome"]),
+            attendance=data["attendance"],
+            reached_by=domain.ReachedBy(data["reached_by"]),
+            notes=data["notes"],
+        ),
+        "meeting",
+    )
+
+
+@member_required
+@require_POST
+def meeting_confirm(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    """Confirm a meeting record as someone who was present."""
+    row = _visible_or_404(request, proposal_id)
+    return _after(
+        request, row, lambda: services.confirm_meeting(row=row, member=request.user), "meeting"
+    )
+
+
+@member_required
+@require_POST
+def comment(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    """Add a message to the proposal's thread."""
+    row = _visible_or_404(request, proposal_id)
+    form = forms.CommentForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, row, errors={"comment": _form_errors(form)}, status=400)
+    return _after(
+        request,
+        row,
+        lambda: services.post_comment(author=request.user, body=form.cleaned_data["body"], row=row),
+        "comment",
+    )
+
+
+@member_required
+@require_POST
+def founding_invitation(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    """Issue, once, the founding invitation of a group the federation admitted."""
+    row = _visible_or_404(request, proposal_id)
+    try:
+        secret = services.issue_founding_invitation(row=row, actor=request.user)
+    except DomainError as error:
+        return _detail(request, row, errors={"author": error.message}, status=400)
+    url = request.build_absolute_uri(f"/join/{secret}/")
+    return render(request, "proposals/founding_invitation.html", {"row": row, "url": url})
+
+
+@member_required
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    """Return what waits for the member, newest first."""
+    now = timezone.now()
+    items = []
+    for row in selectors.visible_proposals(member=request.user).filter(closed_at__isnull=True):
+        loaded = services.settle(row, now=now)
+        item = presenters.inbox_item(loaded, request.user, now)
+        if item is not None:
+            items.append(item)
+    items.sort(key=lambda i: i["sort_at"], reverse=True)
+    return render(request, "proposals/inbox.html", {"items": items, "now": now})
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def group_thread(request: HttpRequest) -> HttpResponse:
+    """Return the member's group's own thread, or add a message to it."""
+    group = Group.objects.filter(pk=request.user.group_id, dissolved_at__isnull=True).first()
+    if group is None:
+        raise Http404
+    form = forms.CommentForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            services.post_comment(author=request.user, body=form.cleaned_data["body"], group=group)
+            return redirect("proposals:group_thread")
+        status = 400
+    thread = presenters.thread(selectors.group_comments(group), request.user)
+    return render(
+        request,
+        "proposals/group_thread.html",
+        {"group": group, "thread": thread, "form": form},
+        status=status,
+    )
+
+
+def _readable_chains(member: Any) -> list[str]:
+    return [chain_name(None), chain_name(member.group_id)]
+
+
+@member_required
+@require_GET
+def decision_log(request: HttpRequest) -> HttpResponse:
+    """Return the decisions the member may read, and whether their chains verify."""
+    services.settle_due()
+    chains = []
+    for chain in _readable_chains(request.user):
+        records = selectors.log_records(chain)
+        report = verify(records)
+        chains.append(
+            {
+                "name": chain,
+                "is_group": chain != chain_name(None),
+                "count": len(records),
+                "ok": report.ok,
+                "problems": report.problems,
+                "head": records[-1].digest if records else None,
+            }
+        )
+    rows = presenters.decision_rows(selectors.visible_decisions(member=request.user))
+    return render(request, "proposals/decisions.html", {"chains": chains, "rows": rows})
+
+
+@member_required
+@require_GET
+def decision_export(request: HttpRequest, chain: str) -> HttpResponse:
+    """Return one readable chain as JSON Lines, to verify offline with `veche verify`."""
+    if chain not in _readable_chains(request.user):
+        raise Http404
+    body = records_to_jsonl(selectors.log_records(chain))
+    response = HttpResponse(body, content_type="application/jsonl; charset=utf-8")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="veche-{chain}-{stamp}.jsonl"'
+    return response
