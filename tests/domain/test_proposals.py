@@ -1169,3 +1169,40 @@ def test_domain_errors_have_codes() -> None:
         h.do(Responded("stranger", AGREE, at(hours=1)))
     assert caught.value.code == "not_eligible"
     assert SEED  # the builders' seed is long enough for create
+
+
+# --- regressions -------------------------------------------------------------------------
+
+
+def test_a_spokes_coordinator_is_no_longer_awaited_once_their_group_voted() -> None:
+    h = spokes_vote(SpokesWeight.ONE_PER_GROUP)
+    st = h.do(BallotCast("c1", 0, DEADLINE + HOUR, for_group="c"))
+    assert not st.awaits("c1", h.context.electorate)
+    assert st.awaits("b1", h.context.electorate)
+
+
+def test_nothing_awaits_anyone_in_a_draft_or_once_closed() -> None:
+    draft = group_history(draft=True)
+    assert not draft.at(T0).awaits("m2", draft.context.electorate)
+    closed = group_history()
+    assert not closed.at(DEADLINE).awaits("m2", closed.context.electorate)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        Responded("m2", "maybe", at(hours=1)),  # type: ignore[arg-type]
+        MeetingRecorded("m1", "great", 4, ReachedBy.CONSENSUS, at(hours=1)),  # type: ignore[arg-type]
+        MeetingRecorded("m1", Outcome.ADOPTED, 4, "magic", at(hours=1)),  # type: ignore[arg-type]
+    ],
+)
+def test_unknown_enum_values_in_events_are_invalid_events(event: object) -> None:
+    h = group_history()
+    with pytest.raises(InvalidEvent):
+        h.do(event)  # type: ignore[arg-type]
+
+
+def test_an_unknown_carried_position_is_an_invalid_event() -> None:
+    h = fed_history(Mode.SPOKES)
+    with pytest.raises(InvalidEvent):
+        h.do(GroupPositionCarried("a1", "a", "shrug", at(hours=1)))  # type: ignore[arg-type]

@@ -419,7 +419,12 @@ class ProposalState:
         if self.phase is Phase.CONSENSUS:
             return member not in self.responses
         if self.phase in (Phase.VOTE, Phase.SELECTION_VOTE) and self.vote is not None:
-            return _may_vote(self, member, electorate) and member not in self.vote.voters
+            if not _may_vote(self, member, electorate):
+                return False
+            # In a spokes-mode vote the ballot is the group's, recorded under its id.
+            spokes = self.phase is Phase.VOTE and self.proposal.kind.mode is Mode.SPOKES
+            key = electorate.group_of(member) if spokes else member
+            return key not in self.vote.voters
         if self.phase is Phase.VOLUNTEERING and self.mandate is not None:
             return False
         return False
@@ -640,7 +645,7 @@ def _on_responded(fold: _Fold, e: Responded, strict: bool) -> None:
             "the proposal was amended since; read the new version and respond again",
             field="version",
         )
-    fold.responses[e.member] = Position(e.position)
+    fold.responses[e.member] = _member_of(Position, e.position, "position")
     if _consensus_count(fold).unanimous and not _is_spokes(fold):
         _close(fold, Outcome.ADOPTED, ReachedBy.CONSENSUS, e.at)
 
@@ -671,7 +676,7 @@ def _on_carried(fold: _Fold, e: GroupPositionCarried, strict: bool) -> None:
         raise NotEligible("that group is not part of the federation", field="group")
     if strict and not electorate.is_coordinator(e.coordinator, e.group):
         raise NotEligible("only a coordinator of the group can carry its position", field="group")
-    fold.carried[e.group] = Position(e.position)
+    fold.carried[e.group] = _member_of(Position, e.position, "position")
     counted = _consensus_count(fold)
     if counted.unanimous and len(fold.carried) == len(electorate.groups):
         _close(fold, Outcome.ADOPTED, ReachedBy.CONSENSUS, e.at)
@@ -746,9 +751,9 @@ def _on_meeting(fold: _Fold, e: MeetingRecorded, strict: bool) -> None:
     _require_member(fold, e.recorder, strict)
     if fold.meeting is not None:
         raise InvalidEvent("a meeting record already awaits confirmation", field="meeting")
-    if Outcome(e.outcome) not in (Outcome.ADOPTED, Outcome.NOT_ADOPTED):
+    if _member_of(Outcome, e.outcome, "outcome") not in (Outcome.ADOPTED, Outcome.NOT_ADOPTED):
         raise InvalidEvent("a meeting adopts the proposal or does not", field="outcome")
-    if ReachedBy(e.reached_by) not in (ReachedBy.CONSENSUS, ReachedBy.VOTE):
+    if _member_of(ReachedBy, e.reached_by, "how") not in (ReachedBy.CONSENSUS, ReachedBy.VOTE):
         raise InvalidEvent("a meeting reaches its decision by consensus or vote", field="how")
     needed = fold.proposal.kind.meeting_confirmations
     if e.attendance < needed + 1:
@@ -1093,6 +1098,13 @@ def _freeze(fold: _Fold, now: datetime) -> ProposalState:
 def _aware(t: datetime, name: str) -> None:
     if t.tzinfo is None or t.utcoffset() is None:
         raise InvalidEvent(f"{name} must be a timezone-aware time", field=name)
+
+
+def _member_of(enum: Any, value: Any, name: str) -> Any:
+    try:
+        return enum(value)
+    except ValueError:
+        raise InvalidEvent(f"{value!r} is not a valid {name}", field=name) from None
 
 
 def _check_deadline(kind: DecisionKind, opens: datetime, deadline: datetime) -> None:
