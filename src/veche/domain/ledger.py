@@ -89,8 +89,9 @@ MAX_AMOUNT = 10**15
 
 # ISO 4217 active alphabetic codes with their minor-unit exponents (List One, 2024-2025).
 # Codes whose minor unit is "N.A." (precious metals, SDR, test and "no currency" codes)
-# are left out: they have no minor unit to count in. ANG/XCG, SLL/SLE, ZWL/ZWG and
-# VED/VES overlap during changeovers; both sides are accepted.
+# are left out: they have no minor unit to count in. The fund codes of List One (BOV,
+# CHE, CHW, CLF, COU, MXV, USN, UYI, UYW) are kept. Withdrawn codes ANG, CUC, SLL and ZWL
+# are still accepted, for records made during their changeovers (to XCG, -, SLE, ZWG).
 CURRENCY_EXPONENTS: Mapping[str, int] = MappingProxyType(
     {
         "AED": 2, "AFN": 2, "ALL": 2, "AMD": 2, "ANG": 2, "AOA": 2, "ARS": 2, "AUD": 2,
