@@ -21,12 +21,9 @@ from veche.apps.federation.models import Group
 @public
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """Return the about page to visitors; send members to their group.
-
-    TODO(proposals): members should land on the inbox once it exists.
-    """
+    """Return the about page to visitors; send members to their inbox."""
     if request.user.is_authenticated and request.user.group_id:
-        return redirect("federation:group", group_id=request.user.group_id)
+        return redirect("proposals:inbox")
     return render(request, "federation/home.html")
 
 
