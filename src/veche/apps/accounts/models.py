@@ -80,7 +80,7 @@ class Member(AbstractBaseUser):
 
     class Meta:
         verbose_name = _("member")
-        ordering = ["pseudonym_key"]  # noqa: RUF012
+        ordering = ["pseudonym_key"]
 
     def __str__(self) -> str:
         return self.pseudonym

@@ -34,7 +34,7 @@ class Group(models.Model):
 
     class Meta:
         verbose_name = _("group")
-        ordering = ["name"]  # noqa: RUF012
+        ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
@@ -52,13 +52,13 @@ class CoordinatorTerm(models.Model):
 
     class Meta:
         verbose_name = _("coordinator term")
-        constraints = [  # noqa: RUF012
+        constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__isnull=True) | Q(ends_at__gt=models.F("starts_at")),
                 name="coordinator_term_ends_after_start",
             )
         ]
-        indexes = [models.Index(fields=["group", "starts_at"])]  # noqa: RUF012
+        indexes = [models.Index(fields=["group", "starts_at"])]
 
 
 def hash_invitation_secret(secret: str) -> str:
