@@ -33,17 +33,34 @@ if TYPE_CHECKING:
     from veche.apps.accounts.models import Member
 
 
-def electorate(*, at: dt.datetime | None = None) -> domain.Electorate:
-    """Return the federation's membership now: active groups' active members, coordinators."""
+def electorate(
+    *,
+    at: dt.datetime | None = None,
+    as_of: dt.datetime | None = None,
+    without_group: str | None = None,
+) -> domain.Electorate:
+    """Return the federation's membership now: active groups' active members, coordinators.
+
+    With ``as_of``, leave out the groups and members that came after it (and the group
+    named ``without_group``): a closed proposal is replayed with the membership it closed
+    with, so that a newcomer, or the very group it admitted, cannot reopen it.
+    """
     at = at or timezone.now()
+    group_rows = Group.objects.filter(dissolved_at__isnull=True)
+    if as_of is not None:
+        group_rows = group_rows.filter(created_at__lte=as_of)
+    if without_group:
+        group_rows = group_rows.exclude(name=without_group)
     groups: dict[str, set[str]] = {}
-    for group_id in Group.objects.filter(dissolved_at__isnull=True).values_list("pk", flat=True):
+    for group_id in group_rows.values_list("pk", flat=True):
         groups[str(group_id)] = set()
     from veche.apps.accounts.models import Member
 
     rows = Member.objects.filter(is_active=True, group__dissolved_at__isnull=True)
+    if as_of is not None:
+        rows = rows.filter(joined_at__lte=as_of)
     for member_id, group_id in rows.values_list("pk", "group_id"):
-        if group_id is not None:
+        if str(group_id) in groups:
             groups[str(group_id)].add(str(member_id))
     coordinators: dict[str, set[str]] = {}
     terms = CoordinatorTerm.objects.filter(starts_at__lte=at).filter(
@@ -191,7 +208,12 @@ def load(row: Proposal, *, now: dt.datetime | None = None) -> Loaded:
         raise RuntimeError("the federation has no charter")
     proposal = to_domain_proposal(row, charter)
     events = to_domain_events(row)
-    el = electorate(at=now)
+    if row.closed_at is None:
+        el = electorate(at=now)
+    else:
+        el = electorate(
+            at=row.closed_at, as_of=row.closed_at, without_group=row.effect.get("admit_group")
+        )
     holders: tuple[str, ...] = ()
     if isinstance(proposal.kind.fallback, MandateFallback) and row.urgent:
         holders = previous_holders(row, charter, el, now)
