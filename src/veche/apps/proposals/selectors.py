@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from veche.apps.federation.models import CoordinatorTerm, Group
@@ -230,10 +230,15 @@ def load(row: Proposal, *, now: dt.datetime | None = None) -> Loaded:
 
 
 def visible_proposals(*, member: Member) -> QuerySet[Proposal]:
-    """Return the proposals the member may see: their group's and the federation's."""
+    """Return the proposals the member may see: their group's and the federation's.
+
+    A draft is its author's alone until published (``Proposal.draft`` records how it
+    was created, so publishing shows as a ``published`` event).
+    """
+    published = ProposalEvent.objects.filter(proposal=OuterRef("pk"), type=EventType.PUBLISHED)
     return (
         Proposal.objects.filter(Q(federation_wide=True) | Q(group_id=member.group_id))
-        .exclude(Q(draft=True) & ~Q(author=member))
+        .exclude(Q(draft=True) & ~Q(author=member) & ~Exists(published))
         .select_related("group", "author")
     )
 
