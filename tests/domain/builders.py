@@ -109,16 +109,17 @@ def propose(
     *,
     author: str = "m1",
     created: datetime = T0,
+    seed: bytes = SEED,
     **kwargs: object,
 ) -> Proposal:
-    """Create a proposal with the test seed."""
+    """Create a proposal (with the test seed unless given another)."""
     return create(
         proposal_id="p1",
         kind=kind,
         author=author,
         electorate=electorate,
         at=created,
-        seed=SEED,
+        seed=seed,
         **kwargs,  # type: ignore[arg-type]
     )
 

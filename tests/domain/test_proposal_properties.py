@@ -138,6 +138,7 @@ def runs(draw: st.DrawFn) -> Run:
         urgent=urgent,
         draft=draw(st.integers(0, 3)) == 0,
         mandate_scope=("press",),
+        seed=draw(st.binary(min_size=16, max_size=16)),
     )
     context = Context(ELECTORATE, draw(st.sampled_from([(), ("m2",), ("m3", "m2")])))
     accepted: list[Event] = []
