@@ -125,3 +125,35 @@ def test_join_propose_and_reach_consensus_without_javascript(
             assert status < 400, (url, status)
         offsite = [url for url in watch.requests if not url.startswith(base + "/")]
         assert offsite == []
+
+
+def _png_width(png: bytes) -> int:
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(png[16:20], "big")
+
+
+def test_demo_pages_fit_a_phone_screen(veche_server: Any, new_context: Any) -> None:
+    """At 390 px no page is wider than the screen (long digests, vote tables)."""
+    from django.utils import timezone
+
+    from veche.apps.proposals.commands import DEMO_PASSPHRASE, build_demo
+    from veche.apps.proposals.models import Proposal
+
+    build_demo(now=timezone.now())
+    base = veche_server.url
+    page = no_script_page(new_context(viewport={"width": 390, "height": 844}))
+    page.goto(f"{base}/login/")
+    page.get_by_label("Pseudonym").fill("marko")
+    page.get_by_label("Passphrase").fill(DEMO_PASSPHRASE)
+    _submit(page, "Log in")
+    paths = ["/inbox/", "/proposals/", "/decisions/", "/federation/", "/proposals/new/"]
+    paths += [f"/proposals/{pk}/" for pk in Proposal.objects.values_list("pk", flat=True)]
+    too_wide = {}
+    for path in paths:
+        response = page.goto(base + path)
+        if response is None or response.status != 200:
+            continue  # another group's proposal: not this member's to see
+        width = _png_width(page.screenshot(full_page=True))
+        if width > 390:
+            too_wide[path] = width
+    assert too_wide == {}
