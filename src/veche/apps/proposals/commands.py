@@ -411,6 +411,31 @@ def build_demo(*, now: dt.datetime) -> dict[str, list[str]]:
     s.confirm_meeting(row=row, member=people["mira"], now=t + 6 * h)
     s.confirm_meeting(row=row, member=people["ivo"], now=t + 7 * h)
 
+    # Seeking volunteers now: no consensus by the urgent deadline, volunteering is open.
+    t = now - 3 * h
+    row = p(
+        author=people["kofi"],
+        kind_key="group-quick-response",
+        urgent=True,
+        title="Speak for the union at tonight's vigil",
+        body="The vigil is tonight; someone must speak for the union and agree the route.",
+        mandate_scope=["Agreeing the route with the organisers"],
+        deadline=t + h,
+        now=t,
+    )
+    s.volunteer(row=row, member=people["ivo"], now=t + 90 * dt.timedelta(minutes=1))
+
+    # Withdrawn by its author.
+    t = now - 6 * d
+    row = p(
+        author=people["lena"],
+        kind_key="group-practice",
+        title="Close the bakery on Mondays",
+        body="We could close on Mondays.",
+        now=t,
+    )
+    s.withdraw(row=row, actor=people["lena"], now=t + 4 * h)
+
     # A draft, waiting for its author.
     p(
         author=people["pavel"],
