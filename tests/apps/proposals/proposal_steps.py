@@ -47,9 +47,7 @@ def propose(client: Any, *, kind: str, title: str, **fields: Any) -> int:
     return int(match.group(1))
 
 
-def respond(
-    client: Any, pid: int, position: str, reason: str = "", version: int = 1
-) -> Any:
+def respond(client: Any, pid: int, position: str, reason: str = "", version: int = 1) -> Any:
     return client.post(
         f"/proposals/{pid}/respond/",
         {"position": position, "reason": reason, "version": version},

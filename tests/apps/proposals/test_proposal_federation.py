@@ -52,8 +52,12 @@ def test_a_member_of_one_group_finds_nothing_of_another_groups_own_matters(
     for c in b_clients:
         respond(c, closed, "agree")
     open_ = propose(
-        b_clients[0], kind="group-quick-response", title="Beta answers the landlord",
-        urgent=True, deadline=at(hours=1), mandate_scope=["the reply"],
+        b_clients[0],
+        kind="group-quick-response",
+        title="Beta answers the landlord",
+        urgent=True,
+        deadline=at(hours=1),
+        mandate_scope=["the reply"],
     )
     draft = propose(b_clients[0], kind="group-practice", title="Beta secret draft", draft=True)
     assert DecisionRecord.objects.filter(proposal_id=closed).exists()
@@ -132,7 +136,11 @@ def test_groups_admit_a_new_group_through_their_coordinators_and_its_founder_is_
     assert "Gamma" in text(joining)
     joined = visitor.post(
         f"/join/{secret}/",
-        {"pseudonym": "gideon", "passphrase": "a long enough passphrase", "passphrase_again": "a long enough passphrase"},
+        {
+            "pseudonym": "gideon",
+            "passphrase": "a long enough passphrase",
+            "passphrase_again": "a long enough passphrase",
+        },
     )
     assert joined.status_code == 302, text(joined)
     from veche.apps.accounts.models import Member
@@ -145,9 +153,7 @@ def test_groups_admit_a_new_group_through_their_coordinators_and_its_founder_is_
 # --- 7. choosing a coordinator -------------------------------------------------------------
 
 
-def test_a_group_chooses_its_coordinator_who_can_then_invite(
-    group_a, make_member, client_for
-):
+def test_a_group_chooses_its_coordinator_who_can_then_invite(group_a, make_member, client_for):
     members = [make_member(group_a, n) for n in ("ada", "ben", "cleo")]
     clients = [client_for(m) for m in members]
     chosen = members[2]

@@ -33,14 +33,22 @@ def test_inbox_lists_what_waits_for_me_newest_first_with_soon_deadlines_flagged(
     propose(d, kind="group-practice", title="Slow matter", deadline=at(days=7))
     clock.move_to(at(hours=1))
     vote_pid = propose(
-        d, kind="group-practice", title="Which day", urgent=True, deadline=at(hours=2),
+        d,
+        kind="group-practice",
+        title="Which day",
+        urgent=True,
+        deadline=at(hours=2),
         options=["Monday", "Friday"],
     )
     respond(b, vote_pid, "block", "Ask the night shift")
     clock.move_to(at(hours=3))
     mandate = propose(
-        d, kind="group-quick-response", title="Answer the landlord", urgent=True,
-        deadline=at(hours=4), mandate_scope=["the reply"],
+        d,
+        kind="group-quick-response",
+        title="Answer the landlord",
+        urgent=True,
+        deadline=at(hours=4),
+        mandate_scope=["the reply"],
     )
     clock.move_to(at(hours=4, minutes=1))
     action(c, mandate, "volunteer")

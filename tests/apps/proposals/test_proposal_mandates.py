@@ -47,9 +47,7 @@ def holder_of(pid):
     return st.mandate.holder if st.mandate else None
 
 
-def test_a_whole_mandate_runs_then_rotation_never_picks_the_previous_holder_again(
-    crew, clock
-):
+def test_a_whole_mandate_runs_then_rotation_never_picks_the_previous_holder_again(crew, clock):
     members, clients = crew
     ids = {str(m.pk): i for i, m in enumerate(members)}
 

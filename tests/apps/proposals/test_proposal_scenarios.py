@@ -89,9 +89,7 @@ def test_federation_proposal_with_two_blocks_is_not_adopted_and_other_groups_sta
 ):
     ada, ben = make_member(group_a, "ada"), make_member(group_a, "ben")
     zora, yuri = make_member(group_b, "zoravel"), make_member(group_b, "yurkovic")
-    pid = propose(
-        client_for(ada), kind="common-policy", title="Share the van", deadline=at(days=3)
-    )
+    pid = propose(client_for(ada), kind="common-policy", title="Share the van", deadline=at(days=3))
 
     assert respond(client_for(ada), pid, "agree").status_code == 302
     assert respond(client_for(ben), pid, "block", "The van is ours").status_code == 302
@@ -141,7 +139,9 @@ def test_urgent_proposal_without_consensus_goes_to_a_secret_schulze_vote(
         deadline=at(hours=12),
         options=["Monday", "Wednesday", "Friday"],
     )
-    assert respond(clients[1], pid, "block", "Not without asking the night shift").status_code == 302
+    assert (
+        respond(clients[1], pid, "block", "Not without asking the night shift").status_code == 302
+    )
 
     clock.move_to(at(hours=12, minutes=1))
     body = page(clients[0], pid)
@@ -158,7 +158,12 @@ def test_urgent_proposal_without_consensus_goes_to_a_secret_schulze_vote(
     assert "nobody votes twice" in text(again)
 
     # Secret ballot: what was voted is stored apart from who voted.
-    assert {f.name for f in SecretBallot._meta.get_fields()} == {"id", "proposal", "round", "ballot"}
+    assert {f.name for f in SecretBallot._meta.get_fields()} == {
+        "id",
+        "proposal",
+        "round",
+        "ballot",
+    }
     assert SecretBallot.objects.filter(proposal_id=pid).count() == 5
     roll = ProposalEvent.objects.filter(proposal_id=pid, type=EventType.BALLOT_CAST)
     assert roll.count() == 5
