@@ -139,6 +139,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "-",
         "--forwarded-allow-ips",
         "127.0.0.1",
+        # gunicorn 27 otherwise opens a control socket in the operator's home directory.
+        "--no-control-socket",
         "veche.config.wsgi:application",
     ]
     sys.stdout.flush()

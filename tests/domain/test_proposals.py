@@ -1206,3 +1206,36 @@ def test_an_unknown_carried_position_is_an_invalid_event() -> None:
     h = fed_history(Mode.SPOKES)
     with pytest.raises(InvalidEvent):
         h.do(GroupPositionCarried("a1", "a", "shrug", at(hours=1)))  # type: ignore[arg-type]
+
+
+# --- review follow-ups ----------------------------------------------------------------------
+
+
+def test_amending_lets_a_pending_meeting_record_lapse() -> None:
+    h = History.of(propose(group_kind(), group_electorate()), group_electorate())
+    h.do(MeetingRecorded("m2", Outcome.ADOPTED, 5, ReachedBy.CONSENSUS, at(hours=1)))
+    h.do(Amended("m1", at(hours=2), 2))
+    assert h.at(at(hours=3)).meeting is None
+
+
+def test_meeting_attendance_must_be_a_whole_number() -> None:
+    h = History.of(propose(group_kind(), group_electorate()), group_electorate())
+    bad = MeetingRecorded("m2", Outcome.ADOPTED, "5", ReachedBy.CONSENSUS, at(hours=1))  # type: ignore[arg-type]
+    with pytest.raises(InvalidEvent):
+        h.do(bad)
+
+
+def test_a_holder_who_left_the_group_can_no_longer_decide() -> None:
+    fallback = MandateFallback(length=DAY, volunteer_period=HOUR)
+    kind = group_kind(fallback=fallback)
+    el = group_electorate(3)
+    h = History.of(
+        propose(kind, el, urgent=True, deadline=at(hours=1), mandate_scope=("press",)), el
+    )
+    h.do(Volunteered("m2", at(hours=1, minutes=10)))
+    assert h.at(at(hours=3)).mandate.holder == "m2"
+    left = History(h.proposal, Context(group_electorate(1), ()), list(h.events))
+    # Replayed against today's membership the holder is gone, so no mandate of theirs
+    # is in force: whichever rule says so, the decision is refused.
+    with pytest.raises(DomainError):
+        left.do(MandateDecisionRecorded("m2", "press", at(hours=3)))

@@ -659,6 +659,8 @@ def _on_amended(fold: _Fold, e: Amended, strict: bool) -> None:
     # Agreement was given to the old text: everyone responds to the new one afresh.
     fold.responses.clear()
     fold.carried.clear()
+    # A meeting record awaiting confirmation was about the old text: it lapses too.
+    fold.meeting = None
 
 
 def _on_withdrawn(fold: _Fold, e: Withdrawn, strict: bool) -> None:
@@ -726,6 +728,8 @@ def _on_mandate_decision(fold: _Fold, e: MandateDecisionRecorded, strict: bool) 
     assert fold.mandate is not None  # noqa: S101 - the mandate phase always carries one
     if e.holder != fold.mandate.holder:
         raise NotEligible("only the temporary coordinator decides under the mandate")
+    # A holder who has left the body since being chosen no longer speaks for it.
+    _require_member(fold, e.holder, strict)
     if e.matter not in fold.proposal.mandate_scope:
         raise MandateError("that matter is outside the mandate's scope", field="matter")
     decision = MandateDecision(holder=e.holder, matter=e.matter, at=e.at)
@@ -756,6 +760,8 @@ def _on_meeting(fold: _Fold, e: MeetingRecorded, strict: bool) -> None:
     if _member_of(ReachedBy, e.reached_by, "how") not in (ReachedBy.CONSENSUS, ReachedBy.VOTE):
         raise InvalidEvent("a meeting reaches its decision by consensus or vote", field="how")
     needed = fold.proposal.kind.meeting_confirmations
+    if isinstance(e.attendance, bool) or not isinstance(e.attendance, int):
+        raise InvalidEvent("attendance is a whole number of members", field="attendance")
     if e.attendance < needed + 1:
         raise InvalidEvent(
             f"the record needs {needed} others present to confirm it, so at least "

@@ -18,10 +18,10 @@ def test_anonymous_start_page_is_an_about_page_with_a_login_link(client, federat
     assert b'href="/login/"' in response.content
 
 
-def test_member_start_page_leads_to_their_group(client_for, member_a):
+def test_member_start_page_leads_to_their_inbox(client_for, member_a):
     response = client_for(member_a).get("/")
     assert response.status_code == 302
-    assert response["Location"] == f"/groups/{member_a.group_id}/"
+    assert response["Location"] == "/inbox/"
 
 
 @pytest.mark.parametrize("url", ["/federation/", "/groups/1/", "/groups/1/invite/"])

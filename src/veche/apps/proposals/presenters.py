@@ -37,7 +37,7 @@ OUTCOME_LABELS = {
     domain.Outcome.ADOPTED: gettext_lazy("Adopted"),
     domain.Outcome.NOT_ADOPTED: gettext_lazy("Not adopted"),
     domain.Outcome.WITHDRAWN: gettext_lazy("Withdrawn"),
-    domain.Outcome.DECIDED: gettext_lazy("Decided under a mandate"),
+    domain.Outcome.DECIDED: gettext_lazy("Decided"),
     domain.Outcome.MANDATE_EXPIRED: gettext_lazy("Mandate expired without a decision"),
     domain.Outcome.RECALLED: gettext_lazy("Temporary coordinator recalled"),
 }
