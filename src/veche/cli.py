@@ -239,4 +239,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # Run as `python -m veche.cli`, this file is __main__, a second copy of the module:
+    # extensions raise veche.cli.CommandError, so call the canonical module's main().
+    from veche.cli import main as canonical_main
+
+    raise SystemExit(canonical_main())

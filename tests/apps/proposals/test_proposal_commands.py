@@ -97,12 +97,6 @@ def test_demo_a_second_time_is_refused_in_one_line(demo):
     assert "already holds a federation" in result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="under `python -m veche.cli` the module runs as __main__, so main() does not "
-    "catch the veche.cli.CommandError that proposals/commands.py raises: exit 1, "
-    "'CommandError:' in the message (fix belongs in veche/cli.py's __main__ block)",
-)
 def test_demo_a_second_time_exits_2_like_every_refusal(demo):
     data_dir, _result, _facts, _file = demo
     result = veche(data_dir, "demo")
