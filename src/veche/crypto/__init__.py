@@ -5,8 +5,6 @@ See docs/decisions/0030-key-hierarchy.md.
 
 from __future__ import annotations
 
-from nacl.public import PrivateKey
-
 from veche.crypto.envelope import (
     FEDERATION,
     KeyId,
@@ -27,6 +25,7 @@ from veche.crypto.keys import (
     KdfParams,
     MemberKeys,
     MissingKey,
+    PrivateKey,
     WrongPassphrase,
     keyed_hash,
     new_member_keys,

@@ -21,8 +21,8 @@ from typing import Final
 
 import nacl.bindings
 import nacl.exceptions
+import nacl.public
 import nacl.utils
-from nacl.public import PrivateKey
 
 from veche.crypto.keys import (
     KEY_BYTES,
@@ -236,7 +236,7 @@ def seal_key(public_key: bytes, key_id: KeyId, key: bytes) -> bytes:
     return seal_to(public_key, key_id.header() + _check_key(key))
 
 
-def open_key(private_key: PrivateKey, key_id: KeyId, sealed: bytes) -> bytes:
+def open_key(private_key: nacl.public.PrivateKey, key_id: KeyId, sealed: bytes) -> bytes:
     """Open a ``seal_key`` value; raise CannotDecrypt if it is not the key for ``key_id``."""
     raw = open_sealed(private_key, sealed)
     header = key_id.header()

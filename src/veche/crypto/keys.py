@@ -16,11 +16,12 @@ from typing import NamedTuple
 
 import nacl.exceptions
 import nacl.hash
+import nacl.public
 import nacl.pwhash.argon2id as argon2id
 import nacl.secret
 import nacl.utils
 from nacl.encoding import RawEncoder
-from nacl.public import PrivateKey, PublicKey, SealedBox
+from nacl.public import PublicKey, SealedBox
 
 __all__ = [
     "DEFAULT_KDF",
@@ -60,6 +61,20 @@ class CannotDecrypt(CryptoError):
 
 class MissingKey(CannotDecrypt):
     """The keyring does not hold the key a blob needs (or any key for a scope)."""
+
+
+class PrivateKey(nacl.public.PrivateKey):
+    """A member's X25519 private key whose ``str``/``repr`` never show the key.
+
+    PyNaCl's own ``PrivateKey.__str__`` returns ``str(bytes(key))``, so an f-string or a log
+    line would leak it; every private key ``veche.crypto`` returns is this subclass.
+    Functions taking a private key accept any ``nacl.public.PrivateKey``.
+    """
+
+    def __repr__(self) -> str:
+        return "<PrivateKey (hidden)>"
+
+    __str__ = __repr__
 
 
 class KdfCost(NamedTuple):
@@ -156,7 +171,9 @@ def _passphrase_key(passphrase: str, kdf: KdfParams) -> bytes:
     )
 
 
-def _wrap(private_key: PrivateKey, passphrase: str, kdf: tuple[int, int] | None) -> MemberKeys:
+def _wrap(
+    private_key: nacl.public.PrivateKey, passphrase: str, kdf: tuple[int, int] | None
+) -> MemberKeys:
     params = KdfParams.fresh(kdf)
     box = nacl.secret.SecretBox(_passphrase_key(passphrase, params))
     sealed = bytes(box.encrypt(bytes(private_key)))
@@ -167,7 +184,7 @@ def new_member_keys(
     passphrase: str, *, kdf: tuple[int, int] | None = None
 ) -> tuple[MemberKeys, PrivateKey]:
     """Make a key pair; return the record to store and the unlocked private key."""
-    private_key = PrivateKey.generate()
+    private_key = PrivateKey(nacl.utils.random(PrivateKey.SIZE))
     return _wrap(private_key, passphrase, kdf), private_key
 
 
@@ -188,7 +205,7 @@ def unlock(record: MemberKeys, passphrase: str) -> PrivateKey:
 
 
 def rewrap(
-    private_key: PrivateKey, passphrase: str, *, kdf: tuple[int, int] | None = None
+    private_key: nacl.public.PrivateKey, passphrase: str, *, kdf: tuple[int, int] | None = None
 ) -> MemberKeys:
     """Wrap the same private key under a new passphrase (or new cost), with a fresh salt."""
     return _wrap(private_key, passphrase, kdf)
@@ -206,7 +223,7 @@ def seal_to(public_key: bytes, secret: bytes) -> bytes:
     return bytes(SealedBox(PublicKey(public_key)).encrypt(secret))
 
 
-def open_sealed(private_key: PrivateKey, sealed: bytes) -> bytes:
+def open_sealed(private_key: nacl.public.PrivateKey, sealed: bytes) -> bytes:
     """Open a ``seal_to`` ciphertext; raise CannotDecrypt."""
     try:
         return bytes(SealedBox(private_key).decrypt(sealed))

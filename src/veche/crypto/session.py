@@ -13,11 +13,11 @@ import base64
 import binascii
 
 import nacl.exceptions
+import nacl.public
 import nacl.secret
 import nacl.utils
-from nacl.public import PrivateKey
 
-from veche.crypto.keys import CannotDecrypt
+from veche.crypto.keys import CannotDecrypt, PrivateKey
 
 __all__ = ["unwrap_from_session", "wrap_for_session"]
 
@@ -36,7 +36,7 @@ def _b64decode(text: str, *, urlsafe: bool) -> bytes:
         raise CannotDecrypt("missing or malformed session key") from None
 
 
-def wrap_for_session(private_key: PrivateKey) -> tuple[str, str]:
+def wrap_for_session(private_key: nacl.public.PrivateKey) -> tuple[str, str]:
     """Return ``(cookie_secret, session_blob)``.
 
     ``cookie_secret`` is URL-safe base64 (no padding) of 32 random bytes, for an
