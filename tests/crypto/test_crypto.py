@@ -111,6 +111,8 @@ def test_wrong_passphrase(member: tuple[MemberKeys, PrivateKey]) -> None:
     assert PASS not in str(caught.value)
     with pytest.raises(WrongPassphrase):
         unlock(record, "")
+    with pytest.raises(CryptoError):
+        new_member_keys("", kdf=FAST)
     assert issubclass(WrongPassphrase, CryptoError)
 
 

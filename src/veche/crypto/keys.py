@@ -174,6 +174,8 @@ def _passphrase_key(passphrase: str, kdf: KdfParams) -> bytes:
 def _wrap(
     private_key: nacl.public.PrivateKey, passphrase: str, kdf: tuple[int, int] | None
 ) -> MemberKeys:
+    if not isinstance(passphrase, str) or not passphrase:
+        raise CryptoError("a passphrase is required")
     params = KdfParams.fresh(kdf)
     box = nacl.secret.SecretBox(_passphrase_key(passphrase, params))
     sealed = bytes(box.encrypt(bytes(private_key)))
