@@ -1,0 +1,209 @@
+"""Persistence of the common fund: accounts, transactions and their entries, requests.
+
+The rules live in ``veche.domain.ledger``; these tables only store what was posted,
+once, through services.py (the one write path). Transactions are append-only: the
+model refuses updates and deletes, and database triggers refuse UPDATE (and, on
+PostgreSQL, DELETE) of a stored transaction or entry (migration 0002).
+
+Free text sits in exactly one column per model (``FundTransaction.memo``,
+``SupportRequest.purpose``, ``HelpAnswer.text``) so that switching it to an encrypted
+column later touches one field each. Texts never enter the hash chain: the chained
+payload carries only an opaque ``memo_ref``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from veche.domain.ledger import AccountKind, TransactionKind
+
+FUND_CHAIN = "fund"
+
+
+class AppendOnly(Exception):
+    """Raised on an attempt to change or delete a stored transaction or entry."""
+
+
+class Account(models.Model):
+    """An account of the ledger; currency-agnostic (balances are kept per currency)."""
+
+    class Kind(models.TextChoices):
+        FEDERATION_FUND = AccountKind.FEDERATION_FUND.value, _("common fund")
+        GROUP = AccountKind.GROUP.value, _("group account")
+        CONTRIBUTIONS_RECEIVED = AccountKind.CONTRIBUTIONS_RECEIVED.value, _("contributions")
+        DISBURSEMENTS_PAID = AccountKind.DISBURSEMENTS_PAID.value, _("paid out")
+
+    key = models.CharField(max_length=40, unique=True)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    group = models.ForeignKey(
+        "federation.Group", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    may_go_negative = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "group"], name="fund_one_account_per_kind")
+        ]
+
+
+class FundTransaction(models.Model):
+    """A posted transaction; also one record of the fund's hash chain (``seq``, digests)."""
+
+    class Kind(models.TextChoices):
+        CONTRIBUTION = TransactionKind.CONTRIBUTION.value, _("contribution")
+        DISBURSEMENT = TransactionKind.DISBURSEMENT.value, _("disbursement")
+        TRANSFER = TransactionKind.TRANSFER.value, _("transfer")
+        REVERSAL = TransactionKind.REVERSAL.value, _("reversal")
+
+    uid = models.CharField(max_length=40, unique=True)
+    # Position in the fund chain: two writers racing for the same position, one fails.
+    seq = models.PositiveIntegerField(unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    at = models.DateTimeField()
+    # The group on whose behalf it was recorded (the contributor, the giver).
+    group = models.ForeignKey(
+        "federation.Group", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    # The decision that authorised it (disbursements, transfers): at most one each.
+    decision = models.ForeignKey(
+        "proposals.DecisionRecord",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="fund_transactions",
+    )
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
+    request = models.ForeignKey(
+        "fund.SupportRequest",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="transactions",
+    )
+    # Hidden form token: the same form posted twice stores once.
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    memo = models.TextField(blank=True)  # the one text column (to be encrypted)
+    payload = models.JSONField()  # veche.domain.ledger.to_payload, as chained
+    prev_digest = models.CharField(max_length=64)
+    digest = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["seq"]
+        constraints = [
+            # Exactly one disbursement or transfer per decision, whoever races for it.
+            models.UniqueConstraint(
+                fields=["decision"],
+                condition=Q(decision__isnull=False) & ~Q(kind="reversal"),
+                name="fund_one_transaction_per_decision",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["contribution", "reversal"]) | Q(decision__isnull=False),
+                name="fund_payment_needs_decision",
+            ),
+        ]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnly("a posted transaction is never changed: reverse it")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise AppendOnly("a posted transaction is never deleted: reverse it")
+
+
+class Entry(models.Model):
+    """One leg of a transaction: signed integer minor units (debit > 0) of one currency."""
+
+    transaction = models.ForeignKey(
+        FundTransaction, on_delete=models.PROTECT, related_name="entries"
+    )
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="fund_entry_not_zero"),
+        ]
+        indexes = [models.Index(fields=["account", "currency"])]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnly("a posted entry is never changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise AppendOnly("a posted entry is never deleted")
+
+
+class SupportRequest(models.Model):
+    """A group's request to the federation: money (amount, currency) or help and advice."""
+
+    class Kind(models.TextChoices):
+        MONEY = "money", _("money")
+        HELP = "help", _("help and advice")
+
+    class State(models.TextChoices):
+        DECIDING = "deciding", _("being decided")
+        ADOPTED = "adopted", _("adopted, to be paid")
+        PAID = "paid", _("paid")
+        NOT_ADOPTED = "not_adopted", _("not adopted")
+        OPEN = "open", _("open for answers")
+        CLOSED = "closed", _("closed")
+
+    group = models.ForeignKey("federation.Group", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    amount = models.BigIntegerField(null=True, blank=True)  # minor units
+    currency = models.CharField(max_length=3, blank=True)
+    purpose = models.TextField()  # the one text column (to be encrypted)
+    state = models.CharField(max_length=20, choices=State.choices)
+    proposal = models.OneToOneField(
+        "proposals.Proposal",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="support_request",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="help") | (Q(amount__gt=0) & ~Q(currency="")),
+                name="fund_money_request_has_amount",
+            )
+        ]
+
+
+class HelpAnswer(models.Model):
+    """An answer to a request for help, by a coordinator of another group.
+
+    Shown as "a coordinator of <group>": no member's name crosses groups.
+    """
+
+    request = models.ForeignKey(SupportRequest, on_delete=models.PROTECT, related_name="answers")
+    group = models.ForeignKey("federation.Group", on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    text = models.TextField()  # the one text column (to be encrypted)
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]

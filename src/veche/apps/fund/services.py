@@ -1,0 +1,489 @@
+"""Writes to the fund: every posting goes through :func:`_post`, one transaction each.
+
+Each use case checks who may act and on whose authority, builds the transaction with
+``veche.domain.ledger``'s builders, lets :func:`veche.domain.ledger.post` accept or
+refuse it against the ledger as stored, and only then stores it as the next record of
+the fund's hash chain. Nothing here re-implements a ledger rule.
+
+Concurrency: every posting first locks the common fund's account row (PostgreSQL;
+SQLite's IMMEDIATE transactions already serialise writers), so balances checked are
+balances stored. The unique constraints on the chain position, the authorising
+decision and the form token are the last line: a racing duplicate fails, is retried,
+and is then refused with a reason.
+
+Who decides what (docs/decisions/0041-fund-flows.md):
+- a contribution is recorded by a coordinator of the contributing group;
+- a disbursement only on an adopted federation decision of a disbursement kind that
+  is linked to a request for money; it pays the requested sum into the requesting
+  group's account, once;
+- a transfer only on an adopted ``group-practice`` decision of the giving group.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from veche.apps.federation.models import Group
+from veche.apps.federation.selectors import get_federation, is_coordinator
+from veche.apps.fund import selectors
+from veche.apps.fund.models import (
+    Account,
+    FundTransaction,
+    HelpAnswer,
+    SupportRequest,
+)
+from veche.apps.proposals.models import DecisionRecord, Proposal
+from veche.domain import ledger
+from veche.domain.decisions_log import GENESIS_DIGEST, compute_digest
+from veche.domain.errors import DomainError, InvalidEvent, LedgerError, NotEligible
+
+if TYPE_CHECKING:
+    from veche.apps.accounts.models import Member
+
+T = TypeVar("T")
+
+DISBURSEMENT_KIND = "disbursement"
+# Used instead, when the charter defines it, for requests under fund.small_amount.
+SMALL_DISBURSEMENT_KIND = "disbursement-small"
+TRANSFER_KINDS = frozenset({"group-practice"})
+MAX_PURPOSE = 4000
+MAX_MEMO = 1000
+
+
+def _retrying(action: Callable[[], T], attempts: int = 5) -> T:
+    """Run ``action`` atomically, again if a concurrent writer took the same slot."""
+    for attempt in range(attempts):
+        try:
+            with transaction.atomic():
+                return action()
+        except IntegrityError:
+            if attempt == attempts - 1:
+                raise DomainError("the fund is busy; please try again") from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _text(value: str, *, field: str, limit: int, required: bool = True) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise InvalidEvent("this cannot be empty", field=field)
+    if len(value) > limit:
+        raise InvalidEvent(f"at most {limit} characters", field=field)
+    return value
+
+
+def _token(key: str) -> str:
+    key = (key or "").strip()
+    if not (8 <= len(key) <= 64) or not key.replace("-", "").replace("_", "").isalnum():
+        raise InvalidEvent("the form has expired; please fill it in again", field="token")
+    return key
+
+
+def _not_used(model: type[Any], key: str) -> None:
+    if model.objects.filter(idempotency_key=key).exists():
+        raise InvalidEvent("this form was already submitted; nothing was changed", field="token")
+
+
+def new_token() -> str:
+    """Return a fresh form token (a hidden field: one form, one posting)."""
+    return secrets.token_urlsafe(24)
+
+
+def _require_coordinator(member: Member) -> Group:
+    group = Group.objects.filter(pk=member.group_id, dissolved_at__isnull=True).first()
+    if group is None or not is_coordinator(member=member, group=group):
+        raise NotEligible("only a coordinator of a group can do this for the group")
+    return group
+
+
+def _money(amount: int, currency: str) -> ledger.Money:
+    money = ledger.Money(amount, currency)
+    if money.amount <= 0:
+        raise LedgerError("the amount must be more than zero", field="amount")
+    return money
+
+
+# --- accounts -----------------------------------------------------------------------------
+
+
+def _account(kind: Account.Kind, group: Group | None) -> Account:
+    key = selectors.account_key(kind, group.pk if group else None)
+    row = Account.objects.filter(key=key).first()
+    if row is None:
+        # Contributions received is a contra account: it goes negative by design.
+        negative = kind == Account.Kind.CONTRIBUTIONS_RECEIVED or (
+            kind == Account.Kind.DISBURSEMENTS_PAID
+        )
+        row = Account.objects.create(key=key, kind=kind, group=group, may_go_negative=negative)
+    return row
+
+
+def _lock_fund() -> Account:
+    fund = _account(Account.Kind.FEDERATION_FUND, None)
+    return Account.objects.select_for_update().get(pk=fund.pk)
+
+
+# --- the one write path -------------------------------------------------------------------
+
+
+def _post(
+    build: Callable[[str, dt.datetime], ledger.Transaction],
+    *,
+    actor: Member,
+    group: Group | None,
+    now: dt.datetime,
+    memo: str = "",
+    decision: DecisionRecord | None = None,
+    request: SupportRequest | None = None,
+    idempotency_key: str | None = None,
+) -> FundTransaction:
+    """Store the transaction ``build`` makes, if the ledger accepts it; call inside _retrying."""
+    uid = f"tx-{secrets.token_hex(8)}"
+    candidate = build(uid, now)
+    current = selectors.load_ledger()
+    ledger.post(current, candidate)  # raises LedgerError, nothing stored
+    last = FundTransaction.objects.order_by("-seq").first()
+    seq = 0 if last is None else last.seq + 1
+    prev = GENESIS_DIGEST if last is None else last.digest
+    payload = ledger.to_payload(candidate)
+    row = FundTransaction.objects.create(
+        uid=uid,
+        seq=seq,
+        kind=candidate.kind.value,
+        at=candidate.at,
+        group=group,
+        recorded_by=actor,
+        decision=decision,
+        request=request,
+        idempotency_key=idempotency_key,
+        memo=memo,
+        payload=payload,
+        prev_digest=prev,
+        digest=compute_digest(seq, "transaction", payload, prev),
+    )
+    accounts = {a.key: a for a in Account.objects.all()}
+    for entry in candidate.entries:
+        row.entries.create(
+            account=accounts[entry.account_id],
+            amount=entry.money.amount,
+            currency=entry.money.currency,
+        )
+    return row
+
+
+def _memo_ref(memo: str) -> str | None:
+    # The chain names that a memo exists, never what it says (it will be encrypted).
+    return f"memo-{secrets.token_hex(8)}" if memo else None
+
+
+# --- contributions ------------------------------------------------------------------------
+
+
+def contribute(
+    *,
+    actor: Member,
+    amount: int,
+    currency: str,
+    memo: str = "",
+    idempotency_key: str,
+    now: dt.datetime | None = None,
+) -> FundTransaction:
+    """Record money the actor's group gave to the fund (coordinators only)."""
+    now = now or timezone.now()
+    group = _require_coordinator(actor)
+    money = _money(amount, currency)
+    memo = _text(memo, field="memo", limit=MAX_MEMO, required=False)
+    key = _token(idempotency_key)
+
+    def attempt() -> FundTransaction:
+        _not_used(FundTransaction, key)
+        fund = selectors.to_domain_account(_lock_fund())
+        contributor = selectors.to_domain_account(
+            _account(Account.Kind.CONTRIBUTIONS_RECEIVED, group)
+        )
+        return _post(
+            lambda uid, at: ledger.contribution(
+                uid, fund=fund, contributor=contributor, money=money, at=at,
+                memo_ref=_memo_ref(memo),
+            ),
+            actor=actor, group=group, now=now, memo=memo, idempotency_key=key,
+        )  # fmt: skip
+
+    return _retrying(attempt)
+
+
+# --- requests for support -----------------------------------------------------------------
+
+
+def _fund_rules() -> dict[str, Any]:
+    federation = get_federation()
+    rules = (federation.charter or {}).get("fund", {}) if federation else {}
+    return rules if isinstance(rules, dict) else {}
+
+
+def disbursement_kind_for(money: ledger.Money) -> str:
+    """Return the decision kind that decides a request for ``money``.
+
+    The charter may name, per currency, an amount under which the smaller body of its
+    ``disbursement-small`` kind decides (``"fund": {"small_amount": {"EUR": 50000}}``,
+    minor units). Without both, every request goes to the ``disbursement`` kind.
+    """
+    from veche.apps.federation.selectors import get_charter
+
+    limit = _fund_rules().get("small_amount", {}).get(money.currency)
+    charter = get_charter()
+    if (
+        isinstance(limit, int)
+        and money.amount < limit
+        and charter is not None
+        and any(k.key == SMALL_DISBURSEMENT_KIND for k in charter.kinds)
+    ):
+        return SMALL_DISBURSEMENT_KIND
+    return DISBURSEMENT_KIND
+
+
+def request_money(
+    *,
+    actor: Member,
+    amount: int,
+    currency: str,
+    purpose: str,
+    idempotency_key: str,
+    now: dt.datetime | None = None,
+) -> SupportRequest:
+    """Ask the federation for money: the request and its federation proposal, together."""
+    from veche.apps.proposals.services import create_proposal
+
+    now = now or timezone.now()
+    group = _require_coordinator(actor)
+    money = _money(amount, currency)
+    purpose = _text(purpose, field="purpose", limit=MAX_PURPOSE)
+    key = _token(idempotency_key)
+    shown = selectors.format_money(money.amount, money.currency)
+
+    def attempt() -> SupportRequest:
+        _not_used(SupportRequest, key)
+        proposal = create_proposal(
+            author=actor,
+            kind_key=disbursement_kind_for(money),
+            title=f"Support for {group.name}: {shown}",
+            body=f"{group.name} asks the common fund for {shown}.\n\n{purpose}",
+            now=now,
+        )
+        return SupportRequest.objects.create(
+            group=group,
+            kind=SupportRequest.Kind.MONEY,
+            amount=money.amount,
+            currency=money.currency,
+            purpose=purpose,
+            state=SupportRequest.State.DECIDING,
+            proposal=proposal,
+            created_by=actor,
+            created_at=now,
+            idempotency_key=key,
+        )
+
+    return _retrying(attempt)
+
+
+def request_help(
+    *, actor: Member, purpose: str, idempotency_key: str, now: dt.datetime | None = None
+) -> SupportRequest:
+    """Ask the other groups for help and advice."""
+    now = now or timezone.now()
+    group = _require_coordinator(actor)
+    purpose = _text(purpose, field="purpose", limit=MAX_PURPOSE)
+    key = _token(idempotency_key)
+
+    def attempt() -> SupportRequest:
+        _not_used(SupportRequest, key)
+        return SupportRequest.objects.create(
+            group=group,
+            kind=SupportRequest.Kind.HELP,
+            purpose=purpose,
+            state=SupportRequest.State.OPEN,
+            created_by=actor,
+            created_at=now,
+            idempotency_key=key,
+        )
+
+    return _retrying(attempt)
+
+
+def answer_help(
+    *,
+    actor: Member,
+    request: SupportRequest,
+    text: str,
+    idempotency_key: str,
+    now: dt.datetime | None = None,
+) -> HelpAnswer:
+    """Answer another group's request for help, as a coordinator of one's own group."""
+    now = now or timezone.now()
+    group = _require_coordinator(actor)
+    if request.kind != SupportRequest.Kind.HELP:
+        raise InvalidEvent("only requests for help are answered here")
+    if request.group_id == group.pk:
+        raise NotEligible("other groups answer a group's request for help")
+    if request.state != SupportRequest.State.OPEN:
+        raise InvalidEvent("this request is closed")
+    text = _text(text, field="text", limit=MAX_PURPOSE)
+    key = _token(idempotency_key)
+
+    def attempt() -> HelpAnswer:
+        _not_used(HelpAnswer, key)
+        return HelpAnswer.objects.create(
+            request=request, group=group, author=actor, created_at=now, text=text,
+            idempotency_key=key,
+        )  # fmt: skip
+
+    return _retrying(attempt)
+
+
+def close_help(*, actor: Member, request: SupportRequest) -> None:
+    """Close the group's own request for help (no more answers)."""
+    group = _require_coordinator(actor)
+    if request.kind != SupportRequest.Kind.HELP or request.group_id != group.pk:
+        raise NotEligible("only the asking group's coordinators close its request")
+    SupportRequest.objects.filter(pk=request.pk).update(state=SupportRequest.State.CLOSED)
+
+
+def refresh(request: SupportRequest, *, now: dt.datetime | None = None) -> SupportRequest:
+    """Return the request with its state brought up to date with its proposal's decision."""
+    from veche.apps.proposals.services import settle
+
+    if request.state != SupportRequest.State.DECIDING or request.proposal is None:
+        return request
+    settle(request.proposal, now=now or timezone.now())
+    request.proposal.refresh_from_db()
+    outcome = request.proposal.outcome
+    if request.proposal.closed_at is None:
+        return request
+    state = (
+        SupportRequest.State.ADOPTED if outcome == "adopted" else SupportRequest.State.NOT_ADOPTED
+    )
+    SupportRequest.objects.filter(pk=request.pk, state=SupportRequest.State.DECIDING).update(
+        state=state
+    )
+    request.state = state
+    return request
+
+
+# --- paying on a decision -----------------------------------------------------------------
+
+
+def decision_ref(record: DecisionRecord) -> str:
+    """Return how the fund chain names a decision: its chain, position and digest."""
+    return f"{record.chain}/{record.seq}/{record.digest}"
+
+
+def _adopted_decision(proposal_id: object, *, now: dt.datetime) -> tuple[Proposal, DecisionRecord]:
+    from veche.apps.proposals.services import settle
+
+    if not isinstance(proposal_id, int) or isinstance(proposal_id, bool):
+        raise NotEligible("name the decision that authorises this", field="decision")
+    proposal = Proposal.objects.filter(pk=proposal_id, draft=False).first()
+    if proposal is None:
+        raise NotEligible("there is no such decision", field="decision")
+    settle(proposal, now=now)
+    record = DecisionRecord.objects.filter(proposal=proposal).first()
+    if record is None:
+        raise NotEligible("this proposal has not been decided yet", field="decision")
+    if record.payload.get("outcome") != "adopted":
+        raise NotEligible("only an adopted decision can authorise a payment", field="decision")
+    return proposal, record
+
+
+def disburse(
+    *, actor: Member, proposal_id: object, idempotency_key: str, now: dt.datetime | None = None
+) -> FundTransaction:
+    """Pay what an adopted disbursement decision granted into the requesting group's account.
+
+    Any group's coordinator may record it; the amount, currency and recipient come from
+    the request the decision adopted, never from the form. Once per decision.
+    """
+    now = now or timezone.now()
+    _require_coordinator(actor)
+    key = _token(idempotency_key)
+    proposal, record = _adopted_decision(proposal_id, now=now)
+    if not proposal.federation_wide or proposal.kind_key not in (
+        DISBURSEMENT_KIND,
+        SMALL_DISBURSEMENT_KIND,
+    ):
+        raise NotEligible("this decision is not about a disbursement", field="decision")
+    request = SupportRequest.objects.filter(proposal=proposal, kind="money").first()
+    if request is None or request.amount is None:
+        raise NotEligible("this decision is not linked to a request for money", field="decision")
+    money = ledger.Money(request.amount, request.currency)
+    recipient_group = request.group
+
+    def attempt() -> FundTransaction:
+        fund = selectors.to_domain_account(_lock_fund())
+        if FundTransaction.objects.filter(decision=record).exists():
+            raise InvalidEvent("this decision has already been paid out", field="decision")
+        _not_used(FundTransaction, key)
+        recipient = selectors.to_domain_account(_account(Account.Kind.GROUP, recipient_group))
+        row = _post(
+            lambda uid, at: ledger.disbursement(
+                uid, source=fund, recipient=recipient, money=money, at=at,
+                decision_ref=decision_ref(record),
+            ),
+            actor=actor, group=recipient_group, now=now, decision=record, request=request,
+            idempotency_key=key,
+        )  # fmt: skip
+        SupportRequest.objects.filter(pk=request.pk).update(state=SupportRequest.State.PAID)
+        return row
+
+    return _retrying(attempt)
+
+
+def transfer(
+    *,
+    actor: Member,
+    to_group_id: object,
+    amount: int,
+    currency: str,
+    proposal_id: object,
+    memo: str = "",
+    idempotency_key: str,
+    now: dt.datetime | None = None,
+) -> FundTransaction:
+    """Move money from the actor's group's account to another's, on the giving group's decision."""
+    now = now or timezone.now()
+    giver = _require_coordinator(actor)
+    money = _money(amount, currency)
+    memo = _text(memo, field="memo", limit=MAX_MEMO, required=False)
+    key = _token(idempotency_key)
+    receiver = Group.objects.filter(pk=to_group_id, dissolved_at__isnull=True).first()
+    if receiver is None:
+        raise InvalidEvent("choose the group that receives it", field="to_group")
+    if receiver.pk == giver.pk:
+        raise InvalidEvent("a transfer goes to another group", field="to_group")
+    proposal, record = _adopted_decision(proposal_id, now=now)
+    if proposal.federation_wide or proposal.group_id != giver.pk:
+        raise NotEligible("a transfer needs a decision of the giving group", field="decision")
+    if proposal.kind_key not in TRANSFER_KINDS:
+        raise NotEligible("this kind of decision cannot authorise a transfer", field="decision")
+
+    def attempt() -> FundTransaction:
+        _lock_fund()
+        if FundTransaction.objects.filter(decision=record).exists():
+            raise InvalidEvent("this decision has already been used", field="decision")
+        _not_used(FundTransaction, key)
+        source = selectors.to_domain_account(_account(Account.Kind.GROUP, giver))
+        target = selectors.to_domain_account(_account(Account.Kind.GROUP, receiver))
+        return _post(
+            lambda uid, at: ledger.transfer(
+                uid, from_group=source, to_group=target, money=money, at=at,
+                decision_ref=decision_ref(record), memo_ref=_memo_ref(memo),
+            ),
+            actor=actor, group=giver, now=now, memo=memo, decision=record,
+            idempotency_key=key,
+        )  # fmt: skip
+
+    return _retrying(attempt)

@@ -1,0 +1,410 @@
+"""The fund's pages: thin views that validate a form, call a service, render.
+
+Every member of the federation may read the fund (balances, transactions, requests and
+their state: federation-level matters, groups named, members never). Writing needs a
+coordinator, which the services check. Bad input is a 400 with the reason beside the
+form, and nothing is stored.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from veche.apps.core.permissions import member_required
+from veche.apps.federation.models import Group
+from veche.apps.federation.selectors import is_coordinator
+from veche.apps.fund import charts, forms, selectors, services
+from veche.apps.fund.models import FundTransaction, HelpAnswer, SupportRequest
+from veche.domain import ledger
+from veche.domain.errors import DomainError
+
+RECENT = 25
+CHART_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+
+
+def _is_coordinator(member: Any) -> bool:
+    group = Group.objects.filter(pk=member.group_id, dissolved_at__isnull=True).first()
+    return group is not None and is_coordinator(member=member, group=group)
+
+
+def _form_errors(form: Any) -> str:
+    return " ".join(f"{name}: {e}" if name != "__all__" else str(e)
+                    for name, errors in form.errors.items() for e in errors)  # fmt: skip
+
+
+def _request_row(row: SupportRequest) -> dict[str, Any]:
+    return {
+        "row": row,
+        "amount": selectors.format_money(row.amount, row.currency) if row.amount else "",
+        "state": row.get_state_display(),
+    }
+
+
+def _transaction_rows(rows: list[FundTransaction]) -> list[dict[str, Any]]:
+    out = []
+    for row in rows:
+        moved = sorted({(e.currency, e.amount) for e in row.entries.all() if e.amount > 0})
+        out.append(
+            {
+                "row": row,
+                "amount": ", ".join(selectors.format_money(a, c) for c, a in moved),
+                "accounts": " → ".join(
+                    selectors.account_label(e.account)
+                    for e in sorted(row.entries.all(), key=lambda e: e.amount)
+                ),
+            }
+        )
+    return out
+
+
+def _fund_page(
+    request: HttpRequest, *, errors: dict[str, str] | None = None, status: int = 200
+) -> HttpResponse:
+    now = timezone.now()
+    for row in selectors.requests().filter(state=SupportRequest.State.DECIDING):
+        services.refresh(row, now=now)
+    led = selectors.load_ledger()
+    rows = list(selectors.transaction_rows().select_related("group"))
+    fund_balances = [
+        {"currency": c, "text": selectors.format_money(a, c)}
+        for c, a in sorted(led.balances().get(selectors.FUND_KEY, {}).items())
+    ]
+    coordinator = _is_coordinator(request.user)
+    token = services.new_token()
+    context = {
+        "fund_balances": fund_balances,
+        "accounts": selectors.balances_table(led),
+        "recent": _transaction_rows(list(reversed(rows[-RECENT:]))),
+        "requests": [_request_row(r) for r in selectors.requests()[:50]],
+        "currencies": selectors.currencies(led),
+        "coordinator": coordinator,
+        "groups": Group.objects.filter(dissolved_at__isnull=True).exclude(pk=request.user.group_id),
+        "errors": errors or {},
+        "post": request.POST if status != 200 else {},
+        "token": token,
+    }
+    return render(request, "fund/index.html", context, status=status)
+
+
+@member_required
+@require_GET
+def fund(request: HttpRequest) -> HttpResponse:
+    """Return the fund: balances per currency, recent transactions, requests."""
+    return _fund_page(request)
+
+
+def _refused(request: HttpRequest, where: str, message: str) -> HttpResponse:
+    return _fund_page(request, errors={where: message}, status=400)
+
+
+def _amount(data: dict[str, Any]) -> tuple[int, str]:
+    currency = data["currency"]
+    return selectors.parse_amount(data["amount"], currency), currency
+
+
+@member_required
+@require_POST
+def contribute(request: HttpRequest) -> HttpResponse:
+    """Record a contribution of the member's group."""
+    form = forms.ContributionForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, "contribute", _form_errors(form))
+    try:
+        amount, currency = _amount(form.cleaned_data)
+        services.contribute(
+            actor=request.user,
+            amount=amount,
+            currency=currency,
+            memo=form.cleaned_data["memo"],
+            idempotency_key=form.cleaned_data["token"],
+        )
+    except DomainError as error:
+        return _refused(request, "contribute", error.message)
+    messages.success(request, _("The contribution is recorded."))
+    return redirect("fund:index")
+
+
+@member_required
+@require_POST
+def request_money(request: HttpRequest) -> HttpResponse:
+    """Ask the federation for money: creates the request and its proposal."""
+    form = forms.MoneyRequestForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, "money", _form_errors(form))
+    try:
+        amount, currency = _amount(form.cleaned_data)
+        row = services.request_money(
+            actor=request.user,
+            amount=amount,
+            currency=currency,
+            purpose=form.cleaned_data["purpose"],
+            idempotency_key=form.cleaned_data["token"],
+        )
+    except DomainError as error:
+        return _refused(request, "money", error.message)
+    return redirect("fund:request", request_id=row.pk)
+
+
+@member_required
+@require_POST
+def request_help(request: HttpRequest) -> HttpResponse:
+    """Ask the other groups for help and advice."""
+    form = forms.HelpRequestForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, "help", _form_errors(form))
+    try:
+        row = services.request_help(
+            actor=request.user,
+            purpose=form.cleaned_data["purpose"],
+            idempotency_key=form.cleaned_data["token"],
+        )
+    except DomainError as error:
+        return _refused(request, "help", error.message)
+    return redirect("fund:request", request_id=row.pk)
+
+
+@member_required
+@require_POST
+def transfer(request: HttpRequest) -> HttpResponse:
+    """Move money from the member's group's account to another group's, by decision."""
+    form = forms.TransferForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, "transfer", _form_errors(form))
+    data = form.cleaned_data
+    try:
+        amount, currency = _amount(data)
+        services.transfer(
+            actor=request.user,
+            to_group_id=data["to_group"],
+            amount=amount,
+            currency=currency,
+            proposal_id=data["decision"],
+            memo=data["memo"],
+            idempotency_key=data["token"],
+        )
+    except DomainError as error:
+        return _refused(request, "transfer", error.message)
+    messages.success(request, _("The transfer is recorded."))
+    return redirect("fund:index")
+
+
+def _request_page(
+    request: HttpRequest, row: SupportRequest, *, error: str = "", status: int = 200
+) -> HttpResponse:
+    row = services.refresh(row)
+    answers = [
+        {"group": a.group.name, "at": a.created_at, "text": a.text}
+        for a in HelpAnswer.objects.filter(request=row).select_related("group")
+    ]
+    paid = FundTransaction.objects.filter(request=row, kind="disbursement").first()
+    coordinator = _is_coordinator(request.user)
+    context = {
+        "item": _request_row(row),
+        "answers": answers,
+        "paid": paid,
+        "can_answer": coordinator
+        and row.kind == SupportRequest.Kind.HELP
+        and row.state == SupportRequest.State.OPEN
+        and row.group_id != request.user.group_id,
+        "can_close": coordinator
+        and row.kind == SupportRequest.Kind.HELP
+        and row.state == SupportRequest.State.OPEN
+        and row.group_id == request.user.group_id,
+        "can_disburse": coordinator and row.state == SupportRequest.State.ADOPTED and not paid,
+        "error": error,
+        "token": services.new_token(),
+    }
+    return render(request, "fund/request.html", context, status=status)
+
+
+@member_required
+@require_GET
+def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
+    """Return a request for support, its decision or answers."""
+    row = get_object_or_404(selectors.requests(), pk=request_id)
+    return _request_page(request, row)
+
+
+@member_required
+@require_POST
+def answer(request: HttpRequest, request_id: int) -> HttpResponse:
+    """Answer a request for help (a coordinator of another group)."""
+    row = get_object_or_404(selectors.requests(), pk=request_id)
+    form = forms.AnswerForm(request.POST)
+    if not form.is_valid():
+        return _request_page(request, row, error=_form_errors(form), status=400)
+    try:
+        services.answer_help(
+            actor=request.user,
+            request=row,
+            text=form.cleaned_data["text"],
+            idempotency_key=form.cleaned_data["token"],
+        )
+    except DomainError as error:
+        return _request_page(request, row, error=error.message, status=400)
+    return redirect("fund:request", request_id=row.pk)
+
+
+@member_required
+@require_POST
+def close(request: HttpRequest, request_id: int) -> HttpResponse:
+    """Close the group's own request for help."""
+    row = get_object_or_404(selectors.requests(), pk=request_id)
+    try:
+        services.close_help(actor=request.user, request=row)
+    except DomainError as error:
+        return _request_page(request, row, error=error.message, status=400)
+    return redirect("fund:request", request_id=row.pk)
+
+
+@member_required
+@require_POST
+def disburse(request: HttpRequest) -> HttpResponse:
+    """Pay out what an adopted disbursement decision granted (once per decision)."""
+    form = forms.DisburseForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, "disburse", _form_errors(form))
+    try:
+        row = services.disburse(
+            actor=request.user,
+            proposal_id=form.cleaned_data["decision"],
+            idempotency_key=form.cleaned_data["token"],
+        )
+    except DomainError as error:
+        return _refused(request, "disburse", error.message)
+    messages.success(request, _("The disbursement is recorded."))
+    return redirect("fund:request", request_id=row.request_id)
+
+
+def _period(request: HttpRequest) -> tuple[dt.datetime, dt.datetime, forms.PeriodForm]:
+    form = forms.PeriodForm(request.GET or None)
+    start = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    end = timezone.now() + dt.timedelta(seconds=1)
+    if request.GET and form.is_valid():
+        if form.cleaned_data["start"]:
+            start = dt.datetime.combine(form.cleaned_data["start"], dt.time(), tzinfo=dt.UTC)
+        if form.cleaned_data["end"]:
+            end = dt.datetime.combine(form.cleaned_data["end"], dt.time(), tzinfo=dt.UTC)
+    return start, end, form
+
+
+@member_required
+@require_GET
+def account_statement(request: HttpRequest, key: str) -> HttpResponse:
+    """Return an account's statement for a period (default: everything so far)."""
+    account = selectors.get_account(key)
+    if account is None:
+        raise Http404
+    start, end, form = _period(request)
+    if (request.GET and not form.is_valid()) or end < start:
+        context = {
+            "account": account,
+            "label": selectors.account_label(account),
+            "form": form,
+            "error": _("Give the period as two dates, the first before the second."),
+        }
+        return render(request, "fund/statement.html", context, status=400)
+    led = selectors.load_ledger()
+    result = selectors.statement(led, account, start, end)
+    parts = [
+        {
+            "currency": part.currency,
+            "opening": selectors.format_money(part.opening, part.currency),
+            "closing": selectors.format_money(part.closing, part.currency),
+            "lines": [
+                {
+                    "line": line,
+                    "amount": selectors.format_money(line.amount, part.currency),
+                    "balance": selectors.format_money(line.balance, part.currency),
+                }
+                for line in part.lines
+            ],
+        }
+        for part in result.currencies
+    ]
+    context = {
+        "account": account,
+        "label": selectors.account_label(account),
+        "form": form,
+        "parts": parts,
+        "start": start,
+        "end": end,
+    }
+    return render(request, "fund/statement.html", context)
+
+
+@member_required
+@require_GET
+def export_csv(request: HttpRequest) -> HttpResponse:
+    """Return every entry of the fund as CSV (one line per entry, amounts as decimals)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(
+        ["seq", "transaction", "kind", "at", "account", "amount", "currency", "minor_units",
+         "decision", "digest"]
+    )  # fmt: skip
+    for row in selectors.transaction_rows():
+        for entry in row.entries.all():
+            writer.writerow(
+                [
+                    row.seq,
+                    row.uid,
+                    row.kind,
+                    row.at.astimezone(dt.UTC).isoformat(),
+                    entry.account.key,
+                    selectors.plain_amount(entry.amount, entry.currency),
+                    entry.currency,
+                    entry.amount,
+                    row.payload.get("decision_ref") or "",
+                    row.digest,
+                ]
+            )
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="veche-fund-{stamp}.csv"'
+    return response
+
+
+def _svg(body: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="image/svg+xml; charset=utf-8")
+    # The middleware keeps a view's own CSP: an image needs nothing but itself.
+    response["Content-Security-Policy"] = CHART_CSP
+    return response
+
+
+def _currency_or_404(currency: str) -> str:
+    try:
+        ledger.minor_unit_exponent(currency)
+    except DomainError:
+        raise Http404 from None
+    return currency
+
+
+@member_required
+@require_GET
+def balance_chart(request: HttpRequest, currency: str) -> HttpResponse:
+    """Return the common fund's balance over time in ``currency`` as SVG."""
+    currency = _currency_or_404(currency)
+    led = selectors.load_ledger()
+    title = _("Common fund balance, %(currency)s") % {"currency": currency}
+    return _svg(charts.balance_chart(list(led.transactions), selectors.FUND_KEY, currency, title))
+
+
+@member_required
+@require_GET
+def monthly_chart(request: HttpRequest, currency: str) -> HttpResponse:
+    """Return contributions and disbursements per month in ``currency`` as SVG."""
+    currency = _currency_or_404(currency)
+    led = selectors.load_ledger()
+    title = _("Contributions and disbursements per month, %(currency)s") % {"currency": currency}
+    return _svg(charts.monthly_chart(list(led.transactions), currency, title))
