@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib.util
 import sys
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
         ok = _report(chain, selectors.log_records(chain), None) and ok
     if not selectors.chains():
         print("no decisions recorded yet")
+    if importlib.util.find_spec("veche.apps.fund") is not None:
+        from veche.apps.fund.selectors import verify_fund
+
+        fund_ok, fund_messages = verify_fund()
+        print("\n".join(fund_messages), file=sys.stdout if fund_ok else sys.stderr)
+        ok = fund_ok and ok
     return 0 if ok else 1
 
 
