@@ -435,7 +435,12 @@ def settle_due(*, now: dt.datetime | None = None) -> int:
     """Settle every open proposal whose decision is due; return how many were settled."""
     now = now or timezone.now()
     settled = 0
-    for row in Proposal.objects.filter(closed_at__isnull=True).order_by("created_at", "pk"):
+    # A dissolved group's own open proposals stay as they were: with the group gone
+    # from the electorate they cannot be decided, and replaying them would fail.
+    rows = Proposal.objects.filter(closed_at__isnull=True).exclude(
+        federation_wide=False, group__dissolved_at__isnull=False
+    )
+    for row in rows.order_by("created_at", "pk"):
         before = row.closed_at
         settle(row, now=now)
         row.refresh_from_db()
