@@ -64,7 +64,10 @@ def cmd_init(args: argparse.Namespace) -> int:
         _, group = services.create_federation(name=args.federation, first_group_name=args.group)
     except services.AlreadyInitialised as exc:
         raise CommandError("veche is already initialised here; nothing was changed.") from exc
-    _, secret = services.create_invitation(group=group, created_by=None, as_coordinator=True)
+    keys = services.create_founding_keys(group=group)
+    _, secret = services.create_invitation(
+        group=group, created_by=None, as_coordinator=True, keys=keys
+    )
     print(f"Federation {args.federation!r} created with the group {args.group!r}.")
     print("Founding invitation (coordinator; works once; shown only now):")
     print(_join_url(args.base_url, secret))
@@ -80,8 +83,19 @@ def cmd_invite(args: argparse.Namespace) -> int:
     group = selectors.get_group_by_name(name=args.group)
     if group is None:
         raise CommandError(f"no group named {args.group!r}.")
+    from veche.apps.accounts.models import Member
+
+    # An invitation carries the group's keys, which only members hold; the server has
+    # no copy. So once anyone has joined, invitations come from a coordinator's session.
+    if Member.objects.exists():
+        raise CommandError(
+            "members have joined: invitations must carry the group's keys, which only "
+            "its members hold. A coordinator invites from the web (the group's page)."
+        )
+    # Nobody has joined yet (the founding invitation was lost): start new key epochs.
+    keys = services.create_founding_keys(group=group, fresh_federation_key=True)
     _, secret = services.create_invitation(
-        group=group, created_by=None, as_coordinator=args.coordinator
+        group=group, created_by=None, as_coordinator=args.coordinator, keys=keys
     )
     print(_join_url(args.base_url, secret))
     return 0

@@ -110,6 +110,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: the request's keyring needs to know who is logged in.
+    "veche.apps.core.keyring.KeyringMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "veche.apps.core.middleware.AccessMiddleware",
 ]
@@ -238,3 +240,6 @@ LOGGING = {
 
 # The headers these checks look for are set by core.middleware.SecurityHeadersMiddleware.
 SILENCED_SYSTEM_CHECKS = ["security.W001", "security.W002"]
+
+# Argon2id cost of members' key records: the real cost unless tests ask for the minimum.
+VECHE_FAST_KDF = False

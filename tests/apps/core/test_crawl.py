@@ -267,12 +267,17 @@ def test_anonymous_pages_are_plain_and_local(client: Any, demo: Any) -> None:
 
 
 def test_every_page_a_member_reaches_is_plain_and_local(client: Any, demo: Any) -> None:
+    from tests.conftest import log_in_with_keys
+
     from veche.apps.accounts.models import Member
+    from veche.apps.proposals.commands import DEMO_PASSPHRASE
+    from veche.crypto import unlock
 
     for group, pseudonyms in demo.items():
         # The coordinator and one other member: their pages differ (carrying, inviting).
         for pseudonym in (pseudonyms[0], pseudonyms[-1]):
-            client.force_login(Member.objects.get(pseudonym=pseudonym))
+            member = Member.objects.get(pseudonym=pseudonym)
+            log_in_with_keys(client, member, unlock(member.key_record(), DEMO_PASSPHRASE))
             result = crawl(client, ["/", "/inbox/"])
             assert result.problems == [], (group, pseudonym)
             ok = [path for path, status in result.pages.items() if status == 200]

@@ -67,15 +67,15 @@ def action(client: Any, pid: int, what: str, data: dict[str, Any] | None = None)
 def counts() -> tuple[int, ...]:
     """Return how many rows every proposals table holds, to show nothing was stored."""
     from veche.apps.proposals.models import (
+        BallotBox,
         Comment,
         DecisionRecord,
         Proposal,
         ProposalEvent,
         ProposalVersion,
-        SecretBallot,
     )
 
     return tuple(
         m.objects.count()
-        for m in (Proposal, ProposalVersion, ProposalEvent, SecretBallot, DecisionRecord, Comment)
+        for m in (Proposal, ProposalVersion, ProposalEvent, BallotBox, DecisionRecord, Comment)
     )

@@ -15,10 +15,23 @@ INSPECT = """
 import json, sys
 from veche.cli import setup_django
 setup_django()
+from veche.apps.accounts.models import Member
+from veche.apps.core import keyring
 from veche.apps.proposals import selectors, services
+from veche.apps.proposals.commands import DEMO_PASSPHRASE
 from veche.apps.proposals.models import Proposal
+from veche.crypto import Keyring, unlock
 from veche.domain.decisions_log import records_to_jsonl
-phases = sorted({services.settle(p).state.phase.value for p in Proposal.objects.all()})
+# Content is encrypted: look as the members would, with one member's keys per group.
+keys = Keyring()
+for group_id in set(Member.objects.values_list("group_id", flat=True)):
+    m = Member.objects.filter(group_id=group_id).first()
+    held = keyring.keyring_for(m, unlock(m.key_record(), DEMO_PASSPHRASE))
+    for key_id in held:
+        if not keys.has(key_id):
+            keys.add(key_id, held.get(key_id))
+with keyring.using(keys):
+    phases = sorted({services.settle(p).state.phase.value for p in Proposal.objects.all()})
 outcomes = sorted({p.outcome for p in Proposal.objects.exclude(outcome="")})
 chain = max(selectors.chains(), key=lambda c: len(selectors.log_records(c)))
 open(sys.argv[1], "w").write(records_to_jsonl(selectors.log_records(chain)))

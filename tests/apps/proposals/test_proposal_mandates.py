@@ -66,7 +66,7 @@ def test_a_whole_mandate_runs_then_rotation_never_picks_the_previous_holder_agai
     assert decided.status_code == 302, text(decided)
     clock.move_to(at(days=4))
     body = page(clients[0], first)
-    assert "Decided under a mandate" in body and "At the square, 6pm." in body
+    assert "<strong>Decided</strong>" in body and "At the square, 6pm." in body
     previous = members[1]
 
     # Second mandate: the previous holder volunteers with two others and is never drawn.
@@ -101,7 +101,7 @@ def test_a_whole_mandate_runs_then_rotation_never_picks_the_previous_holder_agai
     assert late.status_code == 400
     assert "expired" in text(late)
     body = page(clients[0], second)
-    assert "Decided under a mandate" in body and "No names." in body and "Late." not in body
+    assert "<strong>Decided</strong>" in body and "No names." in body and "Late." not in body
     assert DecisionRecord.objects.get(proposal_id=second).payload["outcome"] == "decided"
     assert holder.pk != previous.pk
 

@@ -24,12 +24,17 @@ def normalise_pseudonym(pseudonym: str) -> str:
 
 
 def pseudonym_key(pseudonym: str) -> str:
-    """Return the case-insensitive lookup key of a pseudonym.
+    """Return the lookup key of a pseudonym: a keyed hash of its case-folded form.
 
-    Casefolded in Python, not with SQL LOWER(): SQLite's lower() only knows ASCII,
-    and pseudonyms may be Cyrillic.
+    The pseudonym itself is stored only encrypted with the group's key; logging in
+    finds the member by this hash (keyed with the server's secret, so a dump of the
+    database alone cannot be searched for a guessed name). Casefolded in Python, not
+    with SQL LOWER(): SQLite's lower() only knows ASCII, and pseudonyms may be Cyrillic.
     """
-    return normalise_pseudonym(pseudonym).casefold()
+    from veche.crypto import keyed_hash
+
+    folded = normalise_pseudonym(pseudonym).casefold()
+    return keyed_hash(settings.SECRET_KEY.encode(), folded, purpose="pseudonym")
 
 
 def validate_pseudonym(value: str) -> None:
@@ -41,8 +46,32 @@ def validate_pseudonym(value: str) -> None:
         )
 
 
+class MemberQuerySet(models.QuerySet["Member"]):
+    """Lets code say ``filter(pseudonym=...)``: the lookup goes through the keyed hash."""
+
+    @staticmethod
+    def _translate(kwargs: dict[str, Any]) -> dict[str, Any]:
+        if "pseudonym" in kwargs:
+            kwargs = dict(kwargs)
+            kwargs["pseudonym_key"] = pseudonym_key(kwargs.pop("pseudonym"))
+        return kwargs
+
+    def filter(self, *args: Any, **kwargs: Any) -> MemberQuerySet:
+        return super().filter(*args, **self._translate(kwargs))
+
+    def exclude(self, *args: Any, **kwargs: Any) -> MemberQuerySet:
+        return super().exclude(*args, **self._translate(kwargs))
+
+    def get(self, *args: Any, **kwargs: Any) -> Member:
+        return super().get(*args, **self._translate(kwargs))
+
+
 class MemberManager(BaseUserManager["Member"]):
+    def get_queryset(self) -> MemberQuerySet:
+        return MemberQuerySet(self.model, using=self._db)
+
     def get_by_natural_key(self, username: str | None) -> Member:
+        # Django's auth passes whatever the member typed as their name.
         return self.get(pseudonym_key=pseudonym_key(username or ""))
 
 
@@ -53,10 +82,15 @@ class Member(AbstractBaseUser):
     ``last_login`` either: a seized database should not say when people were active.
     """
 
-    pseudonym = models.CharField(
-        _("pseudonym"), max_length=40, unique=True, validators=[validate_pseudonym]
-    )
-    pseudonym_key = models.CharField(max_length=40, unique=True, editable=False)
+    # The pseudonym, encrypted with the group's key (see ``pseudonym`` below).
+    pseudonym_ct = models.BinaryField(editable=False)
+    pseudonym_key = models.CharField(max_length=64, unique=True, editable=False)
+    # The member's key pair: the private key sealed under Argon2id(passphrase).
+    public_key = models.BinaryField(editable=False)
+    sealed_private_key = models.BinaryField(editable=False)
+    kdf_salt = models.BinaryField(editable=False)
+    kdf_opslimit = models.PositiveIntegerField(default=0)
+    kdf_memlimit = models.PositiveBigIntegerField(default=0)
     # Nullable only so the founding member can exist before a group is chosen;
     # `veche init` always creates the first group, so in practice it is set.
     group = models.ForeignKey(
@@ -75,7 +109,7 @@ class Member(AbstractBaseUser):
 
     objects: ClassVar[MemberManager] = MemberManager()
 
-    USERNAME_FIELD = "pseudonym"
+    USERNAME_FIELD = "pseudonym_key"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
@@ -85,10 +119,57 @@ class Member(AbstractBaseUser):
     def __str__(self) -> str:
         return self.pseudonym
 
+    @property
+    def pseudonym(self) -> str:
+        """Return the pseudonym, readable only with the group's key (else "[encrypted]")."""
+        plain = self.__dict__.get("_pseudonym_plain")
+        if plain is not None:
+            return str(plain)
+        from veche.apps.core import keyring
+
+        return keyring.decrypt(self.pseudonym_ct, context=self._pseudonym_context())
+
+    @pseudonym.setter
+    def pseudonym(self, value: str) -> None:
+        # Encrypted on save, with the current keyring's key for the member's group.
+        self.__dict__["_pseudonym_plain"] = normalise_pseudonym(value)
+        self.__dict__["_pseudonym_dirty"] = True
+
+    def _pseudonym_context(self) -> str:
+        return f"member:{self.pseudonym_key}:pseudonym"
+
     def save(self, *args: Any, **kwargs: Any) -> None:
-        self.pseudonym = normalise_pseudonym(self.pseudonym)
-        self.pseudonym_key = pseudonym_key(self.pseudonym)
+        if self.__dict__.pop("_pseudonym_dirty", False):
+            from veche.apps.core import keyring
+
+            plain = self.__dict__["_pseudonym_plain"]
+            self.pseudonym_key = pseudonym_key(plain)
+            if self.group_id is None:
+                raise ValueError("a member's pseudonym is encrypted with their group's key")
+            self.pseudonym_ct = keyring.encrypt(
+                keyring.group_scope(self.group_id), plain, context=self._pseudonym_context()
+            )
         super().save(*args, **kwargs)
+
+    def key_record(self) -> Any:
+        """Return the member's stored key pair record (veche.crypto.MemberKeys)."""
+        from veche.crypto import KdfParams, MemberKeys
+
+        return MemberKeys(
+            public_key=bytes(self.public_key),
+            sealed_private_key=bytes(self.sealed_private_key),
+            kdf=KdfParams(
+                salt=bytes(self.kdf_salt), opslimit=self.kdf_opslimit, memlimit=self.kdf_memlimit
+            ),
+        )
+
+    def set_key_record(self, record: Any) -> None:
+        """Store a key pair record (after joining, or re-wrapping on a passphrase change)."""
+        self.public_key = record.public_key
+        self.sealed_private_key = record.sealed_private_key
+        self.kdf_salt = record.kdf.salt
+        self.kdf_opslimit = record.kdf.opslimit
+        self.kdf_memlimit = record.kdf.memlimit
 
     def get_session_auth_hash(self) -> str:
         """Return an HMAC of the password hash and the session epoch.
@@ -125,3 +206,40 @@ class LoginFailure(models.Model):
 
     account_key = models.CharField(max_length=64, db_index=True)
     failed_at = models.DateTimeField(db_index=True)
+
+
+class KeyGrant(models.Model):
+    """A group's or the federation's key of one epoch, sealed to one member's public key."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="key_grants")
+    # "f" (federation) or "g<group id>".
+    scope = models.CharField(max_length=20)
+    epoch = models.PositiveIntegerField()
+    sealed_key = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "scope", "epoch"], name="one_grant_per_key")
+        ]
+        indexes = [models.Index(fields=["scope", "epoch"])]
+
+
+class KeyEpoch(models.Model):
+    """That a key of this scope and epoch exists (never the key itself)."""
+
+    scope = models.CharField(max_length=20)
+    epoch = models.PositiveIntegerField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "epoch"], name="one_key_epoch")]
+
+
+class MemberSession(models.Model):
+    """Which sessions a member has open, so "log out everywhere" can destroy them all.
+
+    Each session holds the member's wrapped private key; deleting the row destroys it.
+    """
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    session_key = models.CharField(max_length=40, unique=True)

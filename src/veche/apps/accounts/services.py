@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -12,8 +13,20 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
+from veche.apps.accounts import keys
+from veche.apps.accounts import keys as keys_service
 from veche.apps.accounts.models import LoginFailure, Member, pseudonym_key, throttle_key
+from veche.apps.core import keyring
 from veche.apps.federation.models import CoordinatorTerm, Invitation, hash_invitation_secret
+from veche.crypto import (
+    CannotDecrypt,
+    Keyring,
+    PrivateKey,
+    WrongPassphrase,
+    new_member_keys,
+    unlock,
+    unpack_keys,
+)
 
 
 class InvitationUnusable(Exception):
@@ -37,12 +50,18 @@ def redeem_invitation(
 ) -> Member:
     """Create a member from an invitation and mark it used; return the member.
 
-    The passphrase is hashed before the transaction opens, so the slow Argon2 run
-    never holds SQLite's write lock. Claiming the invitation is a conditional
-    UPDATE: of two simultaneous redemptions exactly one matches the row.
+    The new member's unlocked private key is on ``member.unlocked_private_key`` so the
+    joining request can keep it in the session without a second Argon2 run.
+
+    The passphrase is hashed (and the key pair made) before the transaction opens, so
+    the slow Argon2 runs never hold SQLite's write lock. Claiming the invitation is a
+    conditional UPDATE: of two simultaneous redemptions exactly one matches the row.
+    The keys the invitation carries are sealed to the newcomer: nobody needs to be
+    online for someone to join.
     """
     now = now or timezone.now()
     password_hash = make_password(passphrase)
+    record, private_key = new_member_keys(passphrase, kdf=keys.kdf_cost())
     with transaction.atomic():
         invitation = (
             Invitation.objects.select_related("group")
@@ -61,16 +80,26 @@ def redeem_invitation(
             raise InvitationUnusable
         if Member.objects.filter(pseudonym_key=pseudonym_key(pseudonym)).exists():
             raise PseudonymTaken
-        member = Member(pseudonym=pseudonym, group=invitation.group, joined_at=now)
-        member.password = password_hash
         try:
-            with transaction.atomic():
-                member.save()
-        except IntegrityError as exc:  # a concurrent join took the pseudonym
-            raise PseudonymTaken from exc
-        Invitation.objects.filter(pk=invitation.pk).update(used_by=member)
+            granted = unpack_keys(secret, bytes(invitation.keys_blob or b""))
+        except CannotDecrypt as exc:
+            raise InvitationUnusable from exc
+        member = Member(group=invitation.group, joined_at=now)
+        member.set_key_record(record)
+        member.password = password_hash
+        with keyring.using(Keyring(granted)):
+            member.pseudonym = pseudonym
+            try:
+                with transaction.atomic():
+                    member.save()
+            except IntegrityError as exc:  # a concurrent join took the pseudonym
+                raise PseudonymTaken from exc
+        keys.grant_all(member, granted)
+        # The invitation's keys are in the member's grants now; the packed copy goes.
+        Invitation.objects.filter(pk=invitation.pk).update(used_by=member, keys_blob=b"")
         if invitation.as_coordinator:
             CoordinatorTerm.objects.create(group=invitation.group, member=member, starts_at=now)
+    member.unlocked_private_key = private_key  # type: ignore[attr-defined]
     return member
 
 
@@ -114,14 +143,62 @@ def authenticate_member(
     now = now or timezone.now()
     check_login_allowed(pseudonym=pseudonym, now=now)
     member = authenticate(request, pseudonym=pseudonym, password=passphrase)
-    if member is None:
+    private_key = _unlock(member, passphrase) if member is not None else None
+    if member is None or private_key is None:
         record_login_failure(pseudonym=pseudonym, now=now)
         raise LoginRefused
     LoginFailure.objects.filter(account_key=throttle_key(pseudonym)).delete()
+    member.unlocked_private_key = private_key  # type: ignore[attr-defined]
     return member
 
 
+def _unlock(member: Member, passphrase: str) -> PrivateKey | None:
+    try:
+        return unlock(member.key_record(), passphrase)
+    except (WrongPassphrase, CannotDecrypt):
+        return None
+
+
 def log_out_everywhere(*, member: Member) -> None:
-    """End every session of ``member`` by bumping their session epoch."""
-    Member.objects.filter(pk=member.pk).update(session_epoch=F("session_epoch") + 1)
+    """End every session of ``member``: bump their session epoch, delete the sessions.
+
+    Bumping the epoch makes every session fail Django's auth check at once; deleting
+    the session rows destroys the wrapped private keys they held.
+    """
+    from django.contrib.sessions.models import Session
+
+    from veche.apps.accounts.models import MemberSession
+
+    with transaction.atomic():
+        Member.objects.filter(pk=member.pk).update(session_epoch=F("session_epoch") + 1)
+        keys_ = MemberSession.objects.filter(member=member).values_list("session_key", flat=True)
+        Session.objects.filter(session_key__in=list(keys_)).delete()
+        MemberSession.objects.filter(member=member).delete()
     member.refresh_from_db(fields=["session_epoch"])
+
+
+def enrol_member(
+    *,
+    group: Any,
+    pseudonym: str,
+    keys: Keyring,
+    passphrase: str,
+    password_hash: str | None = None,
+    joined_at: dt.datetime | None = None,
+    is_active: bool = True,
+) -> tuple[Member, PrivateKey]:
+    """Create a member holding the group's and federation's keys found in ``keys``.
+
+    For the demo, the operator's bootstrap and tests: whoever calls it holds the keys
+    already. Members joining through the web use :func:`redeem_invitation` instead.
+    Returns the member and their unlocked private key.
+    """
+    record, private_key = new_member_keys(passphrase, kdf=keys_service.kdf_cost())
+    member = Member(group=group, joined_at=joined_at or timezone.now(), is_active=is_active)
+    member.set_key_record(record)
+    member.password = password_hash or make_password(passphrase)
+    with keyring.using(keys):
+        member.pseudonym = pseudonym
+        member.save()
+    keys_service.grant_all(member, keys_service.keys_for_group(keys, group.pk))
+    return member, private_key

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from veche.apps.accounts import services
 from veche.apps.accounts.forms import JoinForm, LoginForm
+from veche.apps.core import keyring
 from veche.apps.core.permissions import member_required, public
 from veche.apps.federation.selectors import get_usable_invitation
 
@@ -47,7 +48,9 @@ def join(request: HttpRequest, secret: str) -> HttpResponse:
                     logout(request)
                 login(request, member)
                 messages.success(request, _("Welcome. You are now a member of your group."))
-                return redirect("home")
+                response = redirect("home")
+                keyring.remember_private_key(request, response, member.unlocked_private_key)
+                return response
         status = 400
     else:
         form = JoinForm()
@@ -96,7 +99,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 status = 400
             else:
                 login(request, member)
-                return redirect(next_url or "home")
+                response = redirect(next_url or "home")
+                keyring.remember_private_key(request, response, member.unlocked_private_key)
+                return response
         else:
             status = 400
     else:
@@ -108,8 +113,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     """Log out this session (POST only) and return to the start page."""
-    logout(request)
-    return redirect("home")
+    logout(request)  # flushes the session, and with it the wrapped key
+    response = redirect("home")
+    keyring.forget_private_key(response)
+    return response
 
 
 @member_required
@@ -118,4 +125,6 @@ def logout_everywhere(request: HttpRequest) -> HttpResponse:
     """End every session of the member, this one included (POST only)."""
     services.log_out_everywhere(member=request.user)
     logout(request)
-    return redirect("accounts:login")
+    response = redirect("accounts:login")
+    keyring.forget_private_key(response)
+    return response

@@ -89,6 +89,9 @@ class Invitation(models.Model):
         related_name="invitation_used",
     )
     as_coordinator = models.BooleanField(_("as coordinator"), default=False)
+    # The group's and the federation's keys, packed under a key derived from the secret
+    # (veche.crypto.pack_keys); emptied once used.
+    keys_blob = models.BinaryField(default=b"", editable=False)
 
     class Meta:
         verbose_name = _("invitation")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -63,6 +64,26 @@ def create_group(*, name: str, now: dt.datetime | None = None) -> Group:
         raise GroupNameTaken(name) from exc
 
 
+class MissingKeys(Exception):
+    """The keys an invitation must carry are not in this request's keyring."""
+
+
+def create_founding_keys(
+    *, group: Group, now: dt.datetime | None = None, fresh_federation_key: bool = False
+) -> dict[Any, bytes]:
+    """Make the first epoch of the federation's key (if it has none) and of the group's key.
+
+    Returned to be packed into the founding invitation; never stored in clear.
+    """
+    from veche.apps.accounts import keys
+    from veche.crypto import FEDERATION, group_scope
+
+    made = dict([keys.new_key(group_scope(group.pk), now=now)])
+    if fresh_federation_key or keys.latest_epoch(FEDERATION) == 0:
+        made.update([keys.new_key(FEDERATION, now=now)])
+    return made
+
+
 def create_invitation(
     *,
     group: Group,
@@ -70,15 +91,29 @@ def create_invitation(
     as_coordinator: bool = False,
     now: dt.datetime | None = None,
     valid_for: dt.timedelta | None = None,
+    keys: Mapping[Any, bytes] | None = None,
 ) -> tuple[Invitation, str]:
     """Create a one-time invitation to ``group``; return it and its secret.
 
-    The secret is returned once and never stored: only its sha256 is kept.
+    The invitation carries the group's and the federation's keys (every epoch the
+    inviter holds, from the request's keyring unless ``keys`` are given), packed under a
+    key derived from the secret. The secret is returned once and never stored: only
+    its sha256 is kept, for lookup.
     """
+    from veche.apps.accounts import keys as key_service
+    from veche.apps.core import keyring
+    from veche.crypto import FEDERATION, group_scope, pack_keys
+
     now = now or timezone.now()
     valid_for = valid_for or dt.timedelta(days=settings.VECHE_INVITATION_DAYS)
+    if keys is None:
+        keys = key_service.keys_for_group(keyring.current(), group.pk)
+    scopes = {key_id.scope for key_id in keys}
+    if group_scope(group.pk) not in scopes or FEDERATION not in scopes:
+        raise MissingKeys
     secret = secrets.token_urlsafe(24)
     invitation = Invitation.objects.create(
+        keys_blob=pack_keys(secret, keys),
         group=group,
         created_by=created_by,
         token_hash=hash_invitation_secret(secret),

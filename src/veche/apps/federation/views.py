@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from veche.apps.core.permissions import (
@@ -78,11 +79,23 @@ def invite(request: HttpRequest, group_id: int) -> HttpResponse:
     if request.method == "POST":
         form = InviteForm(request.POST)
         if form.is_valid():
-            invitation, secret = services.create_invitation(
-                group=group,
-                created_by=request.user,
-                as_coordinator=form.cleaned_data["as_coordinator"],
-            )
+            try:
+                invitation, secret = services.create_invitation(
+                    group=group,
+                    created_by=request.user,
+                    as_coordinator=form.cleaned_data["as_coordinator"],
+                )
+            except services.MissingKeys:
+                form.add_error(
+                    None,
+                    _(
+                        "Your session cannot open the group's keys, which an invitation "
+                        "must carry. Log out and log in again, then invite."
+                    ),
+                )
+                return render(
+                    request, "federation/invite.html", {"group": group, "form": form}, status=409
+                )
             join_url = request.build_absolute_uri(reverse("accounts:join", args=[secret]))
             return render(
                 request,

@@ -148,10 +148,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def build_demo(*, now: dt.datetime) -> dict[str, list[str]]:
     """Create the demo federation; return group name -> pseudonyms (first: coordinator)."""
-    from django.contrib.auth.hashers import make_password
     from django.db import transaction
 
+    from veche.apps.core import keyring
+    from veche.crypto import Keyring
+
+    # The demo plays every member in turn, so it holds every key while it builds; the
+    # keys leave with this function, sealed to the members' key pairs only.
+    demo_keys = Keyring()
+    with keyring.using(demo_keys), transaction.atomic():
+        _build_demo(now=now, keys=demo_keys)
+    return {g: list(n) for g, n in DEMO_GROUPS.items()}
+
+
+def _build_demo(*, now: dt.datetime, keys: Any) -> None:
+    from django.contrib.auth.hashers import make_password
+
     from veche.apps.accounts.models import Member
+    from veche.apps.accounts.services import enrol_member
     from veche.apps.federation import services as org
     from veche.apps.proposals import services as s
     from veche.domain.consensus import Position
@@ -162,26 +176,23 @@ def build_demo(*, now: dt.datetime) -> dict[str, list[str]]:
     start = now - 30 * d
     password = make_password(DEMO_PASSPHRASE)
     people: dict[str, Member] = {}
-    with transaction.atomic():
-        names = list(DEMO_GROUPS)
-        _, first = org.create_federation(
-            name="Demo federation", first_group_name=names[0], now=start
-        )
-        groups = {names[0]: first}
-        for name in names[1:]:
-            groups[name] = org.create_group(name=name, now=start)
-        for group_name, pseudonyms in DEMO_GROUPS.items():
-            for i, pseudonym in enumerate(pseudonyms):
-                member = Member(
-                    pseudonym=pseudonym,
-                    group=groups[group_name],
-                    joined_at=start,
-                    password=password,
-                )
-                member.save()
-                people[pseudonym] = member
-                if i == 0:
-                    org.start_coordinator_term(group=groups[group_name], member=member, now=start)
+    names = list(DEMO_GROUPS)
+    _, first = org.create_federation(name="Demo federation", first_group_name=names[0], now=start)
+    groups = {names[0]: first}
+    for name in names[1:]:
+        groups[name] = org.create_group(name=name, now=start)
+    for group in groups.values():
+        for key_id, key in org.create_founding_keys(group=group, now=start).items():
+            keys.add(key_id, key)
+    for group_name, pseudonyms in DEMO_GROUPS.items():
+        for i, pseudonym in enumerate(pseudonyms):
+            member, _private = enrol_member(
+                group=groups[group_name], pseudonym=pseudonym, keys=keys,
+                passphrase=DEMO_PASSPHRASE, password_hash=password, joined_at=start,
+            )  # fmt: skip
+            people[pseudonym] = member
+            if i == 0:
+                org.start_coordinator_term(group=groups[group_name], member=member, now=start)
 
     def p(**kwargs: Any) -> Any:
         return s.create_proposal(**kwargs)
@@ -459,4 +470,3 @@ def build_demo(*, now: dt.datetime) -> dict[str, list[str]]:
         now=now - 3 * h,
     )
     s.settle_due(now=now)
-    return {g: list(n) for g, n in DEMO_GROUPS.items()}

@@ -120,13 +120,19 @@ class ResponseForm(forms.Form):
 
 class MandateDecisionForm(forms.Form):
     matter = forms.ChoiceField(label=gettext_lazy("Matter"))
+    # The matter comes back as its index; its words are accepted too (scripts, the API).
     text = forms.CharField(
         label=gettext_lazy("Decision"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
     def __init__(self, *args: Any, scope: tuple[str, ...], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["matter"].choices = [(m, m) for m in scope]
+        # Submitted as the matter's index: its words are content, stored encrypted.
+        self.fields["matter"].choices = [(str(i), m) for i, m in enumerate(scope)]
+        self._labels = list(scope)
+        if self.is_bound and self.data.get("matter") in self._labels:
+            self.data = self.data.copy()
+            self.data["matter"] = str(self._labels.index(self.data["matter"]))
 
 
 class MeetingForm(forms.Form):

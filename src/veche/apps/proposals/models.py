@@ -11,11 +11,22 @@ docs/decisions/0020-proposal-storage.md.
 
 from __future__ import annotations
 
-import uuid
+import json
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from veche.apps.core import keyring
+
+
+def _json_list(blob: Any, *, context: str, count: int, placeholder: str) -> list[str]:
+    """Return an encrypted JSON list of labels, or numbered placeholders if unreadable."""
+    text = keyring.decrypt(blob, context=context, fallback="")
+    if text:
+        return [str(item) for item in json.loads(text)]
+    return [f"{placeholder} {i + 1}" for i in range(count)]
 
 
 class Proposal(models.Model):
@@ -31,8 +42,12 @@ class Proposal(models.Model):
     created_at = models.DateTimeField()
     urgent = models.BooleanField(default=False)
     deadline = models.DateTimeField(null=True, blank=True)
-    options = models.JSONField(default=list)
-    mandate_scope = models.JSONField(default=list)
+    # Alternatives and mandate matters are content: encrypted JSON lists. How many
+    # there are is structure, kept in clear so the lifecycle can run without a key.
+    options_ct = models.BinaryField(default=b"")
+    option_count = models.PositiveSmallIntegerField(default=0)
+    mandate_scope_ct = models.BinaryField(default=b"")
+    mandate_scope_count = models.PositiveSmallIntegerField(default=0)
     # Fixed at creation; shown to members only once it has been used (a tie or a lot).
     seed = models.BinaryField(max_length=32)
     draft = models.BooleanField(default=False)
@@ -42,6 +57,44 @@ class Proposal(models.Model):
     # Set once the decision is in the log: listing closed proposals needs no replay.
     closed_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=20, blank=True)
+
+    def key_scope(self) -> str:
+        """Return whose key encrypts this proposal's content: the group's or the federation's."""
+        return keyring.FEDERATION if self.federation_wide else keyring.group_scope(self.group_id)
+
+    @property
+    def options(self) -> list[str]:
+        """Return the alternatives (placeholders where the key is not at hand)."""
+        return _json_list(
+            self.options_ct, context=f"proposal:{self.pk}:options",
+            count=self.option_count, placeholder="option",
+        )  # fmt: skip
+
+    @property
+    def mandate_scope(self) -> list[str]:
+        """Return the matters a temporary coordinator may decide."""
+        return _json_list(
+            self.mandate_scope_ct, context=f"proposal:{self.pk}:mandate_scope",
+            count=self.mandate_scope_count, placeholder="matter",
+        )  # fmt: skip
+
+    def set_lists(self, options: list[str], mandate_scope: list[str]) -> None:
+        """Encrypt the alternatives and mandate matters (after the row has its id)."""
+        scope = self.key_scope()
+        self.option_count = len(options)
+        self.mandate_scope_count = len(mandate_scope)
+        self.options_ct = (
+            keyring.encrypt(scope, json.dumps(options), context=f"proposal:{self.pk}:options")
+            if options
+            else b""
+        )
+        self.mandate_scope_ct = (
+            keyring.encrypt(
+                scope, json.dumps(mandate_scope), context=f"proposal:{self.pk}:mandate_scope"
+            )
+            if mandate_scope
+            else b""
+        )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -56,9 +109,28 @@ class ProposalVersion(models.Model):
 
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
-    title = models.CharField(max_length=200)
-    body = models.TextField()
+    title_ct = models.BinaryField()
+    body_ct = models.BinaryField()
     created_at = models.DateTimeField()
+
+    def _context(self, part: str) -> str:
+        return f"proposal:{self.proposal_id}:v{self.number}:{part}"
+
+    @property
+    def title(self) -> str:
+        """Return the title, readable with the proposal's key only."""
+        return keyring.decrypt(self.title_ct, context=self._context("title"))
+
+    @property
+    def body(self) -> str:
+        """Return the text (Markdown), readable with the proposal's key only."""
+        return keyring.decrypt(self.body_ct, context=self._context("body"))
+
+    def set_text(self, title: str, body: str) -> None:
+        """Encrypt the title and text with the proposal's key."""
+        scope = self.proposal.key_scope()
+        self.title_ct = keyring.encrypt(scope, title, context=self._context("title"))
+        self.body_ct = keyring.encrypt(scope, body, context=self._context("body"))
 
     class Meta:
         ordering = ["number"]
@@ -91,7 +163,25 @@ class ProposalEvent(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField()
     data = models.JSONField(default=dict)
-    text = models.TextField(blank=True)
+    # The words that go with it (a reason, a decision's text, meeting notes; an open
+    # vote's ballot), encrypted with the proposal's key. Empty when there are none.
+    text_ct = models.BinaryField(default=b"")
+
+    def _context(self) -> str:
+        return f"proposal:{self.proposal_id}:event:{self.seq}"
+
+    @property
+    def text(self) -> str:
+        """Return the event's words, readable with the proposal's key only."""
+        return keyring.decrypt(self.text_ct, context=self._context())
+
+    def set_text(self, text: str) -> None:
+        """Encrypt the event's words (nothing is stored for empty words)."""
+        self.text_ct = (
+            keyring.encrypt(self.proposal.key_scope(), text, context=self._context())
+            if text
+            else b""
+        )
 
     class Meta:
         ordering = ["seq"]
@@ -101,15 +191,28 @@ class ProposalEvent(models.Model):
         ]
 
 
-class SecretBallot(models.Model):
-    """A secret ballot: what was voted, with nothing that says who or when."""
+class BallotBox(models.Model):
+    """A secret vote's ballots: one encrypted, sorted list per vote, and nothing else.
 
-    # Random, so the key does not reveal the order ballots arrived in.
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    Who voted is on the roll (``ballot_cast`` events, which carry no ballot); what was
+    voted is here, with no voter, no time and no order: every cast rewrites the list
+    sorted, freshly encrypted, so neither the list nor its row says which ballot came
+    when. See docs/decisions/0031-secret-ballots.md.
+    """
+
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="+")
     # "vote" (the urgent vote) or "selection" (choosing a temporary coordinator).
     round = models.CharField(max_length=10)
-    ballot = models.JSONField()
+    box_ct = models.BinaryField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "round"], name="one_box_per_vote")
+        ]
+
+    def context(self) -> str:
+        return f"proposal:{self.proposal_id}:box:{self.round}"
 
 
 class Comment(models.Model):
@@ -123,7 +226,22 @@ class Comment(models.Model):
     )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
-    body = models.TextField()
+    body_ct = models.BinaryField()
+
+    def _scope_and_context(self) -> tuple[str, str]:
+        if self.proposal_id is not None:
+            return self.proposal.key_scope(), f"comment:p{self.proposal_id}"
+        return keyring.group_scope(self.group_id), f"comment:g{self.group_id}"
+
+    @property
+    def body(self) -> str:
+        """Return the message, readable with its thread's key only."""
+        return keyring.decrypt(self.body_ct, context=self._scope_and_context()[1])
+
+    def set_body(self, body: str) -> None:
+        """Encrypt the message with its thread's key."""
+        scope, context = self._scope_and_context()
+        self.body_ct = keyring.encrypt(scope, body, context=context)
 
     class Meta:
         ordering = ["created_at", "pk"]

@@ -293,7 +293,11 @@ def _vote_context(loaded: selectors.Loaded, member: Member) -> dict[str, Any]:
     me = str(member.pk)
     spec = vote.spec
     open_ = st.phase in (domain.Phase.VOTE, domain.Phase.SELECTION_VOTE)
-    options = list(spec.options)
+    # The domain numbers alternatives; their words are content, decrypted here.
+    if len(spec.options) == 2 and not loaded.row.option_count:
+        options = [_("adopt"), _("do not adopt")]
+    else:
+        options = [*loaded.row.options, _("none of these")]
     if st.mandate is not None:
         # A vote on a mandate proposal is always the choice among volunteers: its
         # options are member ids, named for this member as everywhere else.
@@ -318,7 +322,7 @@ def _vote_context(loaded: selectors.Loaded, member: Member) -> dict[str, Any]:
             "scores": list(range(0, spec.max_score + 1)),
             "opens_at": vote.opens_at,
             "closes_at": vote.closes_at,
-            "secret": vote.secret,
+            "secret": vote.secret and not spokes_vote,
             "cast": vote.ballots_cast,
             "eligible": vote.eligible,
             "open": open_,
@@ -371,7 +375,7 @@ def _mandate_context(loaded: selectors.Loaded, member: Member) -> dict[str, Any]
         return {}
     me = str(member.pk)
     decisions = [
-        {"matter": e.data.get("matter"), "text": e.text, "at": e.at}
+        {"matter": _matter_label(loaded.row, e.data.get("matter")), "text": e.text, "at": e.at}
         for e in selectors.mandate_decision_texts(loaded.row)
     ]
     return {
@@ -400,6 +404,13 @@ def _mandate_context(loaded: selectors.Loaded, member: Member) -> dict[str, Any]
             "decision_form": forms.MandateDecisionForm(scope=tuple(loaded.row.mandate_scope)),
         }
     }
+
+
+def _matter_label(row: Proposal, matter: str | None) -> str:
+    labels = row.mandate_scope
+    if matter is not None and matter.isdigit() and int(matter) < len(labels):
+        return labels[int(matter)]
+    return matter or ""
 
 
 def _meeting_context(loaded: selectors.Loaded, member: Member) -> dict[str, Any]:

@@ -7,22 +7,24 @@ Nothing here writes. The state of a proposal is always the domain's
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from veche.apps.core import keyring
 from veche.apps.federation.models import CoordinatorTerm, Group
 from veche.apps.federation.selectors import get_charter
 from veche.apps.proposals.models import (
+    BallotBox,
     Comment,
     DecisionRecord,
     EventType,
     Proposal,
     ProposalEvent,
     ProposalVersion,
-    SecretBallot,
 )
 from veche.domain import proposals as domain
 from veche.domain.charter import Charter, DecisionKind, MandateFallback, Scope
@@ -85,26 +87,39 @@ def to_domain_proposal(row: Proposal, charter: Charter) -> domain.Proposal:
         created_at=row.created_at,
         urgent=row.urgent,
         deadline=row.deadline,
-        options=tuple(row.options),
-        mandate_scope=tuple(row.mandate_scope),
+        # Labels are content, and the lifecycle needs none: alternatives are numbered
+        # and mandate matters are referred to by their index.
+        options=tuple(f"option {i + 1}" for i in range(row.option_count)),
+        mandate_scope=tuple(str(i) for i in range(row.mandate_scope_count)),
         seed=bytes(row.seed),
         draft=row.draft,
     )
 
 
+class BallotsUnreadable(Exception):
+    """The request holds no key that opens this vote's ballots: it cannot be counted."""
+
+
+def _ballots(row: Proposal) -> dict[str, list[Any]]:
+    boxes: dict[str, list[Any]] = {}
+    for box in BallotBox.objects.filter(proposal=row):
+        text = keyring.current().try_decrypt(bytes(box.box_ct), context=box.context(), fallback="")
+        if not text:
+            raise BallotsUnreadable
+        boxes[box.round] = list(json.loads(text))
+    return boxes
+
+
 def to_domain_events(row: Proposal) -> list[domain.Event]:
     """Return the proposal's events in order, as domain events.
 
-    A secret vote's roll (who voted) and its ballots (what was voted) are stored apart;
-    they are zipped here in arbitrary order, which is harmless: a tally does not depend
-    on which voter cast which ballot, and the pairing is never stored or shown.
+    A secret vote's roll (who voted) and its ballot box (what was voted) are stored
+    apart; they are zipped here in the box's (sorted) order, which is harmless: a tally
+    does not depend on which voter cast which ballot, and the pairing is never stored
+    or shown. Raises BallotsUnreadable without the key that opens the ballots.
     """
+    boxes = _ballots(row)
     events: list[domain.Event] = []
-    boxes: dict[str, list[Any]] = {}
-    for ballot_round, ballot in SecretBallot.objects.filter(proposal=row).values_list(
-        "round", "ballot"
-    ):
-        boxes.setdefault(ballot_round, []).append(ballot)
     for e in ProposalEvent.objects.filter(proposal=row).order_by("seq"):
         events.append(_to_domain_event(e, boxes))
     return events
@@ -130,11 +145,15 @@ def _to_domain_event(e: ProposalEvent, boxes: dict[str, list[Any]]) -> domain.Ev
                 coordinator=actor, group=d["group"], position=Position(d["position"]), at=e.at
             )
         case EventType.BALLOT_CAST:
-            if "ballot" in d:
-                ballot = d["ballot"]
-            else:
+            if d.get("secret"):
                 box = boxes.get(d["round"], [])
                 ballot = box.pop() if box else None
+            else:
+                # An open ballot is the event's (encrypted) words.
+                text = e.text
+                if text == keyring.UNREADABLE:
+                    raise BallotsUnreadable
+                ballot = json.loads(text)
             return domain.BallotCast(voter=actor, ballot=ballot, at=e.at, for_group=d.get("group"))
         case EventType.VOLUNTEERED:
             return domain.Volunteered(member=actor, at=e.at)

@@ -10,6 +10,7 @@ coordinator's term), exactly once.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -17,18 +18,19 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from veche.apps.core import keyring
 from veche.apps.federation.models import Group
 from veche.apps.federation.selectors import get_charter
 from veche.apps.federation.services import create_group, create_invitation, start_coordinator_term
 from veche.apps.proposals import selectors
 from veche.apps.proposals.models import (
+    BallotBox,
     Comment,
     DecisionRecord,
     EventType,
     Proposal,
     ProposalEvent,
     ProposalVersion,
-    SecretBallot,
     chain_name,
 )
 from veche.domain import proposals as domain
@@ -72,6 +74,7 @@ def _text(value: str, *, field: str, required: bool = True, limit: int = MAX_TEX
 # --- creating ------------------------------------------------------------------------------
 
 
+@transaction.atomic
 def create_proposal(
     *,
     author: Member,
@@ -118,13 +121,18 @@ def create_proposal(
         created_at=now,
         urgent=urgent,
         deadline=deadline,
-        options=list(proposed.options),
-        mandate_scope=list(proposed.mandate_scope),
         seed=seed,
         draft=draft,
         effect=effect,
     )
-    ProposalVersion.objects.create(proposal=row, number=1, title=title, body=body, created_at=now)
+    # The encryption context names the row, so the lists are encrypted once it has an id.
+    row.set_lists(list(proposed.options), list(proposed.mandate_scope))
+    row.save(
+        update_fields=["options_ct", "option_count", "mandate_scope_ct", "mandate_scope_count"]
+    )
+    version = ProposalVersion(proposal=row, number=1, created_at=now)
+    version.set_text(title, body)
+    version.save()
     return row
 
 
@@ -165,17 +173,37 @@ def _act(
         loaded = selectors.load(row, now=now)
         domain.check(loaded.proposal, loaded.events, event, loaded.context, now)
         seq = ProposalEvent.objects.filter(proposal=row).count()
-        ProposalEvent.objects.create(
-            proposal=row, seq=seq, type=type, actor=actor, at=now, data=data or {}, text=text
+        stored = ProposalEvent(
+            proposal=row, seq=seq, type=type, actor=actor, at=now, data=data or {}
         )
+        stored.set_text(text)
+        stored.save()
         if secret_ballot is not None:
-            ballot_round, ballot = secret_ballot
-            SecretBallot.objects.create(proposal=row, round=ballot_round, ballot=ballot)
+            _put_in_box(row, *secret_ballot)
         after = selectors.load(row, now=now)
         _settle(after)
         return after
 
     return _retrying(attempt)
+
+
+def _put_in_box(row: Proposal, ballot_round: str, ballot: Any) -> None:
+    """Add a ballot to the vote's box: decrypt, add, sort, encrypt afresh, overwrite.
+
+    Sorting erases the order ballots came in; a fresh nonce makes the new ciphertext
+    unrelated to the old one. The box row is locked for the rewrite.
+    """
+    box = BallotBox.objects.select_for_update().filter(proposal=row, round=ballot_round).first()
+    if box is None:
+        box = BallotBox(proposal=row, round=ballot_round, count=0)
+        ballots: list[Any] = []
+    else:
+        ballots = json.loads(keyring.current().decrypt(bytes(box.box_ct), context=box.context()))
+    ballots.append(ballot)
+    ballots.sort(key=lambda b: json.dumps(b, sort_keys=True))
+    box.box_ct = keyring.encrypt(row.key_scope(), json.dumps(ballots), context=box.context())
+    box.count = len(ballots)
+    box.save()
 
 
 def publish(*, row: Proposal, actor: Member, now: dt.datetime | None = None) -> selectors.Loaded:
@@ -235,9 +263,9 @@ def amend(
             at=now,
             data={"version": version},
         )
-        ProposalVersion.objects.create(
-            proposal=row, number=version, title=title, body=body, created_at=now
-        )
+        stored = ProposalVersion(proposal=row, number=version, created_at=now)
+        stored.set_text(title, body)
+        stored.save()
         return selectors.load(row, now=now)
 
     return _retrying(attempt)
@@ -299,7 +327,10 @@ def cast_ballot(
     data: dict[str, Any] = {"round": ballot_round}
     if for_group:
         data["group"] = for_group
-    if vote.secret:
+    # In spokes mode a coordinator casts their group's ballot as they carry its position:
+    # openly. Secrecy protects individual members (decision 0031).
+    if vote.secret and not spokes:
+        data["secret"] = True
         return _act(
             row=row,
             event=event,
@@ -309,8 +340,15 @@ def cast_ballot(
             secret_ballot=(ballot_round, _plain(ballot)),
             now=now,
         )
-    data["ballot"] = _plain(ballot)
-    return _act(row=row, event=event, type=EventType.BALLOT_CAST, actor=voter, data=data, now=now)
+    return _act(
+        row=row,
+        event=event,
+        type=EventType.BALLOT_CAST,
+        actor=voter,
+        data=data,
+        text=json.dumps(_plain(ballot)),
+        now=now,
+    )
 
 
 def _plain(ballot: Any) -> Any:
@@ -329,9 +367,15 @@ def volunteer(*, row: Proposal, member: Member, now: dt.datetime | None = None) 
 def record_mandate_decision(
     *, row: Proposal, holder: Member, matter: str, text: str, now: dt.datetime | None = None
 ) -> selectors.Loaded:
-    """The temporary coordinator records a decision on a matter within the mandate."""
+    """The temporary coordinator records a decision on a matter within the mandate.
+
+    ``matter`` is one of the proposal's mandate matters, by its words or its index; it
+    is stored as the index, since the words are content.
+    """
     now = now or timezone.now()
     text = _text(text, field="text", limit=4000)
+    labels = row.mandate_scope
+    matter = str(labels.index(matter)) if matter in labels else matter
     event = domain.MandateDecisionRecorded(holder=str(holder.pk), matter=matter, at=now)
     return _act(
         row=row,
@@ -409,9 +453,10 @@ def post_comment(
         raise InvalidEvent("a message belongs to a thread", field="thread")
     if group is not None and group.pk != author.group_id:
         raise NotEligible("only the group's members write in its thread")
-    return Comment.objects.create(
-        proposal=row, group=group, author=author, created_at=now, body=body
-    )
+    comment = Comment(proposal=row, group=group, author=author, created_at=now)
+    comment.set_body(body)
+    comment.save()
+    return comment
 
 
 # --- settling: decisions into the log, and what they do --------------------------------------
@@ -442,7 +487,11 @@ def settle_due(*, now: dt.datetime | None = None) -> int:
     )
     for row in rows.order_by("created_at", "pk"):
         before = row.closed_at
-        settle(row, now=now)
+        try:
+            settle(row, now=now)
+        except selectors.BallotsUnreadable:
+            # A secret vote is counted only by a request that can open its ballots.
+            continue
         row.refresh_from_db()
         settled += int(before is None and row.closed_at is not None)
     return settled
@@ -517,7 +566,14 @@ def issue_founding_invitation(*, row: Proposal, actor: Member) -> str:
         if locked.effect.get("invitation_issued"):
             raise DomainError("the founding invitation was already issued")
         group = Group.objects.get(pk=effect["group"])
-        _, secret = create_invitation(group=group, created_by=actor, as_coordinator=True)
+        # The new group's first key is made now, by the author's request, which also
+        # holds the federation's keys: the invitation carries both, nobody else has them.
+        from veche.apps.accounts import keys as key_service
+
+        held = keyring.current()
+        keys = dict([key_service.new_key(keyring.group_scope(group.pk))])
+        keys.update({k: held.get(k) for k in held if k.scope == keyring.FEDERATION})
+        _, secret = create_invitation(group=group, created_by=actor, as_coordinator=True, keys=keys)
         Proposal.objects.filter(pk=row.pk).update(
             effect={**locked.effect, "invitation_issued": True}
         )

@@ -42,7 +42,10 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
     open_rows, closed_rows = [], []
     for row in selectors.visible_proposals(member=request.user).prefetch_related("versions"):
         if row.closed_at is None:
-            loaded = services.settle(row, now=now)
+            try:
+                loaded = services.settle(row, now=now)
+            except selectors.BallotsUnreadable:
+                continue
             item = presenters.summary(loaded, request.user, now)
             (closed_rows if loaded.state.decision else open_rows).append(item)
         else:
@@ -116,7 +119,10 @@ def _detail(
     forms_in: dict[str, Any] | None = None,
 ) -> HttpResponse:
     now = timezone.now()
-    loaded = services.settle(row, now=now)
+    try:
+        loaded = services.settle(row, now=now)
+    except selectors.BallotsUnreadable:
+        return render(request, "proposals/unreadable.html", {"row": row}, status=409)
     context = presenters.detail(loaded, request.user, now)
     context["errors"] = errors or {}
     context.update(forms_in or {})
@@ -234,7 +240,10 @@ def publish(request: HttpRequest, proposal_id: int) -> HttpResponse:
 def vote(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """Cast a ballot in the open vote."""
     row = _visible_or_404(request, proposal_id)
-    loaded = selectors.load(row)
+    try:
+        loaded = selectors.load(row)
+    except selectors.BallotsUnreadable:
+        return render(request, "proposals/unreadable.html", {"row": row}, status=409)
     if loaded.state.vote is None:
         return _detail(request, row, errors={"vote": _("There is no vote open.")}, status=400)
 
@@ -355,7 +364,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     items = []
     for row in selectors.visible_proposals(member=request.user).filter(closed_at__isnull=True):
-        loaded = services.settle(row, now=now)
+        try:
+            loaded = services.settle(row, now=now)
+        except selectors.BallotsUnreadable:
+            continue
         item = presenters.inbox_item(loaded, request.user, now)
         if item is not None:
             items.append(item)

@@ -1,0 +1,86 @@
+"""Writes about keys: members' key pairs, grants of group and federation keys, rotation.
+
+The server never stores a group's or the federation's key in clear: each exists only
+sealed to members' public keys (``KeyGrant``) or packed into an unused invitation under
+a key derived from the invitation's secret. New epochs are made by a member's request
+(which holds the keys) or, before anyone has joined, by the operator's command.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db.models import Max
+from django.utils import timezone
+
+from veche.apps.accounts.models import KeyEpoch, KeyGrant
+from veche.crypto import (
+    DEFAULT_KDF,
+    FAST_KDF_FOR_TESTS,
+    FEDERATION,
+    KeyId,
+    Keyring,
+    group_scope,
+    new_secret_key,
+    seal_key,
+)
+
+if TYPE_CHECKING:
+    from veche.apps.accounts.models import Member
+
+
+def kdf_cost() -> tuple[int, int]:
+    """Return the Argon2id cost for new key records (cheap only when tests ask for it)."""
+    if getattr(settings, "VECHE_FAST_KDF", False):
+        return tuple(FAST_KDF_FOR_TESTS)  # type: ignore[return-value]
+    return tuple(DEFAULT_KDF)  # type: ignore[return-value]
+
+
+def latest_epoch(scope: str) -> int:
+    """Return the newest epoch of the scope's key (0: it has none yet)."""
+    return KeyEpoch.objects.filter(scope=scope).aggregate(m=Max("epoch"))["m"] or 0
+
+
+def new_key(scope: str, *, now: dt.datetime | None = None) -> tuple[KeyId, bytes]:
+    """Create the scope's next epoch; return its id and the key (to grant, never to store)."""
+    epoch = latest_epoch(scope) + 1
+    KeyEpoch.objects.create(scope=scope, epoch=epoch, created_at=now or timezone.now())
+    return KeyId(scope, epoch), new_secret_key()
+
+
+def grant(member: Member, key_id: KeyId, key: bytes) -> None:
+    """Seal ``key`` to the member (idempotent for one key id)."""
+    KeyGrant.objects.update_or_create(
+        member=member,
+        scope=key_id.scope,
+        epoch=key_id.epoch,
+        defaults={"sealed_key": seal_key(bytes(member.public_key), key_id, key)},
+    )
+
+
+def grant_all(member: Member, keys: Mapping[KeyId, bytes]) -> None:
+    """Seal every key in ``keys`` to the member."""
+    for key_id, key in keys.items():
+        grant(member, key_id, key)
+
+
+def keys_for_group(keyring: Keyring, group_id: int) -> dict[KeyId, bytes]:
+    """Return every key in ``keyring`` a member of the group should hold: theirs and the
+    federation's, all epochs (so a newcomer can read what was written before they joined)."""
+    wanted = {group_scope(group_id), FEDERATION}
+    return {key_id: keyring.get(key_id) for key_id in keyring if key_id.scope in wanted}
+
+
+def rotate(scope: str, holders: Iterable[Member], *, now: dt.datetime | None = None) -> KeyId:
+    """Make a new epoch of the scope's key and seal it to each of ``holders``.
+
+    Content written afterwards uses the new epoch; whoever is not among ``holders``
+    (a removed member) cannot read it.
+    """
+    key_id, key = new_key(scope, now=now)
+    for member in holders:
+        grant(member, key_id, key)
+    return key_id
