@@ -73,9 +73,7 @@ def test_only_a_coordinator_contributes_or_asks(group_a, make_member, client_for
     assert counts() == before
 
 
-def test_forged_disbursements_are_refused(
-    federation, group_a, group_b, make_member, client_for
-):
+def test_forged_disbursements_are_refused(federation, group_a, group_b, make_member, client_for):
     ca = make_member(group_a, "coral", coordinator=True)
     cb = make_member(group_b, "bianca", coordinator=True)
     a, b = client_for(ca), client_for(cb)
@@ -84,7 +82,13 @@ def test_forged_disbursements_are_refused(
     before = counts()
 
     # Without a decision, with nonsense, with a proposal that does not exist.
-    for data in ({}, {"decision": ""}, {"decision": "abc"}, {"decision": "-1"}, {"decision": 99999}):
+    for data in (
+        {},
+        {"decision": ""},
+        {"decision": "abc"},
+        {"decision": "-1"},
+        {"decision": 99999},
+    ):
         response = post(a, "/fund/disburse/", data)
         assert response.status_code == 400, data
     # A decision that is not adopted yet (the request's own proposal, still open).
@@ -126,8 +130,7 @@ def test_stored_transactions_cannot_be_changed_or_deleted(coord):
     with pytest.raises(AppendOnly):
         Entry.objects.first().save()
     # Below the models, the database refuses too.
-    with pytest.raises(Exception) as caught, transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE fund_entry SET amount = amount * 2")
+    with pytest.raises(Exception) as caught, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE fund_entry SET amount = amount * 2")
     assert "append-only" in str(caught.value) or isinstance(caught.value, IntegrityError)
     assert Entry.objects.filter(amount=1000).count() == 1

@@ -28,7 +28,9 @@ def test_charts_are_svg_without_script_or_external_reference(
         response = client.get(url)
         assert response.status_code == 200
         assert response["Content-Type"].startswith("image/svg+xml")
-        assert response["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'"
+        assert (
+            response["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'"
+        )
         body = response.content.decode()
         assert body.startswith("<svg") and "<script" not in body.lower()
         assert "javascript:" not in body.lower() and "<foreignobject" not in body.lower()
@@ -43,4 +45,6 @@ def test_clean_refuses_a_chart_with_a_script_or_a_link():
     with pytest.raises(ValueError):
         charts.clean('<svg xmlns="http://www.w3.org/2000/svg"><script>x</script></svg>')
     with pytest.raises(ValueError):
-        charts.clean('<svg xmlns="http://www.w3.org/2000/svg"><image href="https://e.example/x"/></svg>')
+        charts.clean(
+            '<svg xmlns="http://www.w3.org/2000/svg"><image href="https://e.example/x"/></svg>'
+        )

@@ -34,9 +34,7 @@ def three(federation, group_a, group_b, make_group, make_member, client_for):
     return {"groups": {"a": group_a, "b": group_b, "c": gamma}, "coords": coords, "c": clients}
 
 
-def test_two_groups_contribute_a_third_is_supported_by_consensus_and_the_books_agree(
-    three, clock
-):
+def test_two_groups_contribute_a_third_is_supported_by_consensus_and_the_books_agree(three, clock):
     c = three["c"]
     assert contribute(c["a"], "100.00", memo="spring collection").status_code == 302
     clock.move_to(at(minutes=1))
@@ -102,7 +100,9 @@ def test_two_groups_contribute_a_third_is_supported_by_consensus_and_the_books_a
             (row["transaction"], row["currency"]), 0
         ) + int(row["minor_units"])
     assert set(by_tx.values()) == {0}
-    fund_eur = sum(int(r["minor_units"]) for r in rows if r["account"] == "fund" and r["currency"] == "EUR")
+    fund_eur = sum(
+        int(r["minor_units"]) for r in rows if r["account"] == "fund" and r["currency"] == "EUR"
+    )
     assert fund_eur == 23030
     pay = [r for r in rows if r["kind"] == "disbursement" and int(r["minor_units"]) > 0]
     assert pay[0]["amount"] == "120.25" and pay[0]["decision"].startswith("federation/")
@@ -172,7 +172,10 @@ def test_a_group_transfers_to_another_only_on_its_own_adopted_decision(
     data = {"to_group": alpha.pk, "amount": "40", "currency": "EUR", "decision": gpid}
     undecided = post(c["c"], "/fund/transfer/", data)
     assert undecided.status_code == 400
-    assert c["c"].post(f"/proposals/{gpid}/respond/", {"position": "agree", "version": 1}).status_code == 302
+    assert (
+        c["c"].post(f"/proposals/{gpid}/respond/", {"position": "agree", "version": 1}).status_code
+        == 302
+    )
     # The federation's disbursement decision is not the giving group's own.
     wrong = post(c["c"], "/fund/transfer/", {**data, "decision": pid})
     assert wrong.status_code == 400 and "giving group" in text(wrong)
