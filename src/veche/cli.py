@@ -162,6 +162,83 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Write a consistent copy of the database to FILE (SQLite: online backup; PostgreSQL:
+    pg_dump). Content in it is encrypted like in the database itself."""
+    import subprocess
+    from pathlib import Path
+
+    setup_django()
+    from django.db import connection
+
+    _require_initialised()
+    target = Path(args.file)
+    if target.exists() and not args.force:
+        raise CommandError(f"{target} exists; add --force to overwrite it")
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        connection.ensure_connection()
+        destination = sqlite3.connect(target)
+        try:
+            connection.connection.backup(destination)
+        finally:
+            destination.close()
+    elif connection.vendor == "postgresql":
+        settings_dict = connection.settings_dict
+        command = [
+            "pg_dump",
+            "--no-owner",
+            "--file",
+            str(target),
+            "--dbname",
+            settings_dict["NAME"],
+        ]
+        if settings_dict.get("HOST"):
+            command += ["--host", settings_dict["HOST"]]
+        if settings_dict.get("PORT"):
+            command += ["--port", str(settings_dict["PORT"])]
+        if settings_dict.get("USER"):
+            command += ["--username", settings_dict["USER"]]
+        env = {**os.environ, "PGPASSWORD": settings_dict.get("PASSWORD") or ""}
+        try:
+            done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+        except FileNotFoundError:
+            raise CommandError("pg_dump is not installed; install PostgreSQL's client") from None
+        if done.returncode != 0:
+            raise CommandError(f"pg_dump failed: {(done.stderr.strip().splitlines() or [''])[0]}")
+    else:  # pragma: no cover - only the two databases are supported
+        raise CommandError(f"backups of {connection.vendor} databases are not supported")
+    os.chmod(target, 0o600)
+    print(f"backup written to {target}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Replace the SQLite database with a backup made by `veche backup` (server stopped)."""
+    import sqlite3
+    from pathlib import Path
+
+    setup_django()
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        raise CommandError("restore PostgreSQL backups with psql or pg_restore")
+    source = Path(args.file)
+    try:
+        backup = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        backup.execute("SELECT count(*) FROM django_migrations").fetchone()
+    except sqlite3.Error as exc:
+        raise CommandError(f"{source} is not a veche backup: {exc}") from None
+    connection.ensure_connection()
+    try:
+        backup.backup(connection.connection)
+    finally:
+        backup.close()
+    print(f"restored from {source}")
+    return 0
+
+
 def _add_base_url(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--base-url",
@@ -188,6 +265,15 @@ def _register_core(subparsers: argparse._SubParsersAction) -> None:  # type: ign
     p.add_argument("--coordinator", action="store_true", help="the invitee becomes a coordinator")
     _add_base_url(p)
     p.set_defaults(handler=cmd_invite)
+
+    p = subparsers.add_parser("backup", help="write a consistent copy of the database")
+    p.add_argument("file", help="where to write it")
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    p.set_defaults(handler=cmd_backup)
+
+    p = subparsers.add_parser("restore", help="restore a SQLite backup (stop the server first)")
+    p.add_argument("file", help="a file written by `veche backup`")
+    p.set_defaults(handler=cmd_restore)
 
     p = subparsers.add_parser("migrate", help="apply database migrations")
     p.set_defaults(handler=cmd_migrate)

@@ -84,3 +84,28 @@ def rotate(scope: str, holders: Iterable[Member], *, now: dt.datetime | None = N
     for member in holders:
         grant(member, key_id, key)
     return key_id
+
+
+def share_missing_keys(keyring: Keyring, member: Member) -> int:
+    """Seal the newest keys ``keyring`` holds to active members who should hold them but
+    do not; return how many grants were made.
+
+    Any holder may share a key with anyone entitled to it, since members' public keys
+    are public: so someone who joined with an invitation made before a rotation gets
+    the new epoch the next time a fellow member logs in, with nobody needing to act.
+    """
+    from veche.apps.accounts.models import Member as MemberModel
+
+    made = 0
+    for scope in (FEDERATION, group_scope(member.group_id)):
+        key_id = keyring.latest(scope)
+        if key_id is None or key_id.epoch != latest_epoch(scope):
+            continue
+        entitled = MemberModel.objects.filter(is_active=True, group__dissolved_at__isnull=True)
+        if scope != FEDERATION:
+            entitled = entitled.filter(group_id=member.group_id)
+        have = KeyGrant.objects.filter(scope=scope, epoch=key_id.epoch).values("member_id")
+        for other in entitled.exclude(pk__in=have):
+            grant(other, key_id, keyring.get(key_id))
+            made += 1
+    return made

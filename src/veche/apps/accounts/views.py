@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse
@@ -20,6 +22,14 @@ from veche.apps.federation.selectors import get_usable_invitation
 
 def _invitation_gone(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/invitation_invalid.html", status=404)
+
+
+def _share_keys(member: Any) -> None:
+    """Pass the newest keys this member holds to fellow members who lack them."""
+    from veche.apps.accounts.keys import share_missing_keys
+
+    held = keyring.keyring_for(member, member.unlocked_private_key)
+    share_missing_keys(held, member)
 
 
 @public
@@ -50,6 +60,7 @@ def join(request: HttpRequest, secret: str) -> HttpResponse:
                 messages.success(request, _("Welcome. You are now a member of your group."))
                 response = redirect("home")
                 keyring.remember_private_key(request, response, member.unlocked_private_key)
+                _share_keys(member)
                 return response
         status = 400
     else:
@@ -101,6 +112,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 login(request, member)
                 response = redirect(next_url or "home")
                 keyring.remember_private_key(request, response, member.unlocked_private_key)
+                _share_keys(member)
                 return response
         else:
             status = 400

@@ -130,3 +130,46 @@ def start_coordinator_term(
     """Make ``member`` a coordinator of ``group`` from ``now``, open-ended."""
     now = now or timezone.now()
     return CoordinatorTerm.objects.create(group=group, member=member, starts_at=now)
+
+
+class CannotRemove(Exception):
+    """The member cannot be removed (not in this group, already gone, or oneself)."""
+
+
+def remove_member(
+    *, group: Group, member: Member, by: Member, now: dt.datetime | None = None
+) -> None:
+    """Remove ``member`` from ``group``: end their sessions, take their keys, rotate.
+
+    The group's key and the federation's key get a new epoch sealed to everyone who
+    remains (the remover's request holds the keys it needs only to make new ones, since
+    members' public keys are public), so what is written from now on is out of the
+    removed member's reach. What they could read before, they may have kept: that is
+    said plainly in docs/security.md. Invitations the removed member made are voided.
+    """
+    from veche.apps.accounts import keys
+    from veche.apps.accounts.models import KeyGrant
+    from veche.apps.accounts.models import Member as MemberModel
+    from veche.apps.accounts.services import log_out_everywhere
+    from veche.crypto import FEDERATION, group_scope
+
+    now = now or timezone.now()
+    if member.group_id != group.pk or not member.is_active or member.pk == by.pk:
+        raise CannotRemove
+    with transaction.atomic():
+        MemberModel.objects.filter(pk=member.pk).update(is_active=False)
+        CoordinatorTerm.objects.filter(member=member, ends_at__isnull=True).update(ends_at=now)
+        KeyGrant.objects.filter(member=member).delete()
+        Invitation.objects.filter(created_by=member, used_at__isnull=True).update(expires_at=now)
+        remaining = MemberModel.objects.filter(is_active=True, group__dissolved_at__isnull=True)
+        keys.rotate(group_scope(group.pk), remaining.filter(group=group), now=now)
+        keys.rotate(FEDERATION, remaining, now=now)
+        log_out_everywhere(member=member)
+        # Removing someone is on the group's record, like its decisions.
+        from veche.apps.proposals.services import append_to_log
+
+        append_to_log(
+            group_id=group.pk,
+            kind="removal",
+            payload={"member": member.pk, "by": by.pk, "at": now.isoformat()},
+        )

@@ -8,4 +8,9 @@ urlpatterns = [
     path("federation/", views.overview, name="overview"),
     path("groups/<int:group_id>/", views.group_detail, name="group"),
     path("groups/<int:group_id>/invite/", views.invite, name="invite"),
+    path(
+        "groups/<int:group_id>/members/<int:member_id>/remove/",
+        views.remove_member,
+        name="remove_member",
+    ),
 ]

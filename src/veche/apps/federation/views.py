@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from veche.apps.core.permissions import (
     member_required,
@@ -104,3 +105,29 @@ def invite(request: HttpRequest, group_id: int) -> HttpResponse:
             )
         return render(request, "federation/invite.html", {"group": group, "form": form}, status=400)
     return render(request, "federation/invite.html", {"group": group, "form": InviteForm()})
+
+
+@member_required
+@require_POST
+def remove_member(request: HttpRequest, group_id: int, member_id: int) -> HttpResponse:
+    """Remove a member from the group (coordinators only); rotates the group's keys."""
+    from veche.apps.accounts.models import Member
+
+    group = _group_or_404(group_id)
+    require_coordinator(request.user, group)
+    member = Member.objects.filter(pk=member_id, group=group, is_active=True).first()
+    if member is None:
+        raise Http404
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, _("Tick the box to confirm the removal."))
+        return redirect("federation:group", group_id=group.pk)
+    try:
+        services.remove_member(group=group, member=member, by=request.user)
+    except services.CannotRemove:
+        messages.error(request, _("This member cannot be removed."))
+        return redirect("federation:group", group_id=group.pk)
+    messages.success(
+        request,
+        _("The member was removed; the group's keys were renewed for what is written next."),
+    )
+    return redirect("federation:group", group_id=group.pk)

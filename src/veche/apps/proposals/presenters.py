@@ -456,19 +456,28 @@ def decision_rows(records: Iterable[DecisionRecord]) -> list[dict[str, Any]]:
     rows = []
     for r in records:
         p = r.payload
-        title = selectors.current_version(r.proposal).title if r.proposal else ""
-        rows.append(
-            {
-                "chain": r.chain,
-                "seq": r.seq,
-                "title": title,
-                "proposal": r.proposal_id,
-                "outcome": OUTCOME_LABELS.get(domain.Outcome(p["outcome"]), p["outcome"]),
-                "reached_by": REACHED_LABELS.get(domain.ReachedBy(p["reached_by"]), ""),
-                "at": dt.datetime.fromisoformat(p["at"]),
-                "digest": r.digest,
-                "federation": r.group_id is None,
+        row: dict[str, Any] = {
+            "chain": r.chain,
+            "seq": r.seq,
+            "title": "",
+            "proposal": r.proposal_id,
+            "at": dt.datetime.fromisoformat(p["at"]),
+            "digest": r.digest,
+            "federation": r.group_id is None,
+        }
+        if r.kind == "decision":
+            row["title"] = selectors.current_version(r.proposal).title if r.proposal else ""
+            row["outcome"] = OUTCOME_LABELS.get(domain.Outcome(p["outcome"]), p["outcome"])
+            row["reached_by"] = REACHED_LABELS.get(domain.ReachedBy(p["reached_by"]), "")
+        elif r.kind == "removal":
+            removed = Member.objects.filter(pk=p.get("member")).first()
+            row["title"] = _("A coordinator removed %(name)s from the group") % {
+                "name": removed.pseudonym if removed else _("a member")
             }
-        )
+            row["outcome"] = _("Member removed; the group's keys were renewed")
+            row["reached_by"] = ""
+        else:
+            row["outcome"], row["reached_by"] = r.kind, ""
+        rows.append(row)
     rows.sort(key=lambda r: r["at"], reverse=True)
     return rows

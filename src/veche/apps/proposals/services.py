@@ -507,25 +507,55 @@ def _settle(loaded: selectors.Loaded) -> None:
     if locked.closed_at is not None:
         return
     group_id = None if row.federation_wide else row.group_id
+    payload = decision.to_payload()
+    payload["effect"] = _apply_effect(row, decision)
+    append_to_log(group_id=group_id, kind="decision", payload=payload, proposal=row)
+    Proposal.objects.filter(pk=row.pk).update(closed_at=decision.at, outcome=decision.outcome.value)
+    row.closed_at = decision.at
+    row.outcome = decision.outcome.value
+    if BallotBox.objects.filter(proposal=row).exists():
+        transaction.on_commit(_erase_old_ballot_boxes)
+
+
+def _erase_old_ballot_boxes() -> None:
+    """Make the database forget earlier versions of ballot boxes once a vote has closed.
+
+    Each cast rewrote the box; an old version, if it survived on disk, would show which
+    ballot arrived between two casts. SQLite zeroes replaced content (secure_delete) but
+    keeps page images in the write-ahead log until a checkpoint: force one. PostgreSQL
+    keeps dead row versions until a vacuum: VACUUM FULL rewrites the (small) table.
+    """
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        elif connection.vendor == "postgresql":
+            cursor.execute(f"VACUUM FULL {BallotBox._meta.db_table}")
+
+
+def append_to_log(
+    *, group_id: int | None, kind: str, payload: dict[str, Any], proposal: Proposal | None = None
+) -> DecisionRecord:
+    """Append a record to the group's (or, with None, the federation's) hash chain.
+
+    Call inside a transaction. A concurrent append of the same seq fails on the unique
+    (chain, seq) constraint and is retried by the caller's transaction.
+    """
     chain = chain_name(group_id)
     last = DecisionRecord.objects.filter(chain=chain).order_by("-seq").first()
     seq = 0 if last is None else last.seq + 1
     prev = GENESIS_DIGEST if last is None else last.digest
-    payload = decision.to_payload()
-    payload["effect"] = _apply_effect(row, decision)
-    DecisionRecord.objects.create(
+    return DecisionRecord.objects.create(
         chain=chain,
         seq=seq,
-        kind="decision",
+        kind=kind,
         payload=payload,
         prev_digest=prev,
-        digest=compute_digest(seq, "decision", payload, prev),
-        proposal=row,
+        digest=compute_digest(seq, kind, payload, prev),
+        proposal=proposal,
         group_id=group_id,
     )
-    Proposal.objects.filter(pk=row.pk).update(closed_at=decision.at, outcome=decision.outcome.value)
-    row.closed_at = decision.at
-    row.outcome = decision.outcome.value
 
 
 def _apply_effect(row: Proposal, decision: domain.Decision) -> dict[str, Any] | None:
