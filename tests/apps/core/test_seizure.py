@@ -39,7 +39,7 @@ def _seed(make_member: Any, group_a: Any, group_b: Any) -> tuple[dict[str, str],
         for kind in (
             "pseudonym", "title", "body", "amendedtitle", "amendedbody", "reason", "option",
             "matter", "mandatetext", "meetingnotes", "comment", "groupcomment", "fedtitle",
-            "fedreason", "fedcomment",
+            "fedreason", "fedcomment", "memo", "purpose", "helppurpose", "answer",
         )
     }  # fmt: skip
     author = make_member(group_a, m["pseudonym"], coordinator=True)
@@ -98,6 +98,17 @@ def _seed(make_member: Any, group_a: Any, group_b: Any) -> tuple[dict[str, str],
     s.respond(row=fed, member=outsider, position=Position.OBJECT, reason=m["fedreason"],
               version=1, now=now - 2 * h)  # fmt: skip
     s.post_comment(author=outsider, body=m["fedcomment"], row=fed, now=now - 2 * h)
+    # The fund: a contribution's memo, a money request's purpose, help asked and given.
+    from veche.apps.fund import services as fund
+
+    fund.contribute(actor=author, amount=5000, currency="EUR", memo=m["memo"],
+                    idempotency_key=fund.new_token(), now=now - h)  # fmt: skip
+    fund.request_money(actor=author, amount=2500, currency="EUR", purpose=m["purpose"],
+                       idempotency_key=fund.new_token(), now=now - h)  # fmt: skip
+    asked = fund.request_help(actor=author, purpose=m["helppurpose"],
+                              idempotency_key=fund.new_token(), now=now - h)  # fmt: skip
+    fund.answer_help(actor=outsider, request=asked, text=m["answer"],
+                     idempotency_key=fund.new_token(), now=now - h / 2)  # fmt: skip
     s.settle_due(now=now)
     return m, author, outsider
 
@@ -160,11 +171,17 @@ def test_a_seized_database_backups_and_configuration_reveal_no_content(
     assert any(canary.encode() in data for data in haystacks.values())
 
     # The content is there: a member who may read it reads every marker on the pages.
+    from veche.apps.fund.models import SupportRequest
+    from veche.apps.proposals.models import Proposal
+
+    proposal_ids = list(Proposal.objects.values_list("pk", flat=True))
+    request_ids = list(SupportRequest.objects.values_list("pk", flat=True))
     member_pages = client_for(author)
     seen = "".join(
         member_pages.get(url).content.decode()
-        for url in ["/inbox/", "/proposals/", "/discussion/", f"/groups/{group_a.pk}/"]
-        + [f"/proposals/{pk}/" for pk in range(1, 40)]
+        for url in ["/inbox/", "/proposals/", "/discussion/", f"/groups/{group_a.pk}/", "/fund/"]
+        + [f"/proposals/{pk}/" for pk in proposal_ids]
+        + [f"/fund/requests/{pk}/" for pk in request_ids]
     )
     for kind, marker in markers.items():
         assert marker in seen, kind
@@ -172,7 +189,7 @@ def test_a_seized_database_backups_and_configuration_reveal_no_content(
     other_pages = client_for(outsider)
     theirs = "".join(
         other_pages.get(url).content.decode()
-        for url in ["/proposals/"] + [f"/proposals/{pk}/" for pk in range(1, 40)]
+        for url in ["/proposals/"] + [f"/proposals/{pk}/" for pk in proposal_ids]
     )
     assert markers["fedtitle"] in theirs and markers["fedcomment"] in theirs
     for kind in ("title", "body", "reason", "comment", "pseudonym", "mandatetext"):

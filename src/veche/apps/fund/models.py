@@ -52,7 +52,44 @@ class Account(models.Model):
         ]
 
 
-class FundTransaction(models.Model):
+class _EncryptedText:
+    """One encrypted text column per model, read and written through a property.
+
+    The words are encrypted with the federation's key (the fund is the federation's),
+    on save, with a context naming the row by fields known before it is inserted.
+    """
+
+    _text_field: str
+
+    def _text_context(self) -> str:
+        raise NotImplementedError
+
+    def _get_text(self) -> str:
+        plain = self.__dict__.get("_plain_text")
+        if plain is not None:
+            return str(plain)
+        from veche.apps.core import keyring
+
+        return keyring.decrypt(getattr(self, self._text_field), context=self._text_context())
+
+    def _set_text(self, value: str) -> None:
+        self.__dict__["_plain_text"] = value or ""
+
+    def _encrypt_text(self) -> None:
+        from veche.apps.core import keyring
+
+        plain = self.__dict__.get("_plain_text")
+        if plain is None:
+            return
+        blob = (
+            keyring.encrypt(keyring.FEDERATION, plain, context=self._text_context())
+            if plain
+            else b""
+        )
+        setattr(self, self._text_field, blob)
+
+
+class FundTransaction(_EncryptedText, models.Model):
     """A posted transaction; also one record of the fund's hash chain (``seq``, digests)."""
 
     class Kind(models.TextChoices):
@@ -93,7 +130,7 @@ class FundTransaction(models.Model):
     )
     # Hidden form token: the same form posted twice stores once.
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
-    memo = models.TextField(blank=True)  # the one text column (to be encrypted)
+    memo_ct = models.BinaryField(default=b"")  # the one text column, encrypted
     payload = models.JSONField()  # veche.domain.ledger.to_payload, as chained
     prev_digest = models.CharField(max_length=64)
     digest = models.CharField(max_length=64, unique=True)
@@ -113,9 +150,17 @@ class FundTransaction(models.Model):
             ),
         ]
 
+    _text_field = "memo_ct"
+
+    def _text_context(self) -> str:
+        return f"fund:tx:{self.uid}:memo"
+
+    memo = property(_EncryptedText._get_text, _EncryptedText._set_text)
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise AppendOnly("a posted transaction is never changed: reverse it")
+        self._encrypt_text()
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
@@ -148,7 +193,7 @@ class Entry(models.Model):
         raise AppendOnly("a posted entry is never deleted")
 
 
-class SupportRequest(models.Model):
+class SupportRequest(_EncryptedText, models.Model):
     """A group's request to the federation: money (amount, currency) or help and advice."""
 
     class Kind(models.TextChoices):
@@ -167,7 +212,7 @@ class SupportRequest(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     amount = models.BigIntegerField(null=True, blank=True)  # minor units
     currency = models.CharField(max_length=3, blank=True)
-    purpose = models.TextField()  # the one text column (to be encrypted)
+    purpose_ct = models.BinaryField(default=b"")  # the one text column, encrypted
     state = models.CharField(max_length=20, choices=State.choices)
     proposal = models.OneToOneField(
         "proposals.Proposal",
@@ -182,6 +227,17 @@ class SupportRequest(models.Model):
     created_at = models.DateTimeField()
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
+    _text_field = "purpose_ct"
+
+    def _text_context(self) -> str:
+        return f"fund:request:{self.group_id}:{self.created_by_id}:{self.created_at.isoformat()}"
+
+    purpose = property(_EncryptedText._get_text, _EncryptedText._set_text)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self._encrypt_text()
+        super().save(*args, **kwargs)
+
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
@@ -192,7 +248,7 @@ class SupportRequest(models.Model):
         ]
 
 
-class HelpAnswer(models.Model):
+class HelpAnswer(_EncryptedText, models.Model):
     """An answer to a request for help, by a coordinator of another group.
 
     Shown as "a coordinator of <group>": no member's name crosses groups.
@@ -202,8 +258,19 @@ class HelpAnswer(models.Model):
     group = models.ForeignKey("federation.Group", on_delete=models.PROTECT, related_name="+")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
-    text = models.TextField()  # the one text column (to be encrypted)
+    text_ct = models.BinaryField(default=b"")  # the one text column, encrypted
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+
+    _text_field = "text_ct"
+
+    def _text_context(self) -> str:
+        return f"fund:answer:{self.request_id}:{self.author_id}:{self.created_at.isoformat()}"
+
+    text = property(_EncryptedText._get_text, _EncryptedText._set_text)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self._encrypt_text()
+        super().save(*args, **kwargs)
 
     class Meta:
         ordering = ["created_at", "pk"]
