@@ -51,6 +51,7 @@ class World:
     groups: dict[str, GroupWorld] = field(default_factory=dict)
     federation_proposals: dict[str, Any] = field(default_factory=dict)
     fund_requests: dict[str, Any] = field(default_factory=dict)
+    keys: Any = None  # conftest's test_keys: members' unlocked private keys
 
     def __getitem__(self, key: str) -> GroupWorld:
         return self.groups[key]
@@ -348,11 +349,16 @@ def _seed_fund(world: World) -> None:
     )
 
 
-def build_world(*, now: dt.datetime) -> World:
-    """Create the federation, three marked groups, and dissolve C at the end."""
+def build_world(*, now: dt.datetime, keys: Any) -> World:
+    """Create the federation, three marked groups, and dissolve C at the end.
+
+    ``keys`` is conftest's ``test_keys``: it receives every group's and the federation's
+    keys (it is the current keyring while the world is written) and every member's
+    unlocked private key, for logging clients in (``conftest.log_in_with_keys``).
+    """
     from django.contrib.auth.hashers import make_password
 
-    from veche.apps.accounts.models import Member
+    from veche.apps.accounts.services import enrol_member
     from veche.apps.federation import services as org
     from veche.apps.proposals import services as s
 
@@ -363,13 +369,20 @@ def build_world(*, now: dt.datetime) -> World:
     groups = {"A": first}
     groups["B"] = org.create_group(name="Beta", now=start)
     groups["C"] = org.create_group(name="Gamma", now=start)
+    for group in groups.values():
+        keys.add(org.create_founding_keys(group=group, now=start))
     for key, group in groups.items():
         gw = GroupWorld(key=key, group=group)
         for name in PEOPLE:
-            member = Member(
-                pseudonym=pseudonym(key, name), group=group, joined_at=start, password=password
+            member, private_key = enrol_member(
+                group=group,
+                pseudonym=pseudonym(key, name),
+                keys=keys.keyring,
+                passphrase=PASSPHRASE,
+                password_hash=password,
+                joined_at=start,
             )
-            member.save()
+            keys.private[member.pk] = private_key
             gw.members[name] = member
         org.start_coordinator_term(group=group, member=gw.members["coord"], now=start)
         world.groups[key] = gw
@@ -380,4 +393,5 @@ def build_world(*, now: dt.datetime) -> World:
     s.settle_due(now=now)
     groups["C"].dissolved_at = now - dt.timedelta(minutes=5)
     groups["C"].save(update_fields=["dissolved_at"])
+    world.keys = keys
     return world

@@ -32,10 +32,10 @@ INJECTED = ["203.0.113.77", "198.51.100.23", "2001:db8::77", "192.0.2.99"]
 
 
 @pytest.fixture
-def world() -> World:
+def world(test_keys: Any) -> World:
     from django.utils import timezone
 
-    return build_world(now=timezone.now())
+    return build_world(now=timezone.now(), keys=test_keys)
 
 
 def log_in(client: Any, pseudonym: str, passphrase: str = PASSPHRASE) -> Any:
