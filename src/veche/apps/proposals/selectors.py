@@ -219,16 +219,27 @@ class Loaded:
     state: domain.ProposalState
 
 
-def load(row: Proposal, *, now: dt.datetime | None = None) -> Loaded:
-    """Return the proposal's domain view and its state at ``now``."""
+def load(
+    row: Proposal, *, now: dt.datetime | None = None, shared: dict[str, Any] | None = None
+) -> Loaded:
+    """Return the proposal's domain view and its state at ``now``.
+
+    Pages that load many proposals pass one ``shared`` dict, so the charter and the
+    current membership are read once per page rather than once per proposal.
+    """
     now = now or timezone.now()
-    charter = get_charter()
+    shared = {} if shared is None else shared
+    if "charter" not in shared:
+        shared["charter"] = get_charter()
+    charter = shared["charter"]
     if charter is None:  # pragma: no cover - a proposal cannot exist before the federation
         raise RuntimeError("the federation has no charter")
     proposal = to_domain_proposal(row, charter)
     events = to_domain_events(row)
     if row.closed_at is None:
-        el = electorate(at=now)
+        if shared.get("electorate_at") != now:
+            shared["electorate"], shared["electorate_at"] = electorate(at=now), now
+        el = shared["electorate"]
     else:
         el = electorate(
             at=row.closed_at, as_of=row.closed_at, without_group=row.effect.get("admit_group")

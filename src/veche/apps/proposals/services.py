@@ -462,10 +462,12 @@ def post_comment(
 # --- settling: decisions into the log, and what they do --------------------------------------
 
 
-def settle(row: Proposal, *, now: dt.datetime | None = None) -> selectors.Loaded:
+def settle(
+    row: Proposal, *, now: dt.datetime | None = None, shared: dict[str, Any] | None = None
+) -> selectors.Loaded:
     """Return the proposal's state, first recording its decision if it has just closed."""
     now = now or timezone.now()
-    loaded = selectors.load(row, now=now)
+    loaded = selectors.load(row, now=now, shared=shared)
     if loaded.state.decision is not None and row.closed_at is None:
         try:
             with transaction.atomic():

@@ -40,10 +40,11 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
     """Return the proposals the member may see: open ones first, then closed."""
     now = timezone.now()
     open_rows, closed_rows = [], []
+    shared: dict[str, Any] = {}
     for row in selectors.visible_proposals(member=request.user).prefetch_related("versions"):
         if row.closed_at is None:
             try:
-                loaded = services.settle(row, now=now)
+                loaded = services.settle(row, now=now, shared=shared)
             except selectors.BallotsUnreadable:
                 continue
             item = presenters.summary(loaded, request.user, now)
@@ -363,9 +364,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
     """Return what waits for the member, newest first."""
     now = timezone.now()
     items = []
+    shared: dict[str, Any] = {}
     for row in selectors.visible_proposals(member=request.user).filter(closed_at__isnull=True):
         try:
-            loaded = services.settle(row, now=now)
+            loaded = services.settle(row, now=now, shared=shared)
         except selectors.BallotsUnreadable:
             continue
         item = presenters.inbox_item(loaded, request.user, now)
