@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from compartment_world import PASSPHRASE, World, build_world
-from test_compartment_matrix import ROLES, make_role, run, targets
+from test_compartment_matrix import make_role, run, targets
 
 pytestmark = pytest.mark.django_db
 
@@ -145,7 +145,7 @@ def test_a_whole_scenario_logs_no_address_and_no_content(client, world, every_lo
     assert log_in(client, world["B"].members["ann"].pseudonym).status_code == 302
     client.get("/join/a-secret-in-a-url/", **CLIENT_ADDRESSES)
     every = targets(world)
-    for name in ROLES:
+    for name in ("anonymous", "member_A", "member_B"):  # the matrix runs all six
         role = make_role(name, world)
         role.client.defaults.update(CLIENT_ADDRESSES)
         for method in ("GET", "POST"):
