@@ -14,7 +14,10 @@ JOIN_URL = re.compile(r"^http://127\.0\.0\.1:8000/join/[\w-]{32}/$", re.MULTILIN
 
 
 def veche(tmp_path, *args):
-    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE"}}
+    # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE for their session; a real
+    # operator never has it (Django's deploy check refuses it).
+    unwanted = {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in unwanted}
     env["VECHE_DATA_DIR"] = str(tmp_path)
     env.pop("DATABASE_URL", None)  # each test gets its own SQLite database
     return subprocess.run(  # noqa: S603

@@ -40,7 +40,8 @@ print(json.dumps({"phases": phases, "outcomes": outcomes, "chains": selectors.ch
 
 
 def _env(data_dir):
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    unwanted = {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in unwanted}
     env["VECHE_DATA_DIR"] = str(data_dir)
     env.pop("DATABASE_URL", None)  # each data directory has its own SQLite database
     return env
