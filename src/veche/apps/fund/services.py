@@ -26,9 +26,9 @@ import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from veche.apps.core.writes import clean_text, retrying
 from veche.apps.federation.models import Group
 from veche.apps.federation.selectors import get_federation, is_coordinator
 from veche.apps.fund import selectors
@@ -41,12 +41,18 @@ from veche.apps.fund.models import (
 from veche.apps.proposals.models import DecisionRecord, Proposal
 from veche.domain import ledger
 from veche.domain.decisions_log import GENESIS_DIGEST, compute_digest
-from veche.domain.errors import DomainError, InvalidEvent, LedgerError, NotEligible
+from veche.domain.errors import InvalidEvent, LedgerError, NotEligible
 
 if TYPE_CHECKING:
     from veche.apps.accounts.models import Member
 
+
 T = TypeVar("T")
+
+
+def _retry(action: Callable[[], T]) -> T:
+    return retrying(action, busy="the fund is busy; please try again")
+
 
 DISBURSEMENT_KIND = "disbursement"
 # Used instead, when the charter defines it, for requests under fund.small_amount.
@@ -54,27 +60,6 @@ SMALL_DISBURSEMENT_KIND = "disbursement-small"
 TRANSFER_KINDS = frozenset({"group-practice"})
 MAX_PURPOSE = 4000
 MAX_MEMO = 1000
-
-
-def _retrying(action: Callable[[], T], attempts: int = 5) -> T:
-    """Run ``action`` atomically, again if a concurrent writer took the same slot."""
-    for attempt in range(attempts):
-        try:
-            with transaction.atomic():
-                return action()
-        except IntegrityError:
-            if attempt == attempts - 1:
-                raise DomainError("the fund is busy; please try again") from None
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _text(value: str, *, field: str, limit: int, required: bool = True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise InvalidEvent("this cannot be empty", field=field)
-    if len(value) > limit:
-        raise InvalidEvent(f"at most {limit} characters", field=field)
-    return value
 
 
 def _token(key: str) -> str:
@@ -142,7 +127,7 @@ def _post(
     request: SupportRequest | None = None,
     idempotency_key: str | None = None,
 ) -> FundTransaction:
-    """Store the transaction ``build`` makes, if the ledger accepts it; call inside _retrying."""
+    """Store the transaction ``build`` makes, if the ledger accepts it; call inside _retry."""
     uid = f"tx-{secrets.token_hex(8)}"
     candidate = build(uid, now)
     current = selectors.load_ledger()
@@ -197,7 +182,7 @@ def contribute(
     now = now or timezone.now()
     group = _require_coordinator(actor)
     money = _money(amount, currency)
-    memo = _text(memo, field="memo", limit=MAX_MEMO, required=False)
+    memo = clean_text(memo, field="memo", limit=MAX_MEMO, required=False)
     key = _token(idempotency_key)
 
     def attempt() -> FundTransaction:
@@ -214,7 +199,7 @@ def contribute(
             actor=actor, group=group, now=now, memo=memo, idempotency_key=key,
         )  # fmt: skip
 
-    return _retrying(attempt)
+    return _retry(attempt)
 
 
 # --- requests for support -----------------------------------------------------------------
@@ -262,7 +247,7 @@ def request_money(
     now = now or timezone.now()
     group = _require_coordinator(actor)
     money = _money(amount, currency)
-    purpose = _text(purpose, field="purpose", limit=MAX_PURPOSE)
+    purpose = clean_text(purpose, field="purpose", limit=MAX_PURPOSE)
     key = _token(idempotency_key)
     shown = selectors.format_money(money.amount, money.currency)
 
@@ -288,7 +273,7 @@ def request_money(
             idempotency_key=key,
         )
 
-    return _retrying(attempt)
+    return _retry(attempt)
 
 
 def request_help(
@@ -297,7 +282,7 @@ def request_help(
     """Ask the other groups for help and advice."""
     now = now or timezone.now()
     group = _require_coordinator(actor)
-    purpose = _text(purpose, field="purpose", limit=MAX_PURPOSE)
+    purpose = clean_text(purpose, field="purpose", limit=MAX_PURPOSE)
     key = _token(idempotency_key)
 
     def attempt() -> SupportRequest:
@@ -312,7 +297,7 @@ def request_help(
             idempotency_key=key,
         )
 
-    return _retrying(attempt)
+    return _retry(attempt)
 
 
 def answer_help(
@@ -332,7 +317,7 @@ def answer_help(
         raise NotEligible("other groups answer a group's request for help")
     if request.state != SupportRequest.State.OPEN:
         raise InvalidEvent("this request is closed")
-    text = _text(text, field="text", limit=MAX_PURPOSE)
+    text = clean_text(text, field="text", limit=MAX_PURPOSE)
     key = _token(idempotency_key)
 
     def attempt() -> HelpAnswer:
@@ -342,7 +327,7 @@ def answer_help(
             idempotency_key=key,
         )  # fmt: skip
 
-    return _retrying(attempt)
+    return _retry(attempt)
 
 
 def close_help(*, actor: Member, request: SupportRequest) -> None:
@@ -439,7 +424,7 @@ def disburse(
         SupportRequest.objects.filter(pk=request.pk).update(state=SupportRequest.State.PAID)
         return row
 
-    return _retrying(attempt)
+    return _retry(attempt)
 
 
 def transfer(
@@ -457,7 +442,7 @@ def transfer(
     now = now or timezone.now()
     giver = _require_coordinator(actor)
     money = _money(amount, currency)
-    memo = _text(memo, field="memo", limit=MAX_MEMO, required=False)
+    memo = clean_text(memo, field="memo", limit=MAX_MEMO, required=False)
     key = _token(idempotency_key)
     receiver = Group.objects.filter(pk=to_group_id, dissolved_at__isnull=True).first()
     if receiver is None:
@@ -486,4 +471,4 @@ def transfer(
             idempotency_key=key,
         )  # fmt: skip
 
-    return _retrying(attempt)
+    return _retry(attempt)

@@ -12,13 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from veche.apps.core import keyring
+from veche.apps.core.writes import clean_text, retrying
 from veche.apps.federation.models import Group
 from veche.apps.federation.selectors import get_charter
 from veche.apps.federation.services import create_group, create_invitation, start_coordinator_term
@@ -42,33 +43,11 @@ from veche.domain.errors import DomainError, InvalidEvent, NotEligible
 if TYPE_CHECKING:
     from veche.apps.accounts.models import Member
 
-T = TypeVar("T")
 
 ADMIT_GROUP = "admit-group"
 CHOOSE_COORDINATOR = "group-coordinator"
 MAX_TITLE = 200
 MAX_TEXT = 20_000
-
-
-def _retrying(action: Callable[[], T], attempts: int = 5) -> T:
-    """Run ``action`` in a transaction, again if a concurrent writer took the same slot."""
-    for attempt in range(attempts):
-        try:
-            with transaction.atomic():
-                return action()
-        except IntegrityError:
-            if attempt == attempts - 1:
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _text(value: str, *, field: str, required: bool = True, limit: int = MAX_TEXT) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise InvalidEvent("this cannot be empty", field=field)
-    if len(value) > limit:
-        raise InvalidEvent(f"at most {limit} characters", field=field)
-    return value
 
 
 # --- creating ------------------------------------------------------------------------------
@@ -96,8 +75,8 @@ def create_proposal(
     if charter is None:
         raise InvalidEvent("the federation is not set up yet", field="kind")
     kind = charter.kind(kind_key)
-    title = _text(title, field="title", limit=MAX_TITLE)
-    body = _text(body, field="body")
+    title = clean_text(title, field="title", limit=MAX_TITLE)
+    body = clean_text(body, field="body", limit=MAX_TEXT)
     seed = secrets.token_bytes(32)
     proposed = domain.create(
         proposal_id="new",
@@ -140,7 +119,7 @@ def _effect(
     kind_key: str, author: Member, new_group_name: str, coordinator: Member | None
 ) -> dict[str, Any]:
     if kind_key == ADMIT_GROUP:
-        name = _text(new_group_name, field="new_group_name", limit=120)
+        name = clean_text(new_group_name, field="new_group_name", limit=120)
         if Group.objects.filter(name=name).exists():
             raise InvalidEvent("a group with this name already exists", field="new_group_name")
         return {"admit_group": name}
@@ -184,7 +163,7 @@ def _act(
         _settle(after)
         return after
 
-    return _retrying(attempt)
+    return retrying(attempt)
 
 
 def _put_in_box(row: Proposal, ballot_round: str, ballot: Any) -> None:
@@ -226,7 +205,7 @@ def respond(
 ) -> selectors.Loaded:
     """Record (or change) the member's response to ``version``."""
     now = now or timezone.now()
-    reason = _text(reason, field="reason", required=False, limit=4000)
+    reason = clean_text(reason, field="reason", required=False, limit=4000)
     domain.require_reason(position, reason)
     event = domain.Responded(member=str(member.pk), position=position, at=now, version=version)
     data = {"position": position.value, "version": version}
@@ -246,8 +225,8 @@ def amend(
 ) -> selectors.Loaded:
     """Put a new version of the text; everyone's responses reset."""
     now = now or timezone.now()
-    title = _text(title, field="title", limit=MAX_TITLE)
-    body = _text(body, field="body")
+    title = clean_text(title, field="title", limit=MAX_TITLE)
+    body = clean_text(body, field="body", limit=MAX_TEXT)
 
     def attempt() -> selectors.Loaded:
         loaded = selectors.load(row, now=now)
@@ -268,7 +247,7 @@ def amend(
         stored.save()
         return selectors.load(row, now=now)
 
-    return _retrying(attempt)
+    return retrying(attempt)
 
 
 def withdraw(*, row: Proposal, actor: Member, now: dt.datetime | None = None) -> selectors.Loaded:
@@ -288,7 +267,7 @@ def carry_group_position(
 ) -> selectors.Loaded:
     """Spokes mode: a coordinator carries their group's position."""
     now = now or timezone.now()
-    reason = _text(reason, field="reason", required=False, limit=4000)
+    reason = clean_text(reason, field="reason", required=False, limit=4000)
     domain.require_reason(position, reason)
     group = str(coordinator.group_id)
     event = domain.GroupPositionCarried(
@@ -373,7 +352,7 @@ def record_mandate_decision(
     is stored as the index, since the words are content.
     """
     now = now or timezone.now()
-    text = _text(text, field="text", limit=4000)
+    text = clean_text(text, field="text", limit=4000)
     labels = row.mandate_scope
     matter = str(labels.index(matter)) if matter in labels else matter
     event = domain.MandateDecisionRecorded(holder=str(holder.pk), matter=matter, at=now)
@@ -409,7 +388,7 @@ def record_meeting(
 ) -> selectors.Loaded:
     """Record a decision reached at an in-person meeting (counts, never names)."""
     now = now or timezone.now()
-    notes = _text(notes, field="notes", required=False, limit=4000)
+    notes = clean_text(notes, field="notes", required=False, limit=4000)
     event = domain.MeetingRecorded(
         recorder=str(recorder.pk),
         outcome=outcome,
@@ -448,7 +427,7 @@ def post_comment(
 ) -> Comment:
     """Add a message to a proposal's thread or to the author's group's thread."""
     now = now or timezone.now()
-    body = _text(body, field="body", limit=MAX_TEXT)
+    body = clean_text(body, field="body", limit=MAX_TEXT)
     if row is None and group is None:
         raise InvalidEvent("a message belongs to a thread", field="thread")
     if group is not None and group.pk != author.group_id:
@@ -611,4 +590,4 @@ def issue_founding_invitation(*, row: Proposal, actor: Member) -> str:
         )
         return secret
 
-    return _retrying(attempt)
+    return retrying(attempt)
