@@ -63,12 +63,14 @@ def main() -> None:
     from veche.apps.proposals import services
     from veche.crypto import Keyring, new_member_keys, unlock
 
-    passphrase = "a bench passphrase, long enough"
+    passphrase = "a bench passphrase, long enough"  # noqa: S105 - a throwaway bench account
     keys = Keyring()
     _, group = create_federation(name="Bench", first_group_name="Bench group")
     for key_id, key in create_founding_keys(group=group).items():
         keys.add(key_id, key)
-    member, _private = enrol_member(group=group, pseudonym="bencher", keys=keys, passphrase=passphrase)
+    member, _private = enrol_member(
+        group=group, pseudonym="bencher", keys=keys, passphrase=passphrase
+    )
     with keyring.using(keys):
         for i in range(ITEMS):
             services.create_proposal(
