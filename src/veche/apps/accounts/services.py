@@ -70,11 +70,16 @@ def redeem_invitation(
         )
         if invitation is None:
             raise InvitationUnusable
+        if invitation.group.dissolved_at is not None:
+            raise InvitationUnusable
+        # The claim's conditions must all be on the invitation's own row: PostgreSQL
+        # re-checks them against the row a concurrent claimer committed, whereas a
+        # condition on a joined table goes into a subquery whose old snapshot let two
+        # simultaneous claims both succeed.
         claimed = Invitation.objects.filter(
             pk=invitation.pk,
             used_at__isnull=True,
             expires_at__gt=now,
-            group__dissolved_at__isnull=True,
         ).update(used_at=now)
         if claimed != 1:
             raise InvitationUnusable
