@@ -117,10 +117,40 @@ class Step(StrEnum):
 
 @dataclass(frozen=True)
 class Electorate:
-    """The federation's membership now: groups' members and coordinators, by id."""
+    """The federation's membership: groups' members and coordinators, by id.
+
+    With ``joined``/``left`` (members) and ``began``/``ended`` (groups) it also says
+    *when* each belonged: :meth:`at` then gives the membership at any instant, so that
+    replaying a proposal counts, at each moment of its history, exactly who belonged
+    then. Whoever has no entry there is taken to belong throughout.
+    """
 
     groups: Mapping[str, frozenset[str]]
     coordinators: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    joined: Mapping[str, datetime] = field(default_factory=dict)
+    left: Mapping[str, datetime] = field(default_factory=dict)
+    began: Mapping[str, datetime] = field(default_factory=dict)
+    ended: Mapping[str, datetime] = field(default_factory=dict)
+
+    def at(self, t: datetime) -> Electorate:
+        """Return the membership at instant ``t`` (joined at or before, not yet left)."""
+        if not (self.joined or self.left or self.began or self.ended):
+            return self
+
+        def present(since: datetime | None, until: datetime | None) -> bool:
+            return (since is None or since <= t) and (until is None or t < until)
+
+        groups = {
+            g: frozenset(m for m in members if present(self.joined.get(m), self.left.get(m)))
+            for g, members in self.groups.items()
+            if present(self.began.get(g), self.ended.get(g))
+        }
+        return Electorate(
+            groups=groups,
+            coordinators={
+                g: frozenset(c & groups[g]) for g, c in self.coordinators.items() if g in groups
+            },
+        )
 
     def group_of(self, member: str) -> str | None:
         """Return the id of the member's group, or None if they belong to none."""
@@ -450,6 +480,7 @@ def create(
 ) -> Proposal:
     """Return a new proposal after checking the author may make it; raise DomainError."""
     _aware(at, "at")
+    electorate = electorate.at(at)
     author_group = electorate.group_of(author)
     if author_group is None:
         raise NotEligible("only a member of a group can propose", field="author")
@@ -534,6 +565,17 @@ class _Fold:
     mandate: MandateState | None = None
     meeting: MeetingState | None = None
     decision: Decision | None = None
+    # The instant being evaluated: an event's time, a deadline, or "now".
+    clock: datetime | None = None
+    _snapshot: tuple[datetime | None, Electorate] | None = None
+
+
+def _electorate(fold: _Fold) -> Electorate:
+    """Return the membership at the fold's clock (computed once per instant)."""
+    if fold._snapshot is None or fold._snapshot[0] != fold.clock:
+        full = fold.context.electorate
+        fold._snapshot = (fold.clock, full if fold.clock is None else full.at(fold.clock))
+    return fold._snapshot[1]
 
 
 def state(
@@ -574,6 +616,7 @@ def _replay(proposal: Proposal, events: Sequence[Event], context: Context) -> _F
         context=context,
         phase=Phase.DRAFT if proposal.draft else Phase.CONSENSUS,
         last_at=proposal.created_at,
+        clock=proposal.created_at,
     )
     if not proposal.draft:
         _open(fold, proposal.created_at, proposal.deadline)
@@ -596,12 +639,13 @@ def _apply(fold: _Fold, event: Event, *, strict: bool) -> None:
     # Deadlines that passed before this event took effect first.
     _advance(fold, event.at)
     fold.last_at = event.at
+    fold.clock = event.at
     handler = _HANDLERS[type(event)]
     handler(fold, event, strict)
 
 
 def _eligible(fold: _Fold) -> frozenset[str]:
-    electorate = fold.context.electorate
+    electorate = _electorate(fold)
     if fold.proposal.scope is Scope.GROUP:
         return electorate.groups.get(fold.proposal.group, frozenset())
     return electorate.all_members()
@@ -673,7 +717,7 @@ def _on_carried(fold: _Fold, e: GroupPositionCarried, strict: bool) -> None:
     _require_phase(fold, Phase.CONSENSUS, doing="carrying a group's position")
     if not _is_spokes(fold):
         raise InvalidEvent("only spokes-mode proposals take group positions", field="group")
-    electorate = fold.context.electorate
+    electorate = _electorate(fold)
     if e.group not in electorate.groups:
         raise NotEligible("that group is not part of the federation", field="group")
     if strict and not electorate.is_coordinator(e.coordinator, e.group):
@@ -689,7 +733,7 @@ def _on_ballot(fold: _Fold, e: BallotCast, strict: bool) -> None:
     assert fold.vote is not None  # noqa: S101 - the vote phases always carry a vote
     voter_key = e.voter
     if _is_spokes(fold) and fold.phase is Phase.VOTE:
-        electorate = fold.context.electorate
+        electorate = _electorate(fold)
         if e.for_group is None or e.for_group not in electorate.groups:
             raise NotEligible("in spokes mode a ballot is cast for a group", field="group")
         if strict and not electorate.is_coordinator(e.voter, e.for_group):
@@ -817,20 +861,24 @@ def _advance(fold: _Fold, t: datetime) -> None:
         if fold.phase is Phase.CONSENSUS and fold.consensus_closes_at is not None:
             if t < fold.consensus_closes_at:
                 return
+            fold.clock = fold.consensus_closes_at
             _close_consensus(fold, fold.consensus_closes_at)
         elif fold.phase in (Phase.VOTE, Phase.SELECTION_VOTE) and fold.vote is not None:
             if t < fold.vote.closes_at:
                 return
+            fold.clock = fold.vote.closes_at
             _close_vote(fold, fold.vote.closes_at)
         elif fold.phase is Phase.VOLUNTEERING and fold.mandate is not None:
             if t < fold.mandate.volunteering_closes_at:
                 return
+            fold.clock = fold.mandate.volunteering_closes_at
             _close_volunteering(fold, fold.mandate.volunteering_closes_at)
         elif fold.phase is Phase.MANDATE and fold.mandate is not None:
             assert fold.mandate.expires_at is not None  # noqa: S101 - set when it starts
             if t < fold.mandate.expires_at:
                 return
             outcome = Outcome.DECIDED if fold.mandate.decisions else Outcome.MANDATE_EXPIRED
+            fold.clock = fold.mandate.expires_at
             _close(fold, outcome, ReachedBy.MANDATE, fold.mandate.expires_at)
         else:
             return
@@ -873,7 +921,7 @@ def _vote_spec(proposal: Proposal, fallback: VoteFallback) -> VoteSpec:
 
 
 def _voting_body_size(fold: _Fold) -> int:
-    electorate = fold.context.electorate
+    electorate = _electorate(fold)
     if not _is_spokes(fold):
         return len(_eligible(fold))
     fallback = fold.proposal.kind.fallback
@@ -912,7 +960,7 @@ def _weighted_ballots(fold: _Fold) -> list[Any]:
     ):
         # Weighting by size repeats each group's ballot once per member of the group,
         # which keeps every method's tally exact (no fractional weights).
-        sizes = {g: len(m) for g, m in fold.context.electorate.groups.items()}
+        sizes = {g: len(m) for g, m in _electorate(fold).groups.items()}
         return [b for g, b in fold.ballots for _ in range(sizes.get(g, 0))]
     return [b for _, b in fold.ballots]
 
@@ -1032,7 +1080,7 @@ def _is_spokes(fold: _Fold) -> bool:
 
 def _group_positions(fold: _Fold) -> dict[str, Position | None]:
     """Return each group's position: carried by its coordinator, else its members' own."""
-    electorate = fold.context.electorate
+    electorate = _electorate(fold)
     rule = fold.proposal.kind.consensus
     positions: dict[str, Position | None] = {}
     for group, members in sorted(electorate.groups.items()):
@@ -1048,7 +1096,7 @@ def _consensus_count(fold: _Fold) -> ConsensusCount:
     rule = fold.proposal.kind.consensus
     if _is_spokes(fold):
         positions = [p for p in _group_positions(fold).values() if p is not None]
-        return count(positions, len(fold.context.electorate.groups), rule)
+        return count(positions, len(_electorate(fold).groups), rule)
     eligible = _eligible(fold)
     current = [p for m, p in fold.responses.items() if m in eligible]
     return count(current, len(eligible), rule)
@@ -1079,6 +1127,8 @@ def _next_step(fold: _Fold) -> NextStep | None:
 
 
 def _freeze(fold: _Fold, now: datetime) -> ProposalState:
+    # A closed proposal is shown as it stood when it closed; an open one as it stands now.
+    fold.clock = fold.decision.at if fold.decision is not None else now
     eligible = _eligible(fold)
     return ProposalState(
         proposal=fold.proposal,

@@ -98,6 +98,8 @@ class Member(AbstractBaseUser):
     )
     is_active = models.BooleanField(_("active"), default=True)
     joined_at = models.DateTimeField(_("joined at"))
+    # When they were removed from their group (None: still a member, or unknown).
+    left_at = models.DateTimeField(null=True, blank=True)
     # Bumped by "log out everywhere"; part of the session auth hash, so every
     # session created before the bump stops verifying (see get_session_auth_hash).
     session_epoch = models.PositiveIntegerField(default=0)

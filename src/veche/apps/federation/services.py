@@ -157,7 +157,7 @@ def remove_member(
     if member.group_id != group.pk or not member.is_active or member.pk == by.pk:
         raise CannotRemove
     with transaction.atomic():
-        MemberModel.objects.filter(pk=member.pk).update(is_active=False)
+        MemberModel.objects.filter(pk=member.pk).update(is_active=False, left_at=now)
         CoordinatorTerm.objects.filter(member=member, ends_at__isnull=True).update(ends_at=now)
         KeyGrant.objects.filter(member=member).delete()
         Invitation.objects.filter(created_by=member, used_at__isnull=True).update(expires_at=now)

@@ -35,35 +35,41 @@ if TYPE_CHECKING:
     from veche.apps.accounts.models import Member
 
 
-def electorate(
-    *,
-    at: dt.datetime | None = None,
-    as_of: dt.datetime | None = None,
-    without_group: str | None = None,
-) -> domain.Electorate:
-    """Return the federation's membership now: active groups' active members, coordinators.
+def electorate(*, at: dt.datetime | None = None) -> domain.Electorate:
+    """Return the federation's membership with its history: who belonged when.
 
-    With ``as_of``, leave out the groups and members that came after it (and the group
-    named ``without_group``): a closed proposal is replayed with the membership it closed
-    with, so that a newcomer, or the very group it admitted, cannot reopen it.
+    Members carry the time they joined and, if they were removed, left; groups the time
+    they were created and, if dissolved, ended. The domain replays each moment of a
+    proposal with the membership of that moment, so a newcomer, a removed member or a
+    group admitted later can neither reopen nor rewrite what was decided. Coordinators
+    are those in office at ``at``.
     """
     at = at or timezone.now()
-    group_rows = Group.objects.filter(dissolved_at__isnull=True)
-    if as_of is not None:
-        group_rows = group_rows.filter(created_at__lte=as_of)
-    if without_group:
-        group_rows = group_rows.exclude(name=without_group)
-    groups: dict[str, set[str]] = {}
-    for group_id in group_rows.values_list("pk", flat=True):
-        groups[str(group_id)] = set()
     from veche.apps.accounts.models import Member
 
-    rows = Member.objects.filter(is_active=True, group__dissolved_at__isnull=True)
-    if as_of is not None:
-        rows = rows.filter(joined_at__lte=as_of)
-    for member_id, group_id in rows.values_list("pk", "group_id"):
-        if str(group_id) in groups:
-            groups[str(group_id)].add(str(member_id))
+    groups: dict[str, set[str]] = {}
+    began: dict[str, dt.datetime] = {}
+    ended: dict[str, dt.datetime] = {}
+    for group_id, created_at, dissolved_at in Group.objects.values_list(
+        "pk", "created_at", "dissolved_at"
+    ):
+        groups[str(group_id)] = set()
+        began[str(group_id)] = created_at
+        if dissolved_at is not None:
+            ended[str(group_id)] = dissolved_at
+    joined: dict[str, dt.datetime] = {}
+    left: dict[str, dt.datetime] = {}
+    # Inactive members count only for the time they belonged, if that time is known.
+    rows = Member.objects.filter(Q(is_active=True) | Q(left_at__isnull=False))
+    for member_id, group_id, joined_at, left_at in rows.values_list(
+        "pk", "group_id", "joined_at", "left_at"
+    ):
+        if group_id is None:
+            continue
+        groups[str(group_id)].add(str(member_id))
+        joined[str(member_id)] = joined_at
+        if left_at is not None:
+            left[str(member_id)] = left_at
     coordinators: dict[str, set[str]] = {}
     terms = CoordinatorTerm.objects.filter(starts_at__lte=at).filter(
         Q(ends_at__isnull=True) | Q(ends_at__gt=at)
@@ -74,6 +80,10 @@ def electorate(
     return domain.Electorate(
         groups={g: frozenset(m) for g, m in groups.items()},
         coordinators={g: frozenset(m) for g, m in coordinators.items()},
+        joined=joined,
+        left=left,
+        began=began,
+        ended=ended,
     )
 
 
@@ -236,14 +246,9 @@ def load(
         raise RuntimeError("the federation has no charter")
     proposal = to_domain_proposal(row, charter)
     events = to_domain_events(row)
-    if row.closed_at is None:
-        if shared.get("electorate_at") != now:
-            shared["electorate"], shared["electorate_at"] = electorate(at=now), now
-        el = shared["electorate"]
-    else:
-        el = electorate(
-            at=row.closed_at, as_of=row.closed_at, without_group=row.effect.get("admit_group")
-        )
+    if shared.get("electorate_at") != now:
+        shared["electorate"], shared["electorate_at"] = electorate(at=now), now
+    el = shared["electorate"]
     holders: tuple[str, ...] = ()
     if isinstance(proposal.kind.fallback, MandateFallback) and row.urgent:
         holders = previous_holders(row, charter, el, now)

@@ -547,7 +547,9 @@ def _apply_effect(row: Proposal, decision: domain.Decision) -> dict[str, Any] | 
         name = row.effect["admit_group"]
         if Group.objects.filter(name=name).exists():
             return {"admit_group": name, "applied": False, "why": "name taken meanwhile"}
-        group = create_group(name=name, now=decision.at)
+        # The group exists from just after the decision that admitted it: at the
+        # decision's own instant it was not yet a part of the federation's count.
+        group = create_group(name=name, now=decision.at + dt.timedelta(microseconds=1))
         return {"admit_group": name, "applied": True, "group": group.pk}
     if "coordinator" in row.effect:
         from veche.apps.accounts.models import Member
