@@ -399,3 +399,61 @@ def test_optional_fields_take_their_defaults() -> None:
     assert kind.fallback == MandateFallback(length=timedelta(hours=1))
     assert charter.discussion_retention_days is None
     assert charter.show_coordinators is False
+
+
+# --- the fund's small amounts ---------------------------------------------------------------
+
+
+def _with_small_kind() -> Charter:
+    from veche.domain.charter import ConsensusRule, DecisionKind, Mode, Scope, with_kind
+
+    small = DecisionKind(
+        key="disbursement-small",
+        name="A small disbursement",
+        scope=Scope.FEDERATION,
+        mode=Mode.SPOKES,
+        consensus=ConsensusRule(period=timedelta(days=2)),
+    )
+    return with_kind(default_charter(), small)
+
+
+def test_fund_small_amounts_round_trip_through_plain_data() -> None:
+    charter = replace(_with_small_kind(), fund_small_amounts={"EUR": 50_000, "UAH": 2_000_000})
+    data = charter.to_dict()
+    assert data["fund"] == {"small_amount": {"EUR": 50_000, "UAH": 2_000_000}}
+    assert Charter.from_dict(data) == validate(charter)
+
+
+def test_the_default_charter_has_no_small_amounts_and_writes_no_fund_section() -> None:
+    assert "fund" not in default_charter().to_dict()
+
+
+@pytest.mark.parametrize(
+    ("amounts", "field"),
+    [
+        ({"eur": 100}, "fund.small_amount.eur"),
+        ({"EURO": 100}, "fund.small_amount.EURO"),
+        ({"EUR": 0}, "fund.small_amount.EUR"),
+        ({"EUR": -5}, "fund.small_amount.EUR"),
+    ],
+)
+def test_fund_small_amounts_must_be_currency_codes_and_positive(amounts, field) -> None:
+    with pytest.raises(InvalidCharter) as error:
+        validate(replace(_with_small_kind(), fund_small_amounts=amounts))
+    assert error.value.field == field
+
+
+def test_fund_small_amounts_need_a_kind_to_decide_them() -> None:
+    with pytest.raises(InvalidCharter) as error:
+        validate(replace(default_charter(), fund_small_amounts={"EUR": 100}))
+    assert error.value.field == "fund.small_amount"
+
+
+@pytest.mark.parametrize(
+    "raw", [["EUR"], {"small_amount": ["EUR"]}, {"small_amount": {"EUR": "10"}}]
+)
+def test_malformed_fund_sections_are_refused_as_invalid_charters(raw) -> None:
+    data = _with_small_kind().to_dict()
+    data["fund"] = raw
+    with pytest.raises(InvalidCharter):
+        Charter.from_dict(data)

@@ -127,6 +127,9 @@ class Charter:
     discussion_retention_days: int | None = None
     # Whether coordinators are named (by pseudonym) on federation pages.
     show_coordinators: bool = False
+    # Per currency (ISO 4217 code), the amount in minor units under which a request to
+    # the common fund is decided by the smaller body of the "disbursement-small" kind.
+    fund_small_amounts: Mapping[str, int] = field(default_factory=dict)
 
     def kind(self, key: str) -> DecisionKind:
         """Return the decision kind with this key, or raise InvalidCharter."""
@@ -137,11 +140,14 @@ class Charter:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the charter as plain JSON-serialisable data."""
-        return {
+        data: dict[str, Any] = {
             "discussion_retention_days": self.discussion_retention_days,
             "show_coordinators": self.show_coordinators,
             "kinds": [_kind_to_dict(k) for k in self.kinds],
         }
+        if self.fund_small_amounts:
+            data["fund"] = {"small_amount": dict(sorted(self.fund_small_amounts.items()))}
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Charter:
@@ -156,6 +162,7 @@ class Charter:
                     data.get("discussion_retention_days"), "discussion_retention_days"
                 ),
                 show_coordinators=_bool(data.get("show_coordinators", False), "show_coordinators"),
+                fund_small_amounts=_small_amounts(data.get("fund")),
             )
         except KeyError as missing:
             name = str(missing.args[0])
@@ -209,12 +216,53 @@ def validate(charter: Charter) -> Charter:
                     "for the whole federation; use a vote, or assembly mode",
                     field=f"{where}.fallback",
                 )
+    _validate_fund(charter)
     if charter.discussion_retention_days is not None and charter.discussion_retention_days < 1:
         raise InvalidCharter(
             "discussion retention must be at least one day (or unset to keep discussions)",
             field="discussion_retention_days",
         )
     return charter
+
+
+SMALL_DISBURSEMENT_KIND = "disbursement-small"
+
+
+def _validate_fund(charter: Charter) -> None:
+    where = "fund.small_amount"
+    for currency, amount in charter.fund_small_amounts.items():
+        if not (len(currency) == 3 and currency.isascii() and currency.isupper()):
+            raise InvalidCharter(
+                f"{currency!r} is not a currency code such as EUR", field=f"{where}.{currency}"
+            )
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+            raise InvalidCharter(
+                "an amount is a positive whole number of minor units (cents)",
+                field=f"{where}.{currency}",
+            )
+    if charter.fund_small_amounts:
+        small = [k for k in charter.kinds if k.key == SMALL_DISBURSEMENT_KIND]
+        if not small:
+            raise InvalidCharter(
+                f"small amounts need a decision kind {SMALL_DISBURSEMENT_KIND!r} to decide them",
+                field=where,
+            )
+        if small[0].scope is not Scope.FEDERATION:
+            raise InvalidCharter(
+                "the fund is the federation's: its small disbursements are a federation kind",
+                field=f"kinds.{SMALL_DISBURSEMENT_KIND}.scope",
+            )
+
+
+def _small_amounts(raw: Any) -> dict[str, int]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("small_amount", {}), Mapping):
+        raise InvalidCharter("fund.small_amount maps currency codes to amounts", field="fund")
+    amounts = dict(raw.get("small_amount", {}))
+    for currency, amount in amounts.items():
+        _int(amount, f"fund.small_amount.{currency}")
+    return amounts
 
 
 def _validate_scope(kind: DecisionKind, where: str) -> None:

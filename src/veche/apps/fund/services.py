@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from veche.apps.core.writes import clean_text, retrying
 from veche.apps.federation.models import Group
-from veche.apps.federation.selectors import get_federation, is_coordinator
+from veche.apps.federation.selectors import is_coordinator
 from veche.apps.fund import selectors
 from veche.apps.fund.models import (
     Account,
@@ -39,6 +39,7 @@ from veche.apps.fund.models import (
     SupportRequest,
 )
 from veche.apps.proposals.models import DecisionRecord, Proposal
+from veche.domain import charter as charter_rules
 from veche.domain import ledger
 from veche.domain.decisions_log import GENESIS_DIGEST, compute_digest
 from veche.domain.errors import InvalidEvent, LedgerError, NotEligible
@@ -56,7 +57,7 @@ def _retry(action: Callable[[], T]) -> T:
 
 DISBURSEMENT_KIND = "disbursement"
 # Used instead, when the charter defines it, for requests under fund.small_amount.
-SMALL_DISBURSEMENT_KIND = "disbursement-small"
+SMALL_DISBURSEMENT_KIND = charter_rules.SMALL_DISBURSEMENT_KIND
 TRANSFER_KINDS = frozenset({"group-practice"})
 MAX_PURPOSE = 4000
 MAX_MEMO = 1000
@@ -205,29 +206,18 @@ def contribute(
 # --- requests for support -----------------------------------------------------------------
 
 
-def _fund_rules() -> dict[str, Any]:
-    federation = get_federation()
-    rules = (federation.charter or {}).get("fund", {}) if federation else {}
-    return rules if isinstance(rules, dict) else {}
-
-
 def disbursement_kind_for(money: ledger.Money) -> str:
     """Return the decision kind that decides a request for ``money``.
 
     The charter may name, per currency, an amount under which the smaller body of its
-    ``disbursement-small`` kind decides (``"fund": {"small_amount": {"EUR": 50000}}``,
-    minor units). Without both, every request goes to the ``disbursement`` kind.
+    ``disbursement-small`` kind decides (``Charter.fund_small_amounts``, minor units;
+    validated by the domain to come with that kind). Otherwise: ``disbursement``.
     """
     from veche.apps.federation.selectors import get_charter
 
-    limit = _fund_rules().get("small_amount", {}).get(money.currency)
     charter = get_charter()
-    if (
-        isinstance(limit, int)
-        and money.amount < limit
-        and charter is not None
-        and any(k.key == SMALL_DISBURSEMENT_KIND for k in charter.kinds)
-    ):
+    limit = charter.fund_small_amounts.get(money.currency) if charter is not None else None
+    if limit is not None and money.amount < limit:
         return SMALL_DISBURSEMENT_KIND
     return DISBURSEMENT_KIND
 

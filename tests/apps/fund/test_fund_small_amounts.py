@@ -1,0 +1,47 @@
+"""Under the charter's small amount, a request goes to the smaller body's decision kind."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from veche.apps.federation.models import Federation
+from veche.apps.fund import services
+from veche.domain.charter import Charter, ConsensusRule, DecisionKind, Mode, Scope, with_kind
+
+pytestmark = pytest.mark.django_db
+
+
+def _charter_with_small_amounts(amounts: dict[str, int]) -> None:
+    federation = Federation.objects.get()
+    small = DecisionKind(
+        key="disbursement-small",
+        name="A small disbursement",
+        scope=Scope.FEDERATION,
+        mode=Mode.SPOKES,
+        consensus=ConsensusRule(period=timedelta(days=2)),
+    )
+    charter = with_kind(Charter.from_dict(federation.charter), small)
+    federation.charter = replace(charter, fund_small_amounts=amounts).to_dict()
+    federation.save()
+
+
+def _ask(coordinator, amount: int, currency: str) -> str:
+    request = services.request_money(
+        actor=coordinator, amount=amount, currency=currency, purpose="Leaflets",
+        idempotency_key=services.new_token(),
+    )  # fmt: skip
+    return request.proposal.kind_key
+
+
+def test_small_requests_go_to_the_smaller_body_and_others_to_the_federation(
+    group_a, make_member
+):
+    coordinator = make_member(group_a, "coral", coordinator=True)
+    assert _ask(coordinator, 10_000, "EUR") == "disbursement"  # no small amounts yet
+    _charter_with_small_amounts({"EUR": 50_000})
+    assert _ask(coordinator, 49_999, "EUR") == "disbursement-small"
+    assert _ask(coordinator, 50_000, "EUR") == "disbursement"
+    assert _ask(coordinator, 100, "USD") == "disbursement"  # no limit in that currency
