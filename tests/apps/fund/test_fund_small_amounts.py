@@ -36,9 +36,7 @@ def _ask(coordinator, amount: int, currency: str) -> str:
     return request.proposal.kind_key
 
 
-def test_small_requests_go_to_the_smaller_body_and_others_to_the_federation(
-    group_a, make_member
-):
+def test_small_requests_go_to_the_smaller_body_and_others_to_the_federation(group_a, make_member):
     coordinator = make_member(group_a, "coral", coordinator=True)
     assert _ask(coordinator, 10_000, "EUR") == "disbursement"  # no small amounts yet
     _charter_with_small_amounts({"EUR": 50_000})
