@@ -72,10 +72,20 @@ PREF_VOTING: dict[Method, Callable[[int, list[list[int]]], object]] = {
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, under a minute")
+    parser.add_argument(
+        "--cap", type=float, help="seconds a pref_voting run may be predicted to take before "
+        "it is extrapolated instead (default 60; 8 with --quick)",
+    )  # fmt: skip
+    parser.add_argument("--sizes", help="comma-separated ballot counts (default 10k,100k,1M)")
+    parser.add_argument("--options", help="comma-separated option counts (default 5,10,20)")
     args = parser.parse_args()
     sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
     options = [5, 10] if args.quick else [5, 10, 20]
-    cap = 8.0 if args.quick else PREF_VOTING_CAP_SECONDS
+    if args.sizes:
+        sizes = [int(x) for x in args.sizes.split(",")]
+    if args.options:
+        options = [int(x) for x in args.options.split(",")]
+    cap = args.cap if args.cap is not None else (8.0 if args.quick else PREF_VOTING_CAP_SECONDS)
 
     print(f"# {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs")
     print(f"# python {platform.python_version()}, numpy {np.__version__}, command: ", end="")
