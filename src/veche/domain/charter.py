@@ -17,7 +17,7 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Any
 
-from veche.domain.errors import InvalidCharter
+from veche.domain.errors import InvalidCharter, _
 from veche.domain.voting import Method
 
 
@@ -136,7 +136,9 @@ class Charter:
         for kind in self.kinds:
             if kind.key == key:
                 return kind
-        raise InvalidCharter(f"the charter has no decision kind {key!r}", field="kind")
+        raise InvalidCharter(
+            _("the charter has no decision kind %(key)r"), field="kind", params={"key": key}
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Return the charter as plain JSON-serialisable data."""

@@ -33,7 +33,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from veche.domain.errors import ChainError
+from veche.domain.errors import ChainError, _
 
 __all__ = [
     "GENESIS_DIGEST",
@@ -75,15 +75,21 @@ class Record:
         # Only shapes are checked here: a record read back from an export must be
         # constructible even when its digest is wrong, so that verify() can say so.
         if isinstance(self.seq, bool) or not isinstance(self.seq, int) or self.seq < 0:
-            raise ChainError("seq must be a non-negative integer", field="seq")
+            raise ChainError(_("seq must be a non-negative integer"), field="seq")
         if not isinstance(self.kind, str) or not _KIND.fullmatch(self.kind):
-            raise ChainError("kind must be lower-case letters, digits, '_', '.', '-'", field="kind")
+            raise ChainError(
+                _("kind must be lower-case letters, digits, '_', '.', '-'"), field="kind"
+            )
         if not isinstance(self.payload, Mapping):
-            raise ChainError("payload must be a mapping", field="payload")
+            raise ChainError(_("payload must be a mapping"), field="payload")
         for name in ("prev_digest", "digest"):
             value = getattr(self, name)
             if not isinstance(value, str) or not _HEX64.fullmatch(value):
-                raise ChainError(f"{name} must be 64 lower-case hex digits", field=name)
+                raise ChainError(
+                    _("%(name)s must be 64 lower-case hex digits"),
+                    params={"name": name},
+                    field=name,
+                )
 
 
 class ProblemKind(enum.Enum):
@@ -136,11 +142,14 @@ def _check_json(value: object, path: str) -> None:
         return
     if isinstance(value, int):
         if abs(value) > MAX_SAFE_INT:
-            raise ChainError(f"{path}: integer outside ±(2**53 - 1)", field="payload")
+            raise ChainError(
+                _("%(path)s: integer outside ±(2**53 - 1)"), params={"path": path}, field="payload"
+            )
         return
     if isinstance(value, float):
         raise ChainError(
-            f"{path}: floats are not allowed; use an integer or a decimal string",
+            _("%(path)s: floats are not allowed; use an integer or a decimal string"),
+            params={"path": path},
             field="payload",
         )
     if isinstance(value, (list, tuple)):
@@ -150,10 +159,18 @@ def _check_json(value: object, path: str) -> None:
     if isinstance(value, Mapping):
         for key, item in value.items():
             if not isinstance(key, str):
-                raise ChainError(f"{path}: object keys must be strings", field="payload")
+                raise ChainError(
+                    _("%(path)s: object keys must be strings"),
+                    params={"path": path},
+                    field="payload",
+                )
             _check_json(item, f"{path}.{key}")
         return
-    raise ChainError(f"{path}: {type(value).__name__} is not JSON-serialisable", field="payload")
+    raise ChainError(
+        _("%(path)s: %(type)s is not JSON-serialisable"),
+        params={"path": path, "type": type(value).__name__},
+        field="payload",
+    )
 
 
 def _canonical(seq: int, kind: str, payload: Mapping[str, Any], prev: str) -> bytes:
@@ -179,15 +196,15 @@ def append(log: Sequence[Record], kind: str, payload: Mapping[str, Any]) -> Reco
     reach the record, and tuples come back as lists exactly as a verifier will see them.
     """
     if not isinstance(kind, str) or not _KIND.fullmatch(kind):
-        raise ChainError("kind must be lower-case letters, digits, '_', '.', '-'", field="kind")
+        raise ChainError(_("kind must be lower-case letters, digits, '_', '.', '-'"), field="kind")
     if not isinstance(payload, Mapping):
-        raise ChainError("payload must be a mapping", field="payload")
+        raise ChainError(_("payload must be a mapping"), field="payload")
     _check_json(payload, "payload")
     copied: dict[str, Any] = json.loads(json.dumps(payload))
     seq = len(log)
     prev = log[-1].digest if log else GENESIS_DIGEST
     if log and log[-1].seq != seq - 1:
-        raise ChainError("cannot append to a log whose last seq is not its length - 1")
+        raise ChainError(_("cannot append to a log whose last seq is not its length - 1"))
     digest = compute_digest(seq, kind, copied, prev)
     return Record(seq=seq, kind=kind, payload=copied, prev_digest=prev, digest=digest)
 
@@ -423,9 +440,15 @@ def records_from_jsonl(text: str) -> list[Record]:
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise ChainError(f"line {number}: not valid JSON ({exc.msg})") from exc
+            raise ChainError(
+                _("line %(number)d: not valid JSON (%(error)s)"),
+                params={"number": number, "error": exc.msg},
+            ) from exc
         if not isinstance(obj, dict) or set(obj) != _JSONL_KEYS:
-            raise ChainError(f"line {number}: expected an object with keys {sorted(_JSONL_KEYS)}")
+            raise ChainError(
+                _("line %(number)d: expected an object with keys %(keys)s"),
+                params={"number": number, "keys": sorted(_JSONL_KEYS)},
+            )
         try:
             records.append(
                 Record(
@@ -437,5 +460,9 @@ def records_from_jsonl(text: str) -> list[Record]:
                 )
             )
         except ChainError as exc:
-            raise ChainError(f"line {number}: {exc.message}", field=exc.field) from exc
+            raise ChainError(
+                _("line %(number)d: %(error)s"),
+                params={"number": number, "error": exc},
+                field=exc.field,
+            ) from exc
     return records

@@ -3,9 +3,32 @@
 Each error carries a machine-readable ``code`` (stable, for the web layer and the API)
 and a human sentence. Views translate them into a 4xx with the sentence beside the
 field; they never become a 500.
+
+The core does not import Django, so it cannot translate. It marks each sentence with
+:func:`_` (a no-op that ``makemessages`` still finds) and keeps it a fixed template:
+the changing parts (a number, a key) travel in ``params``. The web layer looks the
+template up in the member's language and fills the params in
+(``veche.apps.core.errors.translated``); ``message`` is the English sentence.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+def _(message: str) -> str:
+    """Mark ``message`` for translation; return it unchanged (the core stays English)."""
+    return message
+
+
+class Phrase(str):
+    """A fixed English phrase used as a param: the web layer translates it too.
+
+    ``Phrase(_("voting"))`` inside ``params`` is looked up in the catalogue like the
+    template, whereas a plain ``str`` param (a key, a name a member typed) is shown as is.
+    """
+
+    __slots__ = ()
 
 
 class DomainError(Exception):
@@ -13,10 +36,18 @@ class DomainError(Exception):
 
     code = "domain_error"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        params: Mapping[str, object] | None = None,
+    ) -> None:
+        self.template = message
+        self.params: dict[str, object] = dict(params or {})
+        self.message = message % self.params if self.params else message
         self.field = field
+        super().__init__(self.message)
 
 
 class InvalidCharter(DomainError):

@@ -52,7 +52,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
-from veche.domain.errors import LedgerError
+from veche.domain.errors import LedgerError, _
 
 __all__ = [
     "CURRENCY_EXPONENTS",
@@ -126,30 +126,34 @@ def minor_unit_exponent(currency: str) -> int:
         return CURRENCY_EXPONENTS[currency]
     except (KeyError, TypeError):
         raise LedgerError(
-            f"{currency!r} is not an active ISO 4217 currency code", field="currency"
+            _("%(currency)r is not an active ISO 4217 currency code"),
+            params={"currency": currency},
+            field="currency",
         ) from None
 
 
 def _check_amount(amount: object) -> int:
     # bool is an int subclass: True must not pass for one cent.
     if isinstance(amount, bool) or not isinstance(amount, int):
-        raise LedgerError("amount must be an integer number of minor units", field="amount")
+        raise LedgerError(_("amount must be an integer number of minor units"), field="amount")
     if abs(amount) > MAX_AMOUNT:
-        raise LedgerError("absurd amount", field="amount")
+        raise LedgerError(_("absurd amount"), field="amount")
     return amount
 
 
 def _utc(value: object, name: str) -> datetime:
     if not isinstance(value, datetime):
-        raise LedgerError(f"{name} must be a datetime", field=name)
+        raise LedgerError(_("%(name)s must be a datetime"), params={"name": name}, field=name)
     if value.tzinfo is None or value.utcoffset() is None:
-        raise LedgerError(f"{name} must be timezone-aware", field=name)
+        raise LedgerError(_("%(name)s must be timezone-aware"), params={"name": name}, field=name)
     return value.astimezone(UTC)
 
 
 def _check_id(value: object, name: str) -> None:
     if not isinstance(value, str) or not value.strip():
-        raise LedgerError(f"{name} must be a non-empty string", field=name)
+        raise LedgerError(
+            _("%(name)s must be a non-empty string"), params={"name": name}, field=name
+        )
 
 
 def _check_optional_ref(value: object, name: str) -> None:
@@ -194,18 +198,18 @@ class Account:
     def __post_init__(self) -> None:
         _check_id(self.id, "id")
         if not isinstance(self.kind, AccountKind):
-            raise LedgerError("kind must be an AccountKind", field="kind")
+            raise LedgerError(_("kind must be an AccountKind"), field="kind")
         _check_optional_ref(self.group_id, "group_id")
         if self.kind is AccountKind.GROUP and self.group_id is None:
-            raise LedgerError("a group account needs its group_id", field="group_id")
+            raise LedgerError(_("a group account needs its group_id"), field="group_id")
         if self.kind is AccountKind.FEDERATION_FUND and self.group_id is not None:
-            raise LedgerError("the federation fund belongs to no group", field="group_id")
+            raise LedgerError(_("the federation fund belongs to no group"), field="group_id")
         if not isinstance(self.may_go_negative, bool):
-            raise LedgerError("may_go_negative must be a bool", field="may_go_negative")
+            raise LedgerError(_("may_go_negative must be a bool"), field="may_go_negative")
         # Its balance is minus the contributions: forbidding negatives would forbid them.
         if self.kind is AccountKind.CONTRIBUTIONS_RECEIVED and not self.may_go_negative:
             raise LedgerError(
-                "a contributions-received account must be allowed to go negative",
+                _("a contributions-received account must be allowed to go negative"),
                 field="may_go_negative",
             )
 
@@ -249,9 +253,9 @@ class Entry:
     def __post_init__(self) -> None:
         _check_id(self.account_id, "account_id")
         if not isinstance(self.money, Money):
-            raise LedgerError("money must be Money", field="amount")
+            raise LedgerError(_("money must be Money"), field="amount")
         if self.money.amount == 0:
-            raise LedgerError("an entry of zero moves nothing", field="amount")
+            raise LedgerError(_("an entry of zero moves nothing"), field="amount")
 
 
 @dataclass(frozen=True)
@@ -273,11 +277,11 @@ class Transaction:
     def __post_init__(self) -> None:
         _check_id(self.id, "id")
         if not isinstance(self.kind, TransactionKind):
-            raise LedgerError("kind must be a TransactionKind", field="kind")
+            raise LedgerError(_("kind must be a TransactionKind"), field="kind")
         if not isinstance(self.entries, tuple) or not all(
             isinstance(entry, Entry) for entry in self.entries
         ):
-            raise LedgerError("entries must be a tuple of Entry", field="entries")
+            raise LedgerError(_("entries must be a tuple of Entry"), field="entries")
         object.__setattr__(self, "at", _utc(self.at, "at"))
         _check_optional_ref(self.decision_ref, "decision_ref")
         _check_optional_ref(self.reverses, "reverses")
@@ -315,14 +319,18 @@ _FLOWS: Mapping[TransactionKind, tuple[frozenset[AccountKind], frozenset[Account
 def _expect(account: Account, kinds: set[AccountKind], name: str) -> None:
     if not isinstance(account, Account) or account.kind not in kinds:
         allowed = " or ".join(sorted(k.value for k in kinds))
-        raise LedgerError(f"{name} must be a {allowed} account", field=name)
+        raise LedgerError(
+            _("%(name)s must be a %(allowed)s account"),
+            params={"name": name, "allowed": allowed},
+            field=name,
+        )
 
 
 def _positive(money: Money) -> None:
     if not isinstance(money, Money):
-        raise LedgerError("money must be Money", field="amount")
+        raise LedgerError(_("money must be Money"), field="amount")
     if money.amount <= 0:
-        raise LedgerError("the amount must be positive", field="amount")
+        raise LedgerError(_("the amount must be positive"), field="amount")
 
 
 def _two_legs(debit: Account, credit: Account, money: Money) -> tuple[Entry, ...]:
@@ -369,7 +377,7 @@ def disbursement(
     _expect(source, {AccountKind.FEDERATION_FUND, AccountKind.GROUP}, "source")
     _expect(recipient, {AccountKind.GROUP, AccountKind.DISBURSEMENTS_PAID}, "recipient")
     if source.id == recipient.id:
-        raise LedgerError("source and recipient are the same account", field="recipient")
+        raise LedgerError(_("source and recipient are the same account"), field="recipient")
     _positive(money)
     _check_id(decision_ref, "decision_ref")
     return Transaction(
@@ -392,7 +400,7 @@ def transfer(
     _expect(from_group, {AccountKind.GROUP}, "from_group")
     _expect(to_group, {AccountKind.GROUP}, "to_group")
     if from_group.id == to_group.id:
-        raise LedgerError("a transfer needs two different groups", field="to_group")
+        raise LedgerError(_("a transfer needs two different groups"), field="to_group")
     _positive(money)
     _check_id(decision_ref, "decision_ref")
     return Transaction(
@@ -411,7 +419,7 @@ def reversal(
 ) -> Transaction:
     """Return the transaction that undoes ``original`` by negating each of its entries."""
     if original.kind is TransactionKind.REVERSAL:
-        raise LedgerError("a reversal cannot itself be reversed", field="reverses")
+        raise LedgerError(_("a reversal cannot itself be reversed"), field="reverses")
     entries = tuple(Entry(e.account_id, -e.money) for e in original.entries)
     return Transaction(
         id, TransactionKind.REVERSAL, entries, at,
@@ -461,9 +469,13 @@ class Ledger:
     def with_account(self, account: Account) -> Ledger:
         """Return this ledger with one more account (a group joins, say)."""
         if not isinstance(account, Account):
-            raise LedgerError("not an Account", field="account_id")
+            raise LedgerError(_("not an Account"), field="account_id")
         if account.id in self.accounts:
-            raise LedgerError(f"account {account.id!r} already exists", field="account_id")
+            raise LedgerError(
+                _("account %(account)r already exists"),
+                params={"account": account.id},
+                field="account_id",
+            )
         accounts = MappingProxyType({**self.accounts, account.id: account})
         return Ledger(accounts, self.transactions, self._balances, self._by_id, self._reversed)
 
@@ -485,37 +497,48 @@ class Ledger:
 
 def _check_rules(ledger: Ledger, tx: Transaction) -> None:
     if not isinstance(tx, Transaction):
-        raise LedgerError("not a Transaction", field="kind")
+        raise LedgerError(_("not a Transaction"), field="kind")
     if tx.id in ledger._by_id:
-        raise LedgerError(f"transaction id {tx.id!r} is already used", field="id")
+        raise LedgerError(
+            _("transaction id %(id)r is already used"), params={"id": tx.id}, field="id"
+        )
     if ledger.transactions and tx.at < ledger.transactions[-1].at:
         raise LedgerError(
-            "the ledger is append-only: this is earlier than the last transaction",
+            _("the ledger is append-only: this is earlier than the last transaction"),
             field="at",
         )
     if len(tx.entries) < 2:
-        raise LedgerError("a transaction needs at least two entries", field="entries")
+        raise LedgerError(_("a transaction needs at least two entries"), field="entries")
     keys = {(e.account_id, e.money.currency) for e in tx.entries}
     if len(keys) != len(tx.entries):
-        raise LedgerError("an account appears twice in one currency", field="entries")
+        raise LedgerError(_("an account appears twice in one currency"), field="entries")
     totals: dict[str, int] = {}
     for entry in tx.entries:
         if entry.account_id not in ledger.accounts:
-            raise LedgerError(f"unknown account {entry.account_id!r}", field="account_id")
+            raise LedgerError(
+                _("unknown account %(account)r"),
+                params={"account": entry.account_id},
+                field="account_id",
+            )
         currency = entry.money.currency
         totals[currency] = totals.get(currency, 0) + entry.money.amount
     unbalanced = sorted(c for c, total in totals.items() if total != 0)
     if unbalanced:
-        raise LedgerError(f"unbalanced in {', '.join(unbalanced)}", field="entries")
+        raise LedgerError(
+            _("unbalanced in %(currencies)s"),
+            params={"currencies": ", ".join(unbalanced)},
+            field="entries",
+        )
 
     if tx.kind is TransactionKind.REVERSAL:
         _check_reversal(ledger, tx)
     else:
         if tx.reverses is not None:
-            raise LedgerError("only a reversal reverses", field="reverses")
+            raise LedgerError(_("only a reversal reverses"), field="reverses")
         if tx.kind is not TransactionKind.CONTRIBUTION and tx.decision_ref is None:
             raise LedgerError(
-                f"a {tx.kind.value} needs the decision that authorised it",
+                _("a %(kind)s needs the decision that authorised it"),
+                params={"kind": tx.kind.value},
                 field="decision_ref",
             )
         debits, credits = _FLOWS[tx.kind]
@@ -525,7 +548,8 @@ def _check_rules(ledger: Ledger, tx: Transaction) -> None:
             if kind not in allowed:
                 side = "debit" if entry.money.amount > 0 else "credit"
                 raise LedgerError(
-                    f"a {tx.kind.value} may not {side} a {kind.value} account",
+                    _("a %(kind)s may not %(side)s a %(account_kind)s account"),
+                    params={"kind": tx.kind.value, "side": side, "account_kind": kind.value},
                     field="entries",
                 )
 
@@ -534,26 +558,33 @@ def _check_rules(ledger: Ledger, tx: Transaction) -> None:
         after = ledger.balance(account.id, entry.money.currency) + entry.money.amount
         if after < 0 and not account.may_go_negative:
             raise LedgerError(
-                f"account {account.id!r} would go negative in {entry.money.currency}",
+                _("account %(account)r would go negative in %(currency)s"),
+                params={"account": account.id, "currency": entry.money.currency},
                 field="amount",
             )
         if abs(after) > MAX_AMOUNT:
-            raise LedgerError("absurd amount", field="amount")
+            raise LedgerError(_("absurd amount"), field="amount")
 
 
 def _check_reversal(ledger: Ledger, tx: Transaction) -> None:
     if tx.reverses is None:
-        raise LedgerError("a reversal must name the transaction it reverses", field="reverses")
+        raise LedgerError(_("a reversal must name the transaction it reverses"), field="reverses")
     original = ledger._by_id.get(tx.reverses)
     if original is None:
-        raise LedgerError(f"no transaction {tx.reverses!r} to reverse", field="reverses")
+        raise LedgerError(
+            _("no transaction %(id)r to reverse"), params={"id": tx.reverses}, field="reverses"
+        )
     if original.kind is TransactionKind.REVERSAL:
-        raise LedgerError("a reversal cannot itself be reversed", field="reverses")
+        raise LedgerError(_("a reversal cannot itself be reversed"), field="reverses")
     if tx.reverses in ledger._reversed:
-        raise LedgerError(f"transaction {tx.reverses!r} is already reversed", field="reverses")
+        raise LedgerError(
+            _("transaction %(id)r is already reversed"),
+            params={"id": tx.reverses},
+            field="reverses",
+        )
     expected = sorted(_entry_key(Entry(e.account_id, -e.money)) for e in original.entries)
     if sorted(_entry_key(e) for e in tx.entries) != expected:
-        raise LedgerError("a reversal must negate every entry of its original", field="entries")
+        raise LedgerError(_("a reversal must negate every entry of its original"), field="entries")
 
 
 def post(ledger: Ledger, transaction: Transaction) -> Ledger:
@@ -597,7 +628,7 @@ def check_invariants(accounts: Iterable[Account], transactions: Sequence[Transac
         except LedgerError as exc:
             problems.append(f"transaction {position} ({transaction.id}): {exc.message}")
     totals: dict[str, int] = {}
-    for (_, currency), amount in ledger._balances.items():
+    for (_account, currency), amount in ledger._balances.items():
         totals[currency] = totals.get(currency, 0) + amount
     # Unreachable when every posting balanced; kept as the final, independent check.
     problems.extend(
@@ -686,7 +717,7 @@ def statement(
     """
     start, end = _utc(start, "start"), _utc(end, "end")
     if end < start:
-        raise LedgerError("the period ends before it starts", field="end")
+        raise LedgerError(_("the period ends before it starts"), field="end")
     opening: dict[str, int] = {}
     lines: dict[str, list[StatementLine]] = {}
     running: dict[str, int] = {}
@@ -780,4 +811,8 @@ def from_payload(payload: Mapping[str, Any]) -> Transaction:
             memo_ref=payload.get("memo_ref"),
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise LedgerError(f"malformed transaction payload: {exc}", field="payload") from exc
+        raise LedgerError(
+            _("malformed transaction payload: %(error)s"),
+            params={"error": str(exc)},
+            field="payload",
+        ) from exc

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from veche.domain.charter import Rotation
-from veche.domain.errors import MandateError
+from veche.domain.errors import MandateError, _
 
 
 @dataclass(frozen=True)
@@ -60,9 +60,9 @@ def draw_lot(candidates: Iterable[str], seed: bytes) -> Lot:
     """
     unique = sorted(set(candidates))
     if not unique:
-        raise MandateError("there is no eligible volunteer to draw from", field="volunteers")
+        raise MandateError(_("there is no eligible volunteer to draw from"), field="volunteers")
     if not seed:
-        raise MandateError("a lot needs a seed", field="seed")
+        raise MandateError(_("a lot needs a seed"), field="seed")
 
     def ticket(candidate: str) -> bytes:
         return hashlib.sha256(seed + b":" + candidate.encode()).digest()

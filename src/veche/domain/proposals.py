@@ -59,7 +59,9 @@ from veche.domain.errors import (
     InvalidEvent,
     MandateError,
     NotEligible,
+    Phrase,
     ProposalClosed,
+    _,
 )
 from veche.domain.mandates import Lot, draw_lot, eligible_volunteers
 from veche.domain.voting import Method, TallyResult, VoteSpec, tally, validate_ballot
@@ -78,6 +80,18 @@ class Phase(StrEnum):
     SELECTION_VOTE = "selection_vote"
     MANDATE = "mandate"
     CLOSED = "closed"
+
+
+# How an error message names each phase ("... while the proposal is in vote"); the English
+# is the value itself, the web layer translates it. A closed proposal has its own message.
+_PHASE_NAMES: dict[Phase, str] = {
+    Phase.DRAFT: _("draft"),
+    Phase.CONSENSUS: _("consensus"),
+    Phase.VOTE: _("vote"),
+    Phase.VOLUNTEERING: _("volunteering"),
+    Phase.SELECTION_VOTE: _("selection_vote"),
+    Phase.MANDATE: _("mandate"),
+}
 
 
 class Outcome(StrEnum):
@@ -483,18 +497,19 @@ def create(
     electorate = electorate.at(at)
     author_group = electorate.group_of(author)
     if author_group is None:
-        raise NotEligible("only a member of a group can propose", field="author")
+        raise NotEligible(_("only a member of a group can propose"), field="author")
     if kind.scope is Scope.GROUP:
         group = author_group if group is None else group
         if group != author_group:
             raise NotEligible(
-                "a group matter can only be proposed by a member of that group", field="group"
+                _("a group matter can only be proposed by a member of that group"), field="group"
             )
     else:
         group = author_group
     if urgent and not kind.urgent_allowed:
         raise InvalidEvent(
-            f"the charter does not allow urgent proposals of the kind {kind.name!r}",
+            _("the charter does not allow urgent proposals of the kind %(kind)r"),
+            params={"kind": kind.name},
             field="urgent",
         )
     if deadline is not None:
@@ -503,22 +518,24 @@ def create(
             _check_deadline(kind, at, deadline)
     clean_options = tuple(o.strip() for o in options)
     if any(not o for o in clean_options):
-        raise InvalidEvent("an option cannot be empty", field="options")
+        raise InvalidEvent(_("an option cannot be empty"), field="options")
     if len(set(clean_options)) != len(clean_options):
-        raise InvalidEvent("options must differ from each other", field="options")
+        raise InvalidEvent(_("options must differ from each other"), field="options")
     if len(clean_options) == 1:
         raise InvalidEvent(
-            "give at least two alternatives, or none for a yes/no question", field="options"
+            _("give at least two alternatives, or none for a yes/no question"), field="options"
         )
     if len(clean_options) > MAX_OPTIONS:
-        raise InvalidEvent(f"at most {MAX_OPTIONS} alternatives", field="options")
+        raise InvalidEvent(
+            _("at most %(n)d alternatives"), params={"n": MAX_OPTIONS}, field="options"
+        )
     clean_scope = tuple(dict.fromkeys(m.strip() for m in mandate_scope if m.strip()))
     if urgent and isinstance(kind.fallback, MandateFallback) and not clean_scope:
         raise InvalidEvent(
-            "say which matters a temporary coordinator may decide", field="mandate_scope"
+            _("say which matters a temporary coordinator may decide"), field="mandate_scope"
         )
     if len(seed) < MIN_SEED_BYTES:
-        raise InvalidEvent("the proposal's seed is too short", field="seed")
+        raise InvalidEvent(_("the proposal's seed is too short"), field="seed")
     return Proposal(
         id=proposal_id,
         kind=kind,
@@ -538,7 +555,7 @@ def require_reason(position: Position, reason: str) -> None:
     """Raise unless a position that needs a reason comes with one."""
     if position in NEEDS_REASON and not reason.strip():
         raise InvalidEvent(
-            "standing aside, objecting and blocking need a reason others can respond to",
+            _("standing aside, objecting and blocking need a reason others can respond to"),
             field="reason",
         )
 
@@ -585,7 +602,7 @@ def state(
     _aware(now, "now")
     fold = _replay(proposal, events, context)
     if fold.last_at is not None and now < fold.last_at:
-        raise InvalidEvent("'now' is before the last event", field="now")
+        raise InvalidEvent(_("'now' is before the last event"), field="now")
     _advance(fold, now)
     return _freeze(fold, now)
 
@@ -602,7 +619,7 @@ def check(
     The new event must happen at ``now``: a new event is never back-dated.
     """
     if new_event.at != now:
-        raise InvalidEvent("a new event happens now", field="at")
+        raise InvalidEvent(_("a new event happens now"), field="at")
     fold = _replay(proposal, events, context)
     _apply(fold, new_event, strict=True)
     _advance(fold, now)
@@ -635,7 +652,7 @@ def _open(fold: _Fold, at: datetime, deadline: datetime | None) -> None:
 def _apply(fold: _Fold, event: Event, *, strict: bool) -> None:
     _aware(event.at, "at")
     if fold.last_at is not None and event.at < fold.last_at:
-        raise InvalidEvent("events must be in time order", field="at")
+        raise InvalidEvent(_("events must be in time order"), field="at")
     # Deadlines that passed before this event took effect first.
     _advance(fold, event.at)
     fold.last_at = event.at
@@ -654,25 +671,38 @@ def _eligible(fold: _Fold) -> frozenset[str]:
 def _require_member(fold: _Fold, member: str, strict: bool) -> None:
     if strict and member not in _eligible(fold):
         if fold.proposal.scope is Scope.GROUP:
-            raise NotEligible("only members of the proposal's group can take part", field="member")
-        raise NotEligible("only members of the federation's groups can take part", field="member")
+            raise NotEligible(
+                _("only members of the proposal's group can take part"), field="member"
+            )
+        raise NotEligible(
+            _("only members of the federation's groups can take part"), field="member"
+        )
 
 
 def _require_author(fold: _Fold, actor: str) -> None:
     if actor != fold.proposal.author:
-        raise NotEligible("only the proposal's author can do this", field="actor")
+        raise NotEligible(_("only the proposal's author can do this"), field="actor")
 
 
 def _require_phase(fold: _Fold, *phases: Phase, doing: str) -> None:
     if fold.phase in phases:
         return
     if fold.phase is Phase.CLOSED:
-        raise ProposalClosed(f"the proposal is closed: {doing} is no longer possible")
-    raise ProposalClosed(f"{doing} is not possible while the proposal is in {fold.phase.value}")
+        raise ProposalClosed(
+            _("the proposal is closed: %(doing)s is no longer possible"),
+            params={"doing": Phrase(doing)},
+        )
+    raise ProposalClosed(
+        _("%(doing)s is not possible while the proposal is in %(phase)s"),
+        params={
+            "doing": Phrase(doing),
+            "phase": Phrase(_PHASE_NAMES.get(fold.phase, fold.phase.value)),
+        },
+    )
 
 
 def _on_published(fold: _Fold, e: Published, strict: bool) -> None:
-    _require_phase(fold, Phase.DRAFT, doing="publishing")
+    _require_phase(fold, Phase.DRAFT, doing=_("publishing"))
     _require_author(fold, e.actor)
     deadline = e.deadline if e.deadline is not None else fold.proposal.deadline
     if deadline is not None:
@@ -682,11 +712,11 @@ def _on_published(fold: _Fold, e: Published, strict: bool) -> None:
 
 
 def _on_responded(fold: _Fold, e: Responded, strict: bool) -> None:
-    _require_phase(fold, Phase.CONSENSUS, doing="responding")
+    _require_phase(fold, Phase.CONSENSUS, doing=_("responding"))
     _require_member(fold, e.member, strict)
     if e.version != fold.version:
         raise InvalidEvent(
-            "the proposal was amended since; read the new version and respond again",
+            _("the proposal was amended since; read the new version and respond again"),
             field="version",
         )
     fold.responses[e.member] = _member_of(Position, e.position, "position")
@@ -695,10 +725,10 @@ def _on_responded(fold: _Fold, e: Responded, strict: bool) -> None:
 
 
 def _on_amended(fold: _Fold, e: Amended, strict: bool) -> None:
-    _require_phase(fold, Phase.DRAFT, Phase.CONSENSUS, doing="amending")
+    _require_phase(fold, Phase.DRAFT, Phase.CONSENSUS, doing=_("amending"))
     _require_author(fold, e.actor)
     if e.version != fold.version + 1:
-        raise InvalidEvent("versions follow each other one by one", field="version")
+        raise InvalidEvent(_("versions follow each other one by one"), field="version")
     fold.version = e.version
     # Agreement was given to the old text: everyone responds to the new one afresh.
     fold.responses.clear()
@@ -708,20 +738,22 @@ def _on_amended(fold: _Fold, e: Amended, strict: bool) -> None:
 
 
 def _on_withdrawn(fold: _Fold, e: Withdrawn, strict: bool) -> None:
-    _require_phase(fold, *(p for p in Phase if p is not Phase.CLOSED), doing="withdrawing")
+    _require_phase(fold, *(p for p in Phase if p is not Phase.CLOSED), doing=_("withdrawing"))
     _require_author(fold, e.actor)
     _close(fold, Outcome.WITHDRAWN, ReachedBy.WITHDRAWAL, e.at)
 
 
 def _on_carried(fold: _Fold, e: GroupPositionCarried, strict: bool) -> None:
-    _require_phase(fold, Phase.CONSENSUS, doing="carrying a group's position")
+    _require_phase(fold, Phase.CONSENSUS, doing=_("carrying a group's position"))
     if not _is_spokes(fold):
-        raise InvalidEvent("only spokes-mode proposals take group positions", field="group")
+        raise InvalidEvent(_("only spokes-mode proposals take group positions"), field="group")
     electorate = _electorate(fold)
     if e.group not in electorate.groups:
-        raise NotEligible("that group is not part of the federation", field="group")
+        raise NotEligible(_("that group is not part of the federation"), field="group")
     if strict and not electorate.is_coordinator(e.coordinator, e.group):
-        raise NotEligible("only a coordinator of the group can carry its position", field="group")
+        raise NotEligible(
+            _("only a coordinator of the group can carry its position"), field="group"
+        )
     fold.carried[e.group] = _member_of(Position, e.position, "position")
     counted = _consensus_count(fold)
     if counted.unanimous and len(fold.carried) == len(electorate.groups):
@@ -729,20 +761,20 @@ def _on_carried(fold: _Fold, e: GroupPositionCarried, strict: bool) -> None:
 
 
 def _on_ballot(fold: _Fold, e: BallotCast, strict: bool) -> None:
-    _require_phase(fold, Phase.VOTE, Phase.SELECTION_VOTE, doing="voting")
+    _require_phase(fold, Phase.VOTE, Phase.SELECTION_VOTE, doing=_("voting"))
     assert fold.vote is not None  # noqa: S101 - the vote phases always carry a vote
     voter_key = e.voter
     if _is_spokes(fold) and fold.phase is Phase.VOTE:
         electorate = _electorate(fold)
         if e.for_group is None or e.for_group not in electorate.groups:
-            raise NotEligible("in spokes mode a ballot is cast for a group", field="group")
+            raise NotEligible(_("in spokes mode a ballot is cast for a group"), field="group")
         if strict and not electorate.is_coordinator(e.voter, e.for_group):
-            raise NotEligible("only a coordinator of the group casts its ballot", field="group")
+            raise NotEligible(_("only a coordinator of the group casts its ballot"), field="group")
         voter_key = e.for_group
     else:
         _require_member(fold, e.voter, strict)
     if voter_key in fold.vote.voters:
-        raise InvalidEvent("a ballot was already cast; nobody votes twice", field="ballot")
+        raise InvalidEvent(_("a ballot was already cast; nobody votes twice"), field="ballot")
     ballot = validate_ballot(fold.vote.spec, e.ballot)
     fold.ballots.append((voter_key, ballot))
     fold.vote = replace(
@@ -751,11 +783,11 @@ def _on_ballot(fold: _Fold, e: BallotCast, strict: bool) -> None:
 
 
 def _on_volunteered(fold: _Fold, e: Volunteered, strict: bool) -> None:
-    _require_phase(fold, Phase.VOLUNTEERING, doing="volunteering")
+    _require_phase(fold, Phase.VOLUNTEERING, doing=_("volunteering"))
     assert fold.mandate is not None  # noqa: S101 - volunteering always carries a mandate
     _require_member(fold, e.member, strict)
     if e.member in fold.mandate.volunteers:
-        raise InvalidEvent("you have already volunteered", field="member")
+        raise InvalidEvent(_("you have already volunteered"), field="member")
     fold.mandate = replace(fold.mandate, volunteers=(*fold.mandate.volunteers, e.member))
 
 
@@ -763,29 +795,31 @@ def _on_mandate_decision(fold: _Fold, e: MandateDecisionRecorded, strict: bool) 
     if fold.phase is not Phase.MANDATE:
         if fold.mandate is not None and fold.mandate.expires_at is not None:
             if fold.mandate.recalled_at is not None:
-                raise MandateError("the temporary coordinator was recalled", field="at")
+                raise MandateError(_("the temporary coordinator was recalled"), field="at")
             if e.at >= fold.mandate.expires_at:
                 raise MandateError(
-                    f"the mandate expired at {fold.mandate.expires_at.isoformat()}", field="at"
+                    _("the mandate expired at %(expires)s"),
+                    params={"expires": fold.mandate.expires_at.isoformat()},
+                    field="at",
                 )
-        raise MandateError("there is no mandate in force on this proposal", field="at")
+        raise MandateError(_("there is no mandate in force on this proposal"), field="at")
     assert fold.mandate is not None  # noqa: S101 - the mandate phase always carries one
     if e.holder != fold.mandate.holder:
-        raise NotEligible("only the temporary coordinator decides under the mandate")
+        raise NotEligible(_("only the temporary coordinator decides under the mandate"))
     # A holder who has left the body since being chosen no longer speaks for it.
     _require_member(fold, e.holder, strict)
     if e.matter not in fold.proposal.mandate_scope:
-        raise MandateError("that matter is outside the mandate's scope", field="matter")
+        raise MandateError(_("that matter is outside the mandate's scope"), field="matter")
     decision = MandateDecision(holder=e.holder, matter=e.matter, at=e.at)
     fold.mandate = replace(fold.mandate, decisions=(*fold.mandate.decisions, decision))
 
 
 def _on_recall(fold: _Fold, e: RecallSupported, strict: bool) -> None:
-    _require_phase(fold, Phase.MANDATE, doing="recalling the temporary coordinator")
+    _require_phase(fold, Phase.MANDATE, doing=_("recalling the temporary coordinator"))
     assert fold.mandate is not None  # noqa: S101 - the mandate phase always carries one
     _require_member(fold, e.member, strict)
     if e.member in fold.mandate.recall_supporters:
-        raise InvalidEvent("you already support the recall", field="member")
+        raise InvalidEvent(_("you already support the recall"), field="member")
     supporters = fold.mandate.recall_supporters | {e.member}
     fold.mandate = replace(fold.mandate, recall_supporters=supporters)
     eligible = _eligible(fold)
@@ -795,21 +829,24 @@ def _on_recall(fold: _Fold, e: RecallSupported, strict: bool) -> None:
 
 
 def _on_meeting(fold: _Fold, e: MeetingRecorded, strict: bool) -> None:
-    _require_phase(fold, Phase.CONSENSUS, Phase.VOTE, doing="recording a meeting's decision")
+    _require_phase(fold, Phase.CONSENSUS, Phase.VOTE, doing=_("recording a meeting's decision"))
     _require_member(fold, e.recorder, strict)
     if fold.meeting is not None:
-        raise InvalidEvent("a meeting record already awaits confirmation", field="meeting")
+        raise InvalidEvent(_("a meeting record already awaits confirmation"), field="meeting")
     if _member_of(Outcome, e.outcome, "outcome") not in (Outcome.ADOPTED, Outcome.NOT_ADOPTED):
-        raise InvalidEvent("a meeting adopts the proposal or does not", field="outcome")
+        raise InvalidEvent(_("a meeting adopts the proposal or does not"), field="outcome")
     if _member_of(ReachedBy, e.reached_by, "how") not in (ReachedBy.CONSENSUS, ReachedBy.VOTE):
-        raise InvalidEvent("a meeting reaches its decision by consensus or vote", field="how")
+        raise InvalidEvent(_("a meeting reaches its decision by consensus or vote"), field="how")
     needed = fold.proposal.kind.meeting_confirmations
     if isinstance(e.attendance, bool) or not isinstance(e.attendance, int):
-        raise InvalidEvent("attendance is a whole number of members", field="attendance")
+        raise InvalidEvent(_("attendance is a whole number of members"), field="attendance")
     if e.attendance < needed + 1:
         raise InvalidEvent(
-            f"the record needs {needed} others present to confirm it, so at least "
-            f"{needed + 1} attended",
+            _(
+                "the record needs %(needed)d others present to confirm it, so at least "
+                "%(attended)d attended"
+            ),
+            params={"needed": needed, "attended": needed + 1},
             field="attendance",
         )
     fold.meeting = MeetingState(
@@ -825,13 +862,13 @@ def _on_meeting(fold: _Fold, e: MeetingRecorded, strict: bool) -> None:
 
 def _on_meeting_confirmed(fold: _Fold, e: MeetingConfirmed, strict: bool) -> None:
     if fold.meeting is None:
-        raise InvalidEvent("there is no meeting record to confirm", field="meeting")
-    _require_phase(fold, Phase.CONSENSUS, Phase.VOTE, doing="confirming a meeting record")
+        raise InvalidEvent(_("there is no meeting record to confirm"), field="meeting")
+    _require_phase(fold, Phase.CONSENSUS, Phase.VOTE, doing=_("confirming a meeting record"))
     _require_member(fold, e.member, strict)
     if e.member == fold.meeting.recorder:
-        raise InvalidEvent("the recorder cannot confirm their own record", field="member")
+        raise InvalidEvent(_("the recorder cannot confirm their own record"), field="member")
     if e.member in fold.meeting.confirmations:
-        raise InvalidEvent("you have already confirmed this record", field="member")
+        raise InvalidEvent(_("you have already confirmed this record"), field="member")
     fold.meeting = replace(fold.meeting, confirmations=fold.meeting.confirmations | {e.member})
     if len(fold.meeting.confirmations) >= fold.meeting.needed:
         _close(fold, fold.meeting.outcome, ReachedBy.MEETING, e.at)
@@ -1153,23 +1190,30 @@ def _freeze(fold: _Fold, now: datetime) -> ProposalState:
 
 def _aware(t: datetime, name: str) -> None:
     if t.tzinfo is None or t.utcoffset() is None:
-        raise InvalidEvent(f"{name} must be a timezone-aware time", field=name)
+        raise InvalidEvent(
+            _("%(name)s must be a timezone-aware time"), params={"name": name}, field=name
+        )
 
 
 def _member_of(enum: Any, value: Any, name: str) -> Any:
     try:
         return enum(value)
     except ValueError:
-        raise InvalidEvent(f"{value!r} is not a valid {name}", field=name) from None
+        raise InvalidEvent(
+            _("%(value)r is not a valid %(name)s"),
+            params={"value": value, "name": name},
+            field=name,
+        ) from None
 
 
 def _check_deadline(kind: DecisionKind, opens: datetime, deadline: datetime) -> None:
     if deadline <= opens:
-        raise InvalidEvent("the deadline must be in the future", field="deadline")
+        raise InvalidEvent(_("the deadline must be in the future"), field="deadline")
     if deadline - opens > kind.consensus.period:
         days = kind.consensus.period / timedelta(days=1)
         raise InvalidEvent(
-            f"the charter allows at most {days:g} days for consensus on this kind",
+            _("the charter allows at most %(days)g days for consensus on this kind"),
+            params={"days": days},
             field="deadline",
         )
 

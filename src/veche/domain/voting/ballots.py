@@ -19,7 +19,7 @@ from typing import Any, cast
 import numpy as np
 import numpy.typing as npt
 
-from veche.domain.errors import InvalidBallot
+from veche.domain.errors import InvalidBallot, Phrase, _
 from veche.domain.voting.spec import CHOICE_METHODS, RANKED_METHODS, Method, VoteSpec
 
 Ballot = int | None | frozenset[int] | tuple[int, ...]
@@ -40,7 +40,9 @@ def validate_ballot(spec: VoteSpec, ballot: object) -> Ballot:
         return _scores(spec, ballot)
     if spec.method in RANKED_METHODS:
         return _ranking(spec, ballot)
-    raise InvalidBallot(f"unknown voting method {spec.method!r}", field="ballot")
+    raise InvalidBallot(
+        _("unknown voting method %(method)r"), params={"method": spec.method}, field="ballot"
+    )
 
 
 def is_abstention(ballot: Ballot) -> bool:
@@ -55,11 +57,15 @@ def _is_int(value: object) -> bool:
 
 def _option(spec: VoteSpec, value: object) -> int:
     if not _is_int(value):
-        raise InvalidBallot(f"{value!r} is not an option number", field="ballot")
+        raise InvalidBallot(
+            _("%(value)r is not an option number"), params={"value": value}, field="ballot"
+        )
     assert isinstance(value, int)  # noqa: S101 - narrowing for mypy
     if not 0 <= value < len(spec.options):
         raise InvalidBallot(
-            f"option {value} is not one of the {len(spec.options)} options", field="ballot"
+            _("option %(option)d is not one of the %(count)d options"),
+            params={"option": value, "count": len(spec.options)},
+            field="ballot",
         )
     return int(value)
 
@@ -71,7 +77,11 @@ def _choice(spec: VoteSpec, ballot: object) -> int | None:
 def _sequence(ballot: object, what: str) -> Sequence[object]:
     # Strings and bytes are sequences too, but never a ballot.
     if not isinstance(ballot, list | tuple):
-        raise InvalidBallot(f"{what} must be a list, not {type(ballot).__name__}", field="ballot")
+        raise InvalidBallot(
+            _("%(what)s must be a list, not %(type)s"),
+            params={"what": Phrase(what), "type": type(ballot).__name__},
+            field="ballot",
+        )
     return ballot
 
 
@@ -79,37 +89,45 @@ def _approval(spec: VoteSpec, ballot: object) -> frozenset[int]:
     if isinstance(ballot, set | frozenset):
         items: Sequence[object] = list(ballot)
     else:
-        items = _sequence(ballot, "an approval ballot")
+        items = _sequence(ballot, _("an approval ballot"))
     approved = frozenset(_option(spec, item) for item in items)
     if len(approved) != len(items):
-        raise InvalidBallot("an option is approved twice", field="ballot")
+        raise InvalidBallot(_("an option is approved twice"), field="ballot")
     return approved
 
 
 def _scores(spec: VoteSpec, ballot: object) -> tuple[int, ...] | None:
     if ballot is None:
         return None
-    items = _sequence(ballot, "a score ballot")
+    items = _sequence(ballot, _("a score ballot"))
     if len(items) != len(spec.options):
         raise InvalidBallot(
-            f"a score ballot gives {len(spec.options)} scores, not {len(items)}", field="ballot"
+            _("a score ballot gives %(expected)d scores, not %(given)d"),
+            params={"expected": len(spec.options), "given": len(items)},
+            field="ballot",
         )
     scores = []
     for item in items:
         if not _is_int(item):
-            raise InvalidBallot(f"score {item!r} is not a whole number", field="ballot")
+            raise InvalidBallot(
+                _("score %(score)r is not a whole number"), params={"score": item}, field="ballot"
+            )
         assert isinstance(item, int)  # noqa: S101 - narrowing for mypy
         if not 0 <= item <= spec.max_score:
-            raise InvalidBallot(f"score {item} is outside 0..{spec.max_score}", field="ballot")
+            raise InvalidBallot(
+                _("score %(score)d is outside 0..%(max)d"),
+                params={"score": item, "max": spec.max_score},
+                field="ballot",
+            )
         scores.append(int(item))
     return tuple(scores)
 
 
 def _ranking(spec: VoteSpec, ballot: object) -> tuple[int, ...]:
-    items = _sequence(ballot, "a ranking")
+    items = _sequence(ballot, _("a ranking"))
     ranking = tuple(_option(spec, item) for item in items)
     if len(set(ranking)) != len(ranking):
-        raise InvalidBallot("an option is ranked twice", field="ballot")
+        raise InvalidBallot(_("an option is ranked twice"), field="ballot")
     return ranking
 
 
@@ -142,7 +160,11 @@ def encode_rankings(spec: VoteSpec, ballots: Sequence[object]) -> RankingArrays:
         try:
             clean.append(_ranking(spec, ballot))
         except InvalidBallot as error:
-            raise InvalidBallot(f"ballot {number}: {error.message}", field="ballot") from None
+            raise InvalidBallot(
+                _("ballot %(number)d: %(error)s"),
+                params={"number": number, "error": error},
+                field="ballot",
+            ) from None
     arrays = _encode_fast(len(spec.options), clean)
     assert arrays is not None  # noqa: S101 - clean ballots always encode
     return arrays

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from veche.domain.errors import InvalidBallot
+from veche.domain.errors import InvalidBallot, _
 from veche.domain.voting.methods.approval import count_approval
 from veche.domain.voting.methods.irv import count_irv
 from veche.domain.voting.methods.majority import count_choice
@@ -35,13 +35,15 @@ def tally(
     and recorded before the vote opened; every lot is drawn from it.
     """
     if not isinstance(eligible, int) or isinstance(eligible, bool) or eligible < 0:
-        raise InvalidBallot("the number of eligible voters must be >= 0", field="eligible")
+        raise InvalidBallot(_("the number of eligible voters must be >= 0"), field="eligible")
     if not isinstance(tie_seed, bytes):
-        raise InvalidBallot("the tie seed must be bytes", field="tie_seed")
+        raise InvalidBallot(_("the tie seed must be bytes"), field="tie_seed")
     cast = len(ballots)
     if cast > eligible:
         raise InvalidBallot(
-            f"{cast} ballots were cast but only {eligible} voters are eligible", field="ballots"
+            _("%(cast)d ballots were cast but only %(eligible)d voters are eligible"),
+            params={"cast": cast, "eligible": eligible},
+            field="ballots",
         )
     count = COUNTERS[spec.method](spec, ballots, tie_seed)
     quorum_met = cast >= spec.quorum * eligible

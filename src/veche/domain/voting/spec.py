@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 
-from veche.domain.errors import InvalidCharter
+from veche.domain.errors import InvalidCharter, _
 
 
 class Method(StrEnum):
@@ -42,26 +42,30 @@ class VoteSpec:
 
     def __post_init__(self) -> None:
         if not isinstance(self.method, Method):
-            raise InvalidCharter(f"unknown voting method {self.method!r}", field="method")
+            raise InvalidCharter(
+                _("unknown voting method %(method)r"),
+                params={"method": self.method},
+                field="method",
+            )
         if len(self.options) < 2:
-            raise InvalidCharter("a vote needs at least two options", field="options")
+            raise InvalidCharter(_("a vote needs at least two options"), field="options")
         if len(set(self.options)) != len(self.options):
-            raise InvalidCharter("two options have the same label", field="options")
+            raise InvalidCharter(_("two options have the same label"), field="options")
         if self.status_quo is not None and not (
             _is_int(self.status_quo) and 0 <= self.status_quo < len(self.options)
         ):
-            raise InvalidCharter("the status quo must be one of the options", field="status_quo")
+            raise InvalidCharter(_("the status quo must be one of the options"), field="status_quo")
         if not isinstance(self.threshold, Fraction | int) or isinstance(self.threshold, bool):
             # Floats would make "exactly two thirds" depend on rounding.
-            raise InvalidCharter("the threshold must be an exact fraction", field="threshold")
+            raise InvalidCharter(_("the threshold must be an exact fraction"), field="threshold")
         if not 0 <= self.threshold < 1 and self.method is Method.MAJORITY:
-            raise InvalidCharter("a majority threshold lies in [0, 1)", field="threshold")
+            raise InvalidCharter(_("a majority threshold lies in [0, 1)"), field="threshold")
         if not 0 < self.threshold <= 1 and self.method is Method.SUPERMAJORITY:
-            raise InvalidCharter("a supermajority threshold lies in (0, 1]", field="threshold")
+            raise InvalidCharter(_("a supermajority threshold lies in (0, 1]"), field="threshold")
         if not isinstance(self.quorum, Fraction | int) or not 0 <= self.quorum <= 1:
-            raise InvalidCharter("the quorum is an exact fraction in [0, 1]", field="quorum")
+            raise InvalidCharter(_("the quorum is an exact fraction in [0, 1]"), field="quorum")
         if not _is_int(self.max_score) or self.max_score < 1:
-            raise InvalidCharter("the maximum score is a positive integer", field="max_score")
+            raise InvalidCharter(_("the maximum score is a positive integer"), field="max_score")
 
 
 def _is_int(value: object) -> bool:

@@ -7,7 +7,7 @@ from itertools import chain
 
 import numpy as np
 
-from veche.domain.errors import InvalidBallot
+from veche.domain.errors import InvalidBallot, _
 from veche.domain.voting.ballots import validate_ballot
 from veche.domain.voting.methods.ties import pick_top
 from veche.domain.voting.results import ApprovalAudit, MethodCount
@@ -21,7 +21,11 @@ def count_approval(spec: VoteSpec, ballots: Sequence[object], tie_seed: bytes) -
         try:
             normalised = validate_ballot(spec, ballot)
         except InvalidBallot as error:
-            raise InvalidBallot(f"ballot {number}: {error.message}", field="ballot") from None
+            raise InvalidBallot(
+                _("ballot %(number)d: %(error)s"),
+                params={"number": number, "error": error},
+                field="ballot",
+            ) from None
         assert isinstance(normalised, frozenset)  # noqa: S101 - narrowing for mypy
         approvals.append(normalised)
     valid = sum(1 for approved in approvals if approved)

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 from fractions import Fraction
 
-from veche.domain.errors import InvalidBallot
+from veche.domain.errors import InvalidBallot, _
 from veche.domain.voting.ballots import validate_ballot
 from veche.domain.voting.methods.ties import draw_lot
 from veche.domain.voting.results import ChoiceAudit, MethodCount, TieBreak
@@ -29,7 +29,11 @@ def count_choice(spec: VoteSpec, ballots: Sequence[object], tie_seed: bytes) -> 
             try:
                 validate_ballot(spec, ballot)
             except InvalidBallot as error:
-                raise InvalidBallot(f"ballot {number}: {error.message}", field="ballot") from None
+                raise InvalidBallot(
+                    _("ballot %(number)d: %(error)s"),
+                    params={"number": number, "error": error},
+                    field="ballot",
+                ) from None
         tallied = Counter(ballots)
     counts = tuple(tallied.get(option, 0) for option in range(m))
     abstained = tallied.get(None, 0)

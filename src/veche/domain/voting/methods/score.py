@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from veche.domain.errors import InvalidBallot
+from veche.domain.errors import InvalidBallot, _
 from veche.domain.voting.ballots import validate_ballot
 from veche.domain.voting.methods.ties import pick_top
 from veche.domain.voting.results import MethodCount, ScoreAudit
@@ -20,7 +20,11 @@ def count_score(spec: VoteSpec, ballots: Sequence[object], tie_seed: bytes) -> M
         try:
             normalised = validate_ballot(spec, ballot)
         except InvalidBallot as error:
-            raise InvalidBallot(f"ballot {number}: {error.message}", field="ballot") from None
+            raise InvalidBallot(
+                _("ballot %(number)d: %(error)s"),
+                params={"number": number, "error": error},
+                field="ballot",
+            ) from None
         if normalised is not None:
             assert isinstance(normalised, tuple)  # noqa: S101 - narrowing for mypy
             scored.append(normalised)
