@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from django.db import IntegrityError, transaction
 
-from veche.domain.errors import DomainError, InvalidEvent
+from veche.domain.errors import DomainError, InvalidEvent, _
 
 T = TypeVar("T")
 
@@ -16,14 +16,14 @@ def clean_text(value: str, *, field: str, limit: int, required: bool = True) -> 
     """Return ``value`` stripped; raise InvalidEvent (naming ``field``) if empty or too long."""
     value = (value or "").strip()
     if required and not value:
-        raise InvalidEvent("this cannot be empty", field=field)
+        raise InvalidEvent(_("this cannot be empty"), field=field)
     if len(value) > limit:
-        raise InvalidEvent(f"at most {limit} characters", field=field)
+        raise InvalidEvent(_("at most %(limit)d characters"), field=field, params={"limit": limit})
     return value
 
 
 def retrying(
-    action: Callable[[], T], *, attempts: int = 5, busy: str = "busy; please try again"
+    action: Callable[[], T], *, attempts: int = 5, busy: str = _("busy; please try again")
 ) -> T:
     """Run ``action`` in a transaction, again if a concurrent writer took the same slot.
 

@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from veche.apps.fund.models import FUND_CHAIN, Account, FundTransaction, SupportRequest
 from veche.domain import ledger
 from veche.domain.decisions_log import Record, verify
-from veche.domain.errors import DomainError, LedgerError
+from veche.domain.errors import DomainError, LedgerError, _
 
 FUND_KEY = "fund"
 
@@ -90,23 +90,27 @@ def parse_amount(text: str, currency: str) -> int:
     exponent = ledger.minor_unit_exponent(currency)
     raw = (text or "").strip().replace(",", ".").replace(" ", "").replace("\u00a0", "")
     if not raw:
-        raise LedgerError("say how much", field="amount")
+        raise LedgerError(_("say how much"), field="amount")
     if len(raw) > 30:
-        raise LedgerError("absurd amount", field="amount")
+        raise LedgerError(_("absurd amount"), field="amount")
     try:
         value = Decimal(raw)
     except ArithmeticError:
-        raise LedgerError("write the amount as a number, like 12.50", field="amount") from None
+        raise LedgerError(_("write the amount as a number, like 12.50"), field="amount") from None
     if not value.is_finite():
-        raise LedgerError("write the amount as a number, like 12.50", field="amount")
+        raise LedgerError(_("write the amount as a number, like 12.50"), field="amount")
     if value <= 0:
-        raise LedgerError("the amount must be more than zero", field="amount")
+        raise LedgerError(_("the amount must be more than zero"), field="amount")
     minor = value.scaleb(exponent)
     if minor != minor.to_integral_value():
-        raise LedgerError(f"{currency} has {exponent} decimal places at most", field="amount")
+        raise LedgerError(
+            _("%(currency)s has %(exponent)d decimal places at most"),
+            field="amount",
+            params={"currency": currency, "exponent": exponent},
+        )
     amount = int(minor)
     if amount > ledger.MAX_AMOUNT:
-        raise LedgerError("absurd amount", field="amount")
+        raise LedgerError(_("absurd amount"), field="amount")
     return amount
 
 

@@ -42,7 +42,7 @@ from veche.apps.proposals.models import DecisionRecord, Proposal
 from veche.domain import charter as charter_rules
 from veche.domain import ledger
 from veche.domain.decisions_log import GENESIS_DIGEST, compute_digest
-from veche.domain.errors import InvalidEvent, LedgerError, NotEligible
+from veche.domain.errors import InvalidEvent, LedgerError, NotEligible, _
 
 if TYPE_CHECKING:
     from veche.apps.accounts.models import Member
@@ -52,7 +52,7 @@ T = TypeVar("T")
 
 
 def _retry(action: Callable[[], T]) -> T:
-    return retrying(action, busy="the fund is busy; please try again")
+    return retrying(action, busy=_("the fund is busy; please try again"))
 
 
 DISBURSEMENT_KIND = "disbursement"
@@ -66,13 +66,13 @@ MAX_MEMO = 1000
 def _token(key: str) -> str:
     key = (key or "").strip()
     if not (8 <= len(key) <= 64) or not key.replace("-", "").replace("_", "").isalnum():
-        raise InvalidEvent("the form has expired; please fill it in again", field="token")
+        raise InvalidEvent(_("the form has expired; please fill it in again"), field="token")
     return key
 
 
 def _not_used(model: type[Any], key: str) -> None:
     if model.objects.filter(idempotency_key=key).exists():
-        raise InvalidEvent("this form was already submitted; nothing was changed", field="token")
+        raise InvalidEvent(_("this form was already submitted; nothing was changed"), field="token")
 
 
 def new_token() -> str:
@@ -83,14 +83,14 @@ def new_token() -> str:
 def _require_coordinator(member: Member) -> Group:
     group = Group.objects.filter(pk=member.group_id, dissolved_at__isnull=True).first()
     if group is None or not is_coordinator(member=member, group=group):
-        raise NotEligible("only a coordinator of a group can do this for the group")
+        raise NotEligible(_("only a coordinator of a group can do this for the group"))
     return group
 
 
 def _money(amount: int, currency: str) -> ledger.Money:
     money = ledger.Money(amount, currency)
     if money.amount <= 0:
-        raise LedgerError("the amount must be more than zero", field="amount")
+        raise LedgerError(_("the amount must be more than zero"), field="amount")
     return money
 
 
@@ -302,11 +302,11 @@ def answer_help(
     now = now or timezone.now()
     group = _require_coordinator(actor)
     if request.kind != SupportRequest.Kind.HELP:
-        raise InvalidEvent("only requests for help are answered here")
+        raise InvalidEvent(_("only requests for help are answered here"))
     if request.group_id == group.pk:
-        raise NotEligible("other groups answer a group's request for help")
+        raise NotEligible(_("other groups answer a group's request for help"))
     if request.state != SupportRequest.State.OPEN:
-        raise InvalidEvent("this request is closed")
+        raise InvalidEvent(_("this request is closed"))
     text = clean_text(text, field="text", limit=MAX_PURPOSE)
     key = _token(idempotency_key)
 
@@ -324,7 +324,7 @@ def close_help(*, actor: Member, request: SupportRequest) -> None:
     """Close the group's own request for help (no more answers)."""
     group = _require_coordinator(actor)
     if request.kind != SupportRequest.Kind.HELP or request.group_id != group.pk:
-        raise NotEligible("only the asking group's coordinators close its request")
+        raise NotEligible(_("only the asking group's coordinators close its request"))
     SupportRequest.objects.filter(pk=request.pk).update(state=SupportRequest.State.CLOSED)
 
 
@@ -361,16 +361,16 @@ def _adopted_decision(proposal_id: object, *, now: dt.datetime) -> tuple[Proposa
     from veche.apps.proposals.services import settle
 
     if not isinstance(proposal_id, int) or isinstance(proposal_id, bool):
-        raise NotEligible("name the decision that authorises this", field="decision")
+        raise NotEligible(_("name the decision that authorises this"), field="decision")
     proposal = Proposal.objects.filter(pk=proposal_id, draft=False).first()
     if proposal is None:
-        raise NotEligible("there is no such decision", field="decision")
+        raise NotEligible(_("there is no such decision"), field="decision")
     settle(proposal, now=now)
     record = DecisionRecord.objects.filter(proposal=proposal).first()
     if record is None:
-        raise NotEligible("this proposal has not been decided yet", field="decision")
+        raise NotEligible(_("this proposal has not been decided yet"), field="decision")
     if record.payload.get("outcome") != "adopted":
-        raise NotEligible("only an adopted decision can authorise a payment", field="decision")
+        raise NotEligible(_("only an adopted decision can authorise a payment"), field="decision")
     return proposal, record
 
 
@@ -390,17 +390,17 @@ def disburse(
         DISBURSEMENT_KIND,
         SMALL_DISBURSEMENT_KIND,
     ):
-        raise NotEligible("this decision is not about a disbursement", field="decision")
+        raise NotEligible(_("this decision is not about a disbursement"), field="decision")
     request = SupportRequest.objects.filter(proposal=proposal, kind="money").first()
     if request is None or request.amount is None:
-        raise NotEligible("this decision is not linked to a request for money", field="decision")
+        raise NotEligible(_("this decision is not linked to a request for money"), field="decision")
     money = ledger.Money(request.amount, request.currency)
     recipient_group = request.group
 
     def attempt() -> FundTransaction:
         fund = selectors.to_domain_account(_lock_fund())
         if FundTransaction.objects.filter(decision=record).exists():
-            raise InvalidEvent("this decision has already been paid out", field="decision")
+            raise InvalidEvent(_("this decision has already been paid out"), field="decision")
         _not_used(FundTransaction, key)
         recipient = selectors.to_domain_account(_account(Account.Kind.GROUP, recipient_group))
         row = _post(
@@ -436,19 +436,19 @@ def transfer(
     key = _token(idempotency_key)
     receiver = Group.objects.filter(pk=to_group_id, dissolved_at__isnull=True).first()
     if receiver is None:
-        raise InvalidEvent("choose the group that receives it", field="to_group")
+        raise InvalidEvent(_("choose the group that receives it"), field="to_group")
     if receiver.pk == giver.pk:
-        raise InvalidEvent("a transfer goes to another group", field="to_group")
+        raise InvalidEvent(_("a transfer goes to another group"), field="to_group")
     proposal, record = _adopted_decision(proposal_id, now=now)
     if proposal.federation_wide or proposal.group_id != giver.pk:
-        raise NotEligible("a transfer needs a decision of the giving group", field="decision")
+        raise NotEligible(_("a transfer needs a decision of the giving group"), field="decision")
     if proposal.kind_key not in TRANSFER_KINDS:
-        raise NotEligible("this kind of decision cannot authorise a transfer", field="decision")
+        raise NotEligible(_("this kind of decision cannot authorise a transfer"), field="decision")
 
     def attempt() -> FundTransaction:
         _lock_fund()
         if FundTransaction.objects.filter(decision=record).exists():
-            raise InvalidEvent("this decision has already been used", field="decision")
+            raise InvalidEvent(_("this decision has already been used"), field="decision")
         _not_used(FundTransaction, key)
         source = selectors.to_domain_account(_account(Account.Kind.GROUP, giver))
         target = selectors.to_domain_account(_account(Account.Kind.GROUP, receiver))

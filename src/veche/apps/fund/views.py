@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from veche.apps.core.errors import translated
 from veche.apps.core.permissions import member_required
 from veche.apps.federation.models import Group
 from veche.apps.federation.selectors import is_coordinator
@@ -129,7 +130,7 @@ def contribute(request: HttpRequest) -> HttpResponse:
             idempotency_key=form.cleaned_data["token"],
         )
     except DomainError as error:
-        return _refused(request, "contribute", error.message)
+        return _refused(request, "contribute", translated(error))
     messages.success(request, _("The contribution is recorded."))
     return redirect("fund:index")
 
@@ -151,7 +152,7 @@ def request_money(request: HttpRequest) -> HttpResponse:
             idempotency_key=form.cleaned_data["token"],
         )
     except DomainError as error:
-        return _refused(request, "money", error.message)
+        return _refused(request, "money", translated(error))
     return redirect("fund:request", request_id=row.pk)
 
 
@@ -169,7 +170,7 @@ def request_help(request: HttpRequest) -> HttpResponse:
             idempotency_key=form.cleaned_data["token"],
         )
     except DomainError as error:
-        return _refused(request, "help", error.message)
+        return _refused(request, "help", translated(error))
     return redirect("fund:request", request_id=row.pk)
 
 
@@ -193,7 +194,7 @@ def transfer(request: HttpRequest) -> HttpResponse:
             idempotency_key=data["token"],
         )
     except DomainError as error:
-        return _refused(request, "transfer", error.message)
+        return _refused(request, "transfer", translated(error))
     messages.success(request, _("The transfer is recorded."))
     return redirect("fund:index")
 
@@ -251,7 +252,7 @@ def answer(request: HttpRequest, request_id: int) -> HttpResponse:
             idempotency_key=form.cleaned_data["token"],
         )
     except DomainError as error:
-        return _request_page(request, row, error=error.message, status=400)
+        return _request_page(request, row, error=translated(error), status=400)
     return redirect("fund:request", request_id=row.pk)
 
 
@@ -263,7 +264,7 @@ def close(request: HttpRequest, request_id: int) -> HttpResponse:
     try:
         services.close_help(actor=request.user, request=row)
     except DomainError as error:
-        return _request_page(request, row, error=error.message, status=400)
+        return _request_page(request, row, error=translated(error), status=400)
     return redirect("fund:request", request_id=row.pk)
 
 
@@ -281,7 +282,7 @@ def disburse(request: HttpRequest) -> HttpResponse:
             idempotency_key=form.cleaned_data["token"],
         )
     except DomainError as error:
-        return _refused(request, "disburse", error.message)
+        return _refused(request, "disburse", translated(error))
     messages.success(request, _("The disbursement is recorded."))
     return redirect("fund:request", request_id=row.request_id)
 

@@ -12,8 +12,7 @@ from typing import Any
 
 from django import forms
 from django.http import QueryDict
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from veche.domain.charter import Charter
 from veche.domain.consensus import Position
@@ -194,7 +193,9 @@ def parse_ballot(spec: VoteSpec, data: QueryDict) -> Any:
             try:
                 scores.append(int(raw))
             except ValueError:
-                raise InvalidBallot(_("Scores are whole numbers."), field="ballot") from None
+                raise InvalidBallot(
+                    gettext_noop("Scores are whole numbers."), field="ballot"
+                ) from None
         return scores
     # Ranked methods: each option may get a rank; ranks must be distinct.
     ranked: list[tuple[int, int]] = []
@@ -205,13 +206,15 @@ def parse_ballot(spec: VoteSpec, data: QueryDict) -> Any:
         try:
             rank = int(raw)
         except ValueError:
-            raise InvalidBallot(_("Ranks are whole numbers."), field="ballot") from None
+            raise InvalidBallot(gettext_noop("Ranks are whole numbers."), field="ballot") from None
         if not 1 <= rank <= n:
-            raise InvalidBallot(_("Ranks go from 1 to %(n)d.") % {"n": n}, field="ballot")
+            raise InvalidBallot(
+                gettext_noop("Ranks go from 1 to %(n)d."), field="ballot", params={"n": n}
+            )
         ranked.append((rank, i))
     ranks = [r for r, _i in ranked]
     if len(set(ranks)) != len(ranks):
-        raise InvalidBallot(_("Give each rank to one option only."), field="ballot")
+        raise InvalidBallot(gettext_noop("Give each rank to one option only."), field="ballot")
     return [i for _r, i in sorted(ranked)]
 
 
@@ -219,7 +222,7 @@ def _index(raw: str, n: int) -> int:
     try:
         index = int(raw)
     except (TypeError, ValueError):
-        raise InvalidBallot(_("Choose one of the options."), field="ballot") from None
+        raise InvalidBallot(gettext_noop("Choose one of the options."), field="ballot") from None
     if not 0 <= index < n:
-        raise InvalidBallot(_("Choose one of the options."), field="ballot")
+        raise InvalidBallot(gettext_noop("Choose one of the options."), field="ballot")
     return index

@@ -38,7 +38,7 @@ from veche.domain import proposals as domain
 from veche.domain.charter import Scope
 from veche.domain.consensus import Position
 from veche.domain.decisions_log import GENESIS_DIGEST, compute_digest
-from veche.domain.errors import DomainError, InvalidEvent, NotEligible
+from veche.domain.errors import DomainError, InvalidEvent, NotEligible, _
 
 if TYPE_CHECKING:
     from veche.apps.accounts.models import Member
@@ -73,7 +73,7 @@ def create_proposal(
     now = now or timezone.now()
     charter = get_charter()
     if charter is None:
-        raise InvalidEvent("the federation is not set up yet", field="kind")
+        raise InvalidEvent(_("the federation is not set up yet"), field="kind")
     kind = charter.kind(kind_key)
     title = clean_text(title, field="title", limit=MAX_TITLE)
     body = clean_text(body, field="body", limit=MAX_TEXT)
@@ -121,13 +121,13 @@ def _effect(
     if kind_key == ADMIT_GROUP:
         name = clean_text(new_group_name, field="new_group_name", limit=120)
         if Group.objects.filter(name=name).exists():
-            raise InvalidEvent("a group with this name already exists", field="new_group_name")
+            raise InvalidEvent(_("a group with this name already exists"), field="new_group_name")
         return {"admit_group": name}
     if kind_key == CHOOSE_COORDINATOR:
         if coordinator is None:
-            raise InvalidEvent("say who should coordinate the group", field="coordinator")
+            raise InvalidEvent(_("say who should coordinate the group"), field="coordinator")
         if coordinator.group_id != author.group_id or not coordinator.is_active:
-            raise NotEligible("a coordinator comes from the group itself", field="coordinator")
+            raise NotEligible(_("a coordinator comes from the group itself"), field="coordinator")
         return {"coordinator": coordinator.pk}
     return {}
 
@@ -429,9 +429,9 @@ def post_comment(
     now = now or timezone.now()
     body = clean_text(body, field="body", limit=MAX_TEXT)
     if row is None and group is None:
-        raise InvalidEvent("a message belongs to a thread", field="thread")
+        raise InvalidEvent(_("a message belongs to a thread"), field="thread")
     if group is not None and group.pk != author.group_id:
-        raise NotEligible("only the group's members write in its thread")
+        raise NotEligible(_("only the group's members write in its thread"))
     comment = Comment(proposal=row, group=group, author=author, created_at=now)
     comment.set_body(body)
     comment.save()
@@ -568,16 +568,16 @@ def issue_founding_invitation(*, row: Proposal, actor: Member) -> str:
     Only the proposal's author can ask, once: the secret is shown once and never stored.
     """
     if actor.pk != row.author_id:
-        raise NotEligible("only the proposal's author receives the founding invitation")
+        raise NotEligible(_("only the proposal's author receives the founding invitation"))
     record = DecisionRecord.objects.filter(proposal=row).first()
     effect = (record.payload.get("effect") or {}) if record else {}
     if not effect.get("applied") or "admit_group" not in effect:
-        raise DomainError("this decision did not admit a group")
+        raise DomainError(_("this decision did not admit a group"))
 
     def attempt() -> str:
         locked = Proposal.objects.select_for_update().get(pk=row.pk)
         if locked.effect.get("invitation_issued"):
-            raise DomainError("the founding invitation was already issued")
+            raise DomainError(_("the founding invitation was already issued"))
         group = Group.objects.get(pk=effect["group"])
         # The new group's first key is made now, by the author's request, which also
         # holds the federation's keys: the invitation carries both, nobody else has them.
@@ -586,7 +586,9 @@ def issue_founding_invitation(*, row: Proposal, actor: Member) -> str:
         held = keyring.current()
         keys = dict([key_service.new_key(keyring.group_scope(group.pk))])
         keys.update({k: held.get(k) for k in held if k.scope == keyring.FEDERATION})
-        _, secret = create_invitation(group=group, created_by=actor, as_coordinator=True, keys=keys)
+        _invitation, secret = create_invitation(
+            group=group, created_by=actor, as_coordinator=True, keys=keys
+        )
         Proposal.objects.filter(pk=row.pk).update(
             effect={**locked.effect, "invitation_issued": True}
         )

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from veche.apps.core.errors import translated
 from veche.apps.core.permissions import member_required
 from veche.apps.federation.models import Group
 from veche.apps.federation.selectors import get_charter, group_members
@@ -108,7 +109,7 @@ def proposal_new(request: HttpRequest) -> HttpResponse:
 
 def _add_domain_error(form: Any, error: DomainError) -> None:
     field = error.field if error.field in form.fields else None
-    form.add_error(field, error.message)
+    form.add_error(field, translated(error))
 
 
 def _detail(
@@ -142,7 +143,7 @@ def _after(request: HttpRequest, row: Proposal, action: Any, where: str) -> Http
     try:
         action()
     except DomainError as error:
-        return _detail(request, row, errors={where: error.message}, status=400)
+        return _detail(request, row, errors={where: translated(error)}, status=400)
     return redirect("proposals:detail", proposal_id=row.pk)
 
 
@@ -353,7 +354,7 @@ def founding_invitation(request: HttpRequest, proposal_id: int) -> HttpResponse:
     try:
         secret = services.issue_founding_invitation(row=row, actor=request.user)
     except DomainError as error:
-        return _detail(request, row, errors={"author": error.message}, status=400)
+        return _detail(request, row, errors={"author": translated(error)}, status=400)
     url = request.build_absolute_uri(f"/join/{secret}/")
     return render(request, "proposals/founding_invitation.html", {"row": row, "url": url})
 
