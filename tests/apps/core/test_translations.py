@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import gettext
+import html
 import re
 from pathlib import Path
 
@@ -11,11 +13,18 @@ import pytest
 from django.utils import translation
 
 import veche
+from veche.apps.core import errors as core_errors
+from veche.domain.errors import DomainError, InvalidBallot, InvalidEvent, Phrase
+from veche.domain.errors import _ as N_
 
 pytestmark = pytest.mark.django_db
 
 APPS_DIR = Path(veche.__file__).parent / "apps"
-CATALOGUES = sorted(APPS_DIR.glob("*/locale/*/LC_MESSAGES/django.po"))
+# The domain's own catalogue (LOCALE_PATHS): the core's error messages.
+DOMAIN_LOCALE = Path(veche.__file__).parent / "locale"
+CATALOGUES = sorted(APPS_DIR.glob("*/locale/*/LC_MESSAGES/django.po")) + sorted(
+    DOMAIN_LOCALE.glob("*/LC_MESSAGES/django.po")
+)
 
 # page -> (English heading, {language: a string the translated page shows})
 PAGES = {
@@ -119,6 +128,7 @@ def test_there_are_catalogues_for_every_app_and_language():
     apps = {p.name for p in APPS_DIR.iterdir() if (p / "templates").is_dir()}
     found = {(po.parts[-5], po.parts[-3]) for po in CATALOGUES}
     assert {(app, lang) for app in apps for lang in ("ru", "uk")} <= found
+    assert {("veche", lang) for lang in ("ru", "uk")} <= found
 
 
 @pytest.mark.parametrize("po", CATALOGUES, ids=lambda p: "/".join(p.parts[-5:-2]))
@@ -150,3 +160,80 @@ def test_catalogue_is_complete_and_compiled(po):
             assert compiled.get(msgid) == entry["msgstr"]["msgstr"], msgid
         else:
             assert compiled.get((msgid, 0)) == entry["msgstr"]["msgstr[0]"], msgid
+
+
+# --- domain errors in the member's language -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [("ru", "срок должен быть в будущем"), ("uk", "термін має бути в майбутньому")],
+)
+def test_a_domain_error_reaches_the_member_in_their_language(
+    member_a, client_for, language, sentence
+):
+    client = client_for(member_a)
+    assert client.post("/i18n/setlang/", {"language": language, "next": "/"}).status_code == 302
+    past = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(
+        "/proposals/new/",
+        {
+            "kind": "group-practice",
+            "title": "Meet on Tuesdays",
+            "body": "Weekly.",
+            "deadline": past,
+        },
+    )
+    assert response.status_code == 400
+    page = html.unescape(response.content.decode())
+    assert sentence in page
+    assert "the deadline must be in the future" not in page
+
+
+def test_the_same_error_stays_english_by_default(member_a, client_for):
+    past = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    response = client_for(member_a).post(
+        "/proposals/new/",
+        {
+            "kind": "group-practice",
+            "title": "Meet on Tuesdays",
+            "body": "Weekly.",
+            "deadline": past,
+        },
+    )
+    assert response.status_code == 400
+    assert "the deadline must be in the future" in html.unescape(response.content.decode())
+
+
+def test_translated_fills_params_and_translates_nested_errors_and_phrases():
+    inner = InvalidBallot(N_("an option is ranked twice"))
+    outer = InvalidBallot(N_("ballot %(number)d: %(error)s"), params={"number": 3, "error": inner})
+    assert outer.message == "ballot 3: an option is ranked twice"
+    closed = InvalidEvent(
+        N_("the proposal is closed: %(doing)s is no longer possible"),
+        params={"doing": Phrase(N_("voting"))},
+    )
+    with translation.override("ru"):
+        assert core_errors.translated(outer) == "бюллетень 3: вариант ранжирован дважды"
+        assert core_errors.translated(closed) == (
+            "предложение закрыто: действие «голосование» больше невозможно"
+        )
+        # A plain str param (a key, a name a member typed) is shown as it is.
+        assert core_errors.translated(InvalidEvent(N_("line %(number)d: %(error)s"), params={
+            "number": 1, "error": "voting"})) == "строка 1: voting"  # fmt: skip
+    with translation.override("en"):
+        assert core_errors.translated(outer) == outer.message
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        "не больше %(count)d вариантов",  # names a param the error does not carry
+        "не больше %(n)s из %(m)d вариантов",  # too few params for the template
+        "не больше %(n)z вариантов",  # not a conversion at all
+    ],
+)
+def test_translated_falls_back_to_english_when_a_translation_is_broken(monkeypatch, broken):
+    monkeypatch.setattr(core_errors, "gettext", lambda message: broken)
+    error = DomainError(N_("at most %(n)d alternatives"), params={"n": 20})
+    assert core_errors.translated(error) == "at most 20 alternatives"
