@@ -320,6 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``veche`` command; return its exit code."""
+    # Everything veche writes (the database, its log, backups, the secret key) is for
+    # the operator's account alone.
+    os.umask(0o077)
     try:
         args = build_parser().parse_args(argv)
         handler: Handler = args.handler

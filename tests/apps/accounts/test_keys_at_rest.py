@@ -93,11 +93,20 @@ def test_the_session_row_alone_cannot_read_anything(member_a, passphrase):
     client = Client()
     _login(client, "ada", passphrase)
     assert "Seen with the cookie only" in client.get(f"/proposals/{proposal.pk}/").content.decode()
-    # A seized session row (the session cookie, but not the key cookie) reads nothing.
+    blob = client.session[SESSION_KEY]
+    # A seized session row (the session cookie, but not the key cookie) reads nothing:
+    # the session ends at once.
     del client.cookies[COOKIE_NAME]
-    page = client.get(f"/proposals/{proposal.pk}/").content.decode()
-    assert "Seen with the cookie only" not in page
-    assert "[encrypted]" in page
+    response = client.get(f"/proposals/{proposal.pk}/")
+    assert response.status_code == 302
+    assert "Seen with the cookie only" not in response.content.decode()
+    # And the wrapped key it held does not open with any other cookie.
+    from veche.crypto import CannotDecrypt, unwrap_from_session, wrap_for_session
+    from veche.crypto import new_member_keys as _keys
+
+    other_cookie, _ = wrap_for_session(_keys("another passphrase here", kdf=(1, 8192))[1])
+    with pytest.raises(CannotDecrypt):
+        unwrap_from_session(other_cookie, blob)
 
 
 def test_logging_out_destroys_the_session_and_its_wrapped_key(member_a, passphrase):
@@ -205,3 +214,16 @@ def test_another_groups_keys_open_nothing_of_this_group(member_a, member_b, test
     context = f"proposal:{proposal.pk}:v1:title"
     assert beta_keys.try_decrypt(bytes(version.title_ct), context=context, fallback="") == ""
     assert test_keys.keyring.decrypt(bytes(version.title_ct), context=context) == "Only for Alpha"
+
+
+def test_a_session_whose_key_cookie_is_gone_ends_and_asks_to_log_in_again(member_a, passphrase):
+    client = Client()
+    _login(client, "ada", passphrase)
+    del client.cookies[COOKIE_NAME]  # the browser was closed; the session cookie survived
+    for method, url in [("get", "/inbox/"), ("post", "/proposals/new/"), ("post", "/discussion/")]:
+        response = getattr(client, method)(url, {"body": "x", "title": "x", "kind": "x"})
+        assert response.status_code == 302, (url, response.status_code)
+        assert response["Location"].startswith("/login/")
+    page = client.get("/login/").content.decode()
+    assert "no longer holds the key" in page
+    assert "no longer holds the key" not in client.get("/login/").content.decode()  # once

@@ -106,3 +106,9 @@ def test_help_lists_the_commands(tmp_path):
     assert result.returncode == 0
     for command in ("init", "serve", "invite", "migrate", "check"):
         assert command in result.stdout
+
+
+def test_the_database_is_readable_by_the_operator_only(tmp_path):
+    assert veche(tmp_path, "init").returncode == 0
+    database = tmp_path / "veche.sqlite3"
+    assert database.stat().st_mode & 0o077 == 0

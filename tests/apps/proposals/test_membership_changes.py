@@ -47,3 +47,22 @@ def test_a_removed_mandate_holder_leaves_the_record_of_their_decisions_intact(
     assert "m2" in body  # the holder is named within the group, though gone
     for url in ("/proposals/", "/inbox/", "/decisions/"):
         assert coordinator.get(url).status_code == 200
+
+
+def test_in_spokes_mode_other_groups_internal_responses_are_not_shown(
+    group_a, group_b, make_member, client_for
+):
+    a1 = make_member(group_a, "alpha1")
+    b1 = make_member(group_b, "beta1")
+    row = s.create_proposal(
+        author=a1, kind_key="admit-group", title="Admit the dockers", body="They ask.",
+        new_group_name="Dockers",
+    )  # fmt: skip
+    s.respond(row=row, member=b1, position=Position.OBJECT, reason="SECRET-B-REASON", version=1)
+    s.respond(row=row, member=a1, position=Position.AGREE, version=1)
+    body = client_for(a1).get(f"/proposals/{row.pk}/").content.decode()
+    assert "SECRET-B-REASON" not in body
+    assert "Responses from other groups" not in body
+    assert "alpha1" in body  # one's own group's deliberation is shown
+    theirs = client_for(b1).get(f"/proposals/{row.pk}/").content.decode()
+    assert "SECRET-B-REASON" in theirs

@@ -118,7 +118,13 @@ def login_view(request: HttpRequest) -> HttpResponse:
             status = 400
     else:
         form = LoginForm()
-    return render(request, "accounts/login.html", {"form": form, "next": next_url}, status=status)
+    key_lost = bool(request.session.pop(keyring.KEY_LOST, False))
+    return render(
+        request,
+        "accounts/login.html",
+        {"form": form, "next": next_url, "key_lost": key_lost},
+        status=status,
+    )
 
 
 @public

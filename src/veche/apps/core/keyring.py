@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 COOKIE_NAME = "veche_k"
 SESSION_KEY = "veche_key_blob"
 UNREADABLE = "[encrypted]"
+# Set in a fresh session when a session was ended because its key was gone.
+KEY_LOST = "veche_key_lost"
 
 _current: ContextVar[Keyring | None] = ContextVar("veche_keyring", default=None)
 
@@ -133,6 +135,14 @@ class KeyringMiddleware:
             private_key = private_key_of(request)
             if private_key is not None:
                 keyring = keyring_for(user, private_key)
+            else:
+                # Logged in, but the browser no longer holds its half of the key (it was
+                # closed, or the cookie was removed): such a session can read and write
+                # nothing, so end it and let the member log in again.
+                from django.contrib.auth import logout
+
+                logout(request)
+                request.session[KEY_LOST] = True
         token = _current.set(keyring)
         try:
             return self.get_response(request)

@@ -253,8 +253,15 @@ def _person_label(person: Member, viewer: Member) -> str:
 
 
 def _responses(loaded: selectors.Loaded, member: Member) -> dict[str, Any]:
-    """Return responses named for the member's own group, counted for other groups."""
+    """Return responses named for the member's own group, counted for other groups.
+
+    In spokes mode each group deliberates on its own and speaks through the position its
+    coordinator carries: another group's members' responses and reasons are its internal
+    business, so they are not shown at all (the groups' positions are).
+    """
     st = loaded.state
+    kind = loaded.kind
+    spokes = kind.scope is Scope.FEDERATION and kind.mode is Mode.SPOKES
     reasons = selectors.reasons(loaded.row, st.version)
     people = _names(st.responses)
     mine, others = [], Counter[str]()
@@ -269,7 +276,7 @@ def _responses(loaded: selectors.Loaded, member: Member) -> dict[str, Any]:
                     "reason": reasons.get(member_id, ""),
                 }
             )
-        else:
+        elif not spokes:
             others[position.value] += 1
     mine.sort(key=lambda r: r["name"].casefold())
     return {
@@ -278,7 +285,8 @@ def _responses(loaded: selectors.Loaded, member: Member) -> dict[str, Any]:
         "other_reasons": [
             reasons[m]
             for m in st.responses
-            if m in reasons
+            if not spokes
+            and m in reasons
             and reasons[m]
             and (people.get(m) is None or people[m].group_id != member.group_id)
         ],
