@@ -1239,3 +1239,28 @@ def test_a_holder_who_left_the_group_can_no_longer_decide() -> None:
     # is in force: whichever rule says so, the decision is refused.
     with pytest.raises(DomainError):
         left.do(MandateDecisionRecorded("m2", "press", at(hours=3)))
+
+
+def test_a_meeting_cannot_decide_a_federation_matter() -> None:
+    el = federation_electorate()
+    kind = federation_kind(Mode.ASSEMBLY)
+    h = History.of(propose(kind, el, author="a1"), el)
+    with pytest.raises(InvalidEvent) as error:
+        h.do(MeetingRecorded("a1", Outcome.ADOPTED, 9, ReachedBy.CONSENSUS, at(hours=1)))
+    assert error.value.field == "meeting"
+
+
+def test_a_meeting_records_no_more_attendees_than_the_group_has() -> None:
+    h = History.of(propose(group_kind(), group_electorate(5)), group_electorate(5))
+    with pytest.raises(InvalidEvent) as error:
+        h.do(MeetingRecorded("m2", Outcome.ADOPTED, 6, ReachedBy.CONSENSUS, at(hours=1)))
+    assert error.value.field == "attendance"
+
+
+def test_a_meeting_decides_only_with_the_charters_quorum_present() -> None:
+    el = group_electorate(10)  # quorum 1/2: five must attend
+    h = History.of(propose(group_kind(), el), el)
+    with pytest.raises(InvalidEvent) as error:
+        h.do(MeetingRecorded("m2", Outcome.ADOPTED, 4, ReachedBy.CONSENSUS, at(hours=1)))
+    assert "quorum" in error.value.message
+    h.do(MeetingRecorded("m2", Outcome.ADOPTED, 5, ReachedBy.CONSENSUS, at(hours=1)))

@@ -830,6 +830,13 @@ def _on_recall(fold: _Fold, e: RecallSupported, strict: bool) -> None:
 
 def _on_meeting(fold: _Fold, e: MeetingRecorded, strict: bool) -> None:
     _require_phase(fold, Phase.CONSENSUS, Phase.VOTE, doing=_("recording a meeting's decision"))
+    if fold.proposal.scope is Scope.FEDERATION:
+        # A meeting is one group's: it cannot speak for the federation, whose matters
+        # every group (or its coordinator, in spokes mode) decides together.
+        raise InvalidEvent(
+            _("a federation matter is decided by the federation together, not at one meeting"),
+            field="meeting",
+        )
     _require_member(fold, e.recorder, strict)
     if fold.meeting is not None:
         raise InvalidEvent(_("a meeting record already awaits confirmation"), field="meeting")
@@ -847,6 +854,20 @@ def _on_meeting(fold: _Fold, e: MeetingRecorded, strict: bool) -> None:
                 "%(attended)d attended"
             ),
             params={"needed": needed, "attended": needed + 1},
+            field="attendance",
+        )
+    body = len(_eligible(fold))
+    if strict and e.attendance > body:
+        raise InvalidEvent(
+            _("the group has %(members)d members: no more can have attended"),
+            params={"members": body},
+            field="attendance",
+        )
+    quorum = needed_for(body, fold.proposal.kind.consensus.quorum)
+    if strict and e.attendance < quorum:
+        raise InvalidEvent(
+            _("a meeting decides only with a quorum: at least %(quorum)d members present"),
+            params={"quorum": quorum},
             field="attendance",
         )
     fold.meeting = MeetingState(

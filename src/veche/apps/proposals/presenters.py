@@ -425,7 +425,11 @@ def _meeting_context(loaded: selectors.Loaded, member: Member) -> dict[str, Any]
     st = loaded.state
     me = str(member.pk)
     record = selectors.meeting_record(loaded.row)
-    can_record = st.phase in (domain.Phase.CONSENSUS, domain.Phase.VOTE) and st.meeting is None
+    can_record = (
+        loaded.kind.scope is Scope.GROUP  # a meeting is one group's (decision 0006)
+        and st.phase in (domain.Phase.CONSENSUS, domain.Phase.VOTE)
+        and st.meeting is None
+    )
     context: dict[str, Any] = {"can_record_meeting": can_record and me in st.eligible}
     if st.meeting is not None or (
         st.decision is not None and st.decision.reached_by is domain.ReachedBy.MEETING
