@@ -100,7 +100,8 @@ def test_forged_disbursements_are_refused(federation, group_a, group_b, make_mem
     own = create_proposal(author=ca, kind_key="group-practice", title="Keys", body="Keys.")
     respond(row=own, member=ca, position=Position.AGREE, version=1)
     forged = post(a, "/fund/disburse/", {"decision": own.pk})
-    assert forged.status_code == 400 and "not about a disbursement" in text(forged)
+    # Not a disbursement decision: answered as if it did not exist (no oracle).
+    assert forged.status_code == 400 and "no such decision" in text(forged)
     # An adopted disbursement decision with no request for money behind it.
     bare = create_proposal(author=ca, kind_key="disbursement", title="Pay me", body="Pay.")
     from veche.apps.proposals.services import carry_group_position
@@ -134,3 +135,30 @@ def test_stored_transactions_cannot_be_changed_or_deleted(coord):
         cursor.execute("UPDATE fund_entry SET amount = amount * 2")
     assert "append-only" in str(caught.value) or isinstance(caught.value, IntegrityError)
     assert Entry.objects.filter(amount=1000).count() == 1
+
+
+def test_payment_forms_tell_nothing_about_other_groups_proposals(
+    federation, group_a, group_b, make_member, client_for
+):
+    """Whatever another group's proposal is (open, adopted, a draft, a secret vote), a
+    coordinator of this group gets the answer a nonexistent one gets."""
+    from veche.apps.proposals import services as proposals
+
+    ca = make_member(group_a, "coral", coordinator=True)
+    cb = make_member(group_b, "bianca", coordinator=True)
+    others = [
+        proposals.create_proposal(author=cb, kind_key="group-practice", title="B open", body="x"),
+        proposals.create_proposal(
+            author=cb, kind_key="group-practice", title="B draft", body="x", draft=True
+        ),
+    ]
+    a = client_for(ca)
+    answers = set()
+    for pid in [*(p.pk for p in others), 999_999]:
+        for url, extra in (("/fund/transfer/", {"to_group": group_b.pk, "amount": "1",
+                                                "currency": "EUR"}),
+                           ("/fund/disburse/", {})):  # fmt: skip
+            response = post(a, url, {"decision": pid, **extra})
+            assert response.status_code == 400
+            answers.add("no such decision" in text(response))
+    assert answers == {True}

@@ -178,7 +178,8 @@ def test_a_group_transfers_to_another_only_on_its_own_adopted_decision(
     )
     # The federation's disbursement decision is not the giving group's own.
     wrong = post(c["c"], "/fund/transfer/", {**data, "decision": pid})
-    assert wrong.status_code == 400 and "giving group" in text(wrong)
+    # Not the giving group's own decision: answered as if it did not exist.
+    assert wrong.status_code == 400 and "no such decision" in text(wrong)
     # Another group's coordinator cannot use Gamma's decision.
     other = post(c["b"], "/fund/transfer/", data | {"to_group": gamma.pk})
     assert other.status_code == 400

@@ -26,6 +26,7 @@ import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from veche.apps.core.writes import clean_text, retrying
@@ -330,11 +331,15 @@ def close_help(*, actor: Member, request: SupportRequest) -> None:
 
 def refresh(request: SupportRequest, *, now: dt.datetime | None = None) -> SupportRequest:
     """Return the request with its state brought up to date with its proposal's decision."""
+    from veche.apps.proposals.selectors import BallotsUnreadable
     from veche.apps.proposals.services import settle
 
     if request.state != SupportRequest.State.DECIDING or request.proposal is None:
         return request
-    settle(request.proposal, now=now or timezone.now())
+    try:
+        settle(request.proposal, now=now or timezone.now())
+    except BallotsUnreadable:
+        return request  # a secret vote is counted by a request that can open it
     request.proposal.refresh_from_db()
     outcome = request.proposal.outcome
     if request.proposal.closed_at is None:
@@ -357,15 +362,27 @@ def decision_ref(record: DecisionRecord) -> str:
     return f"{record.chain}/{record.seq}/{record.digest}"
 
 
-def _adopted_decision(proposal_id: object, *, now: dt.datetime) -> tuple[Proposal, DecisionRecord]:
+def _adopted_decision(
+    proposal_id: object, *, now: dt.datetime, among: QuerySet[Proposal]
+) -> tuple[Proposal, DecisionRecord]:
+    """Return the adopted decision ``proposal_id`` names, looked for ``among`` only.
+
+    ``among`` is what this payment could rest on (the federation's disbursement
+    decisions, or the giving group's own): a proposal outside it gets the same answer as
+    one that does not exist, so the form tells nobody about other groups' proposals.
+    """
+    from veche.apps.proposals.selectors import BallotsUnreadable
     from veche.apps.proposals.services import settle
 
     if not isinstance(proposal_id, int) or isinstance(proposal_id, bool):
         raise NotEligible(_("name the decision that authorises this"), field="decision")
-    proposal = Proposal.objects.filter(pk=proposal_id, draft=False).first()
+    proposal = among.filter(pk=proposal_id, draft=False).first()
     if proposal is None:
         raise NotEligible(_("there is no such decision"), field="decision")
-    settle(proposal, now=now)
+    try:
+        settle(proposal, now=now)
+    except BallotsUnreadable:
+        raise NotEligible(_("this proposal has not been decided yet"), field="decision") from None
     record = DecisionRecord.objects.filter(proposal=proposal).first()
     if record is None:
         raise NotEligible(_("this proposal has not been decided yet"), field="decision")
@@ -385,12 +402,10 @@ def disburse(
     now = now or timezone.now()
     _require_coordinator(actor)
     key = _token(idempotency_key)
-    proposal, record = _adopted_decision(proposal_id, now=now)
-    if not proposal.federation_wide or proposal.kind_key not in (
-        DISBURSEMENT_KIND,
-        SMALL_DISBURSEMENT_KIND,
-    ):
-        raise NotEligible(_("this decision is not about a disbursement"), field="decision")
+    disbursements = Proposal.objects.filter(
+        federation_wide=True, kind_key__in=(DISBURSEMENT_KIND, SMALL_DISBURSEMENT_KIND)
+    )
+    proposal, record = _adopted_decision(proposal_id, now=now, among=disbursements)
     request = SupportRequest.objects.filter(proposal=proposal, kind="money").first()
     if request is None or request.amount is None:
         raise NotEligible(_("this decision is not linked to a request for money"), field="decision")
@@ -439,9 +454,8 @@ def transfer(
         raise InvalidEvent(_("choose the group that receives it"), field="to_group")
     if receiver.pk == giver.pk:
         raise InvalidEvent(_("a transfer goes to another group"), field="to_group")
-    proposal, record = _adopted_decision(proposal_id, now=now)
-    if proposal.federation_wide or proposal.group_id != giver.pk:
-        raise NotEligible(_("a transfer needs a decision of the giving group"), field="decision")
+    own = Proposal.objects.filter(federation_wide=False, group=giver)
+    proposal, record = _adopted_decision(proposal_id, now=now, among=own)
     if proposal.kind_key not in TRANSFER_KINDS:
         raise NotEligible(_("this kind of decision cannot authorise a transfer"), field="decision")
 
