@@ -9,6 +9,7 @@ coordinator's term), exactly once.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import secrets
@@ -135,6 +136,22 @@ def _effect(
 # --- acting on a proposal ------------------------------------------------------------------
 
 
+def _event_time(row: Proposal, now: dt.datetime) -> dt.datetime:
+    """Return when a new event happens: ``now``, or the last event's time if later.
+
+    A concurrent writer may have committed an event stamped a moment after ours was
+    taken: ours then happens at that same moment, keeping the history in order. Call
+    inside the writing transaction: it locks the proposal's row, so writers to one
+    proposal take turns (SQLite's IMMEDIATE transactions already do) instead of racing
+    for the next event number.
+    """
+    Proposal.objects.select_for_update().filter(pk=row.pk).exists()
+    last = (
+        ProposalEvent.objects.filter(proposal=row).order_by("-seq").values_list("at", flat=True)
+    ).first()
+    return max(now, last) if last is not None else now
+
+
 def _act(
     *,
     row: Proposal,
@@ -149,17 +166,19 @@ def _act(
     """Validate ``event`` with the domain, store it, settle the proposal; return its state."""
 
     def attempt() -> selectors.Loaded:
-        loaded = selectors.load(row, now=now)
-        domain.check(loaded.proposal, loaded.events, event, loaded.context, now)
+        at = _event_time(row, now)
+        happened = dataclasses.replace(event, at=at)
+        loaded = selectors.load(row, now=at)
+        domain.check(loaded.proposal, loaded.events, happened, loaded.context, at)
         seq = ProposalEvent.objects.filter(proposal=row).count()
         stored = ProposalEvent(
-            proposal=row, seq=seq, type=type, actor=actor, at=now, data=data or {}
+            proposal=row, seq=seq, type=type, actor=actor, at=at, data=data or {}
         )
         stored.set_text(text)
         stored.save()
         if secret_ballot is not None:
             _put_in_box(row, *secret_ballot)
-        after = selectors.load(row, now=now)
+        after = selectors.load(row, now=at)
         _settle(after)
         return after
 
@@ -229,23 +248,24 @@ def amend(
     body = clean_text(body, field="body", limit=MAX_TEXT)
 
     def attempt() -> selectors.Loaded:
-        loaded = selectors.load(row, now=now)
+        at = _event_time(row, now)
+        loaded = selectors.load(row, now=at)
         version = loaded.state.version + 1
-        event = domain.Amended(actor=str(actor.pk), at=now, version=version)
-        domain.check(loaded.proposal, loaded.events, event, loaded.context, now)
+        event = domain.Amended(actor=str(actor.pk), at=at, version=version)
+        domain.check(loaded.proposal, loaded.events, event, loaded.context, at)
         seq = ProposalEvent.objects.filter(proposal=row).count()
         ProposalEvent.objects.create(
             proposal=row,
             seq=seq,
             type=EventType.AMENDED,
             actor=actor,
-            at=now,
+            at=at,
             data={"version": version},
         )
-        stored = ProposalVersion(proposal=row, number=version, created_at=now)
+        stored = ProposalVersion(proposal=row, number=version, created_at=at)
         stored.set_text(title, body)
         stored.save()
-        return selectors.load(row, now=now)
+        return selectors.load(row, now=at)
 
     return retrying(attempt)
 
