@@ -457,3 +457,12 @@ def test_malformed_fund_sections_are_refused_as_invalid_charters(raw) -> None:
     data["fund"] = raw
     with pytest.raises(InvalidCharter):
         Charter.from_dict(data)
+
+
+def test_the_shortest_deadline_is_part_of_the_charter_and_validated() -> None:
+    data = default_charter().to_dict()
+    assert data["kinds"][0]["consensus"]["min_period_seconds"] == 3600
+    data["kinds"][0]["consensus"]["min_period_seconds"] = -1
+    with pytest.raises(InvalidCharter) as error:
+        Charter.from_dict(data)
+    assert error.value.field.endswith("consensus.min_period")

@@ -1264,3 +1264,12 @@ def test_a_meeting_decides_only_with_the_charters_quorum_present() -> None:
         h.do(MeetingRecorded("m2", Outcome.ADOPTED, 4, ReachedBy.CONSENSUS, at(hours=1)))
     assert "quorum" in error.value.message
     h.do(MeetingRecorded("m2", Outcome.ADOPTED, 5, ReachedBy.CONSENSUS, at(hours=1)))
+
+
+def test_an_urgent_deadline_gives_members_at_least_the_charters_minimum() -> None:
+    el = group_electorate()
+    kind = group_kind(fallback=VoteFallback())
+    with pytest.raises(InvalidEvent) as error:
+        propose(kind, el, urgent=True, deadline=T0 + timedelta(minutes=5))
+    assert error.value.field == "deadline"
+    assert propose(kind, el, urgent=True, deadline=T0 + HOUR).deadline == T0 + HOUR

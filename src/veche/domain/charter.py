@@ -70,6 +70,14 @@ class ConsensusRule:
     blocks_to_stop: int = 1
     # How long consensus may take at most, from opening.
     period: timedelta = timedelta(days=7)
+    # The shortest deadline an author may set: members must have a chance to see and
+    # respond before an urgent proposal falls to its fallback. (Never more than the
+    # period: a rule with a shorter period gets that period as its minimum.)
+    min_period: timedelta = timedelta(hours=1)
+
+    def __post_init__(self) -> None:
+        if timedelta(0) < self.period < self.min_period:
+            object.__setattr__(self, "min_period", self.period)
 
 
 @dataclass(frozen=True)
@@ -285,6 +293,11 @@ def _validate_consensus(rule: ConsensusRule, where: str) -> None:
         )
     if rule.period <= timedelta(0):
         raise InvalidCharter("the consensus period must be positive", field=f"{where}.period")
+    if not timedelta(0) <= rule.min_period <= rule.period:
+        raise InvalidCharter(
+            "the shortest deadline must be between zero and the consensus period",
+            field=f"{where}.min_period",
+        )
 
 
 def _validate_vote(vote: VoteFallback, where: str) -> None:
@@ -452,6 +465,7 @@ def _kind_to_dict(kind: DecisionKind) -> dict[str, Any]:
             "quorum": _fraction_str(kind.consensus.quorum),
             "blocks_to_stop": kind.consensus.blocks_to_stop,
             "period_seconds": _seconds(kind.consensus.period),
+            "min_period_seconds": _seconds(kind.consensus.min_period),
         },
         "urgent_allowed": kind.urgent_allowed,
         "fallback": fallback,
@@ -556,6 +570,12 @@ def _kind_from_dict(data: Mapping[str, Any], index: int) -> DecisionKind:
             blocks_to_stop=_int(consensus["blocks_to_stop"], f"{where}.consensus.blocks_to_stop"),
             period=timedelta(
                 seconds=_int(consensus["period_seconds"], f"{where}.consensus.period")
+            ),
+            min_period=timedelta(
+                seconds=_int(
+                    consensus.get("min_period_seconds", 3600),
+                    f"{where}.consensus.min_period",
+                )
             ),
         ),
         urgent_allowed=_bool(data.get("urgent_allowed", False), f"{where}.urgent_allowed"),

@@ -1230,6 +1230,13 @@ def _member_of(enum: Any, value: Any, name: str) -> Any:
 def _check_deadline(kind: DecisionKind, opens: datetime, deadline: datetime) -> None:
     if deadline <= opens:
         raise InvalidEvent(_("the deadline must be in the future"), field="deadline")
+    if deadline - opens < kind.consensus.min_period:
+        minutes = kind.consensus.min_period / timedelta(minutes=1)
+        raise InvalidEvent(
+            _("the charter gives members at least %(minutes)g minutes to respond"),
+            params={"minutes": minutes},
+            field="deadline",
+        )
     if deadline - opens > kind.consensus.period:
         days = kind.consensus.period / timedelta(days=1)
         raise InvalidEvent(
