@@ -89,13 +89,24 @@ def test_success_clears_the_account_failures(client, member_a):
     assert not LoginFailure.objects.exists()
 
 
-def test_global_throttle_stops_logins_for_everyone(client, member_a, settings):
+def test_global_throttle_stops_logins_for_everyone(
+    client, member_a, group_a, make_member, settings
+):
     settings.VECHE_LOGIN_FAILURES_GLOBAL = 10
+    # Guessing spread over many members' accounts, one failure each.
     for i in range(10):
-        assert login(Client(), f"guess{i}", "wrong passphrase here").status_code == 400
+        member = make_member(group_a, f"sprayed{i}")
+        assert login(Client(), member.pseudonym, "wrong passphrase here").status_code == 400
     response = login(client, member_a.pseudonym)
     assert response.status_code == 429
     assert b"Too many failed attempts" in response.content
+
+
+def test_made_up_names_cannot_lock_every_member_out(client, member_a, passphrase, settings):
+    settings.VECHE_LOGIN_FAILURES_GLOBAL = 10
+    for i in range(30):
+        assert login(Client(), f"nobody{i}", "wrong passphrase here").status_code == 400
+    assert login(client, member_a.pseudonym, passphrase).status_code == 302
 
 
 def test_invalid_login_post_is_400(client):

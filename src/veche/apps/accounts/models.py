@@ -208,6 +208,9 @@ class LoginFailure(models.Model):
 
     account_key = models.CharField(max_length=64, db_index=True)
     failed_at = models.DateTimeField(db_index=True)
+    # Whether the name was a member's: only those count toward the server-wide limit,
+    # so that anyone posting made-up names cannot lock every member out.
+    known_account = models.BooleanField(default=True)
 
 
 class KeyGrant(models.Model):

@@ -112,6 +112,8 @@ def _failures_since(*, since: dt.datetime, account_key: str | None = None) -> in
     failures = LoginFailure.objects.filter(failed_at__gt=since)
     if account_key is not None:
         failures = failures.filter(account_key=account_key)
+    else:
+        failures = failures.filter(known_account=True)
     return failures.count()
 
 
@@ -133,7 +135,10 @@ def record_login_failure(*, pseudonym: str, now: dt.datetime | None = None) -> N
     """Record a failed attempt and forget failures older than a day."""
     now = now or timezone.now()
     with transaction.atomic():
-        LoginFailure.objects.create(account_key=throttle_key(pseudonym), failed_at=now)
+        known = Member.objects.filter(pseudonym_key=pseudonym_key(pseudonym)).exists()
+        LoginFailure.objects.create(
+            account_key=throttle_key(pseudonym), failed_at=now, known_account=known
+        )
         LoginFailure.objects.filter(failed_at__lt=now - dt.timedelta(days=1)).delete()
 
 
