@@ -7,6 +7,7 @@ module only turns rows into domain values (``to_domain_*``) and back into things
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -85,6 +86,9 @@ def load_ledger() -> ledger.Ledger:
 # --- showing money ---------------------------------------------------------------------------
 
 
+AMOUNT_SHAPE = re.compile(r"[-+]?[0-9]+(?:\.(?P<fraction>[0-9]+))?")
+
+
 def parse_amount(text: str, currency: str) -> int:
     """Return ``text`` (like "12.50") as minor units of ``currency``; raise LedgerError."""
     exponent = ledger.minor_unit_exponent(currency)
@@ -93,16 +97,18 @@ def parse_amount(text: str, currency: str) -> int:
         raise LedgerError(_("say how much"), field="amount")
     if len(raw) > 30:
         raise LedgerError(_("absurd amount"), field="amount")
-    try:
-        value = Decimal(raw)
-    except ArithmeticError:
-        raise LedgerError(_("write the amount as a number, like 12.50"), field="amount") from None
-    if not value.is_finite():
+    # Plain ASCII digits with at most one decimal mark: no exponents, no other scripts'
+    # digits, and no thousands separators, which a decimal comma would make ambiguous.
+    shape = AMOUNT_SHAPE.fullmatch(raw)
+    if shape is None:
         raise LedgerError(_("write the amount as a number, like 12.50"), field="amount")
+    value = Decimal(raw)
     if value <= 0:
         raise LedgerError(_("the amount must be more than zero"), field="amount")
     minor = value.scaleb(exponent)
-    if minor != minor.to_integral_value():
+    # "1,000" is a thousand to some and one to others: more decimals than the currency
+    # has is refused, even when they are zeros.
+    if len(shape.group("fraction") or "") > exponent or minor != minor.to_integral_value():
         raise LedgerError(
             _("%(currency)s has %(exponent)d decimal places at most"),
             field="amount",
