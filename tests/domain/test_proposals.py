@@ -1273,3 +1273,18 @@ def test_an_urgent_deadline_gives_members_at_least_the_charters_minimum() -> Non
         propose(kind, el, urgent=True, deadline=T0 + timedelta(minutes=5))
     assert error.value.field == "deadline"
     assert propose(kind, el, urgent=True, deadline=T0 + HOUR).deadline == T0 + HOUR
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"options": ("x" * 201, "short")}, "options"),
+        ({"mandate_scope": tuple(f"matter {i}" for i in range(21))}, "mandate_scope"),
+        ({"mandate_scope": ("y" * 201,)}, "mandate_scope"),
+    ],
+)
+def test_alternatives_and_matters_are_short_labels_in_bounded_number(fields, field) -> None:
+    kind = group_kind(fallback=MandateFallback())
+    with pytest.raises(InvalidEvent) as error:
+        propose(kind, group_electorate(), urgent=True, deadline=at(hours=2), **fields)
+    assert error.value.field == field

@@ -67,6 +67,9 @@ from veche.domain.mandates import Lot, draw_lot, eligible_volunteers
 from veche.domain.voting import Method, TallyResult, VoteSpec, tally, validate_ballot
 
 MAX_OPTIONS = 20
+MAX_MATTERS = 20
+# Alternatives and mandate matters are short labels, not texts.
+MAX_LABEL = 200
 MIN_SEED_BYTES = 16
 
 
@@ -530,6 +533,17 @@ def create(
             _("at most %(n)d alternatives"), params={"n": MAX_OPTIONS}, field="options"
         )
     clean_scope = tuple(dict.fromkeys(m.strip() for m in mandate_scope if m.strip()))
+    if len(clean_scope) > MAX_MATTERS:
+        raise InvalidEvent(
+            _("at most %(n)d matters"), params={"n": MAX_MATTERS}, field="mandate_scope"
+        )
+    for field_name, labels in (("options", clean_options), ("mandate_scope", clean_scope)):
+        if any(len(label) > MAX_LABEL for label in labels):
+            raise InvalidEvent(
+                _("each line has at most %(n)d characters"),
+                params={"n": MAX_LABEL},
+                field=field_name,
+            )
     if urgent and isinstance(kind.fallback, MandateFallback) and not clean_scope:
         raise InvalidEvent(
             _("say which matters a temporary coordinator may decide"), field="mandate_scope"

@@ -165,6 +165,7 @@ def test_urgent_proposal_without_consensus_goes_to_a_secret_schulze_vote(
         "round",
         "box_ct",
         "count",
+        "sealed",
     }
     box = BallotBox.objects.get(proposal_id=pid)
     assert box.count == 5

@@ -55,7 +55,7 @@ def test_after_close_the_box_keeps_ballots_sorted_with_no_voter_id_or_time(make_
     # One row per vote; its columns say nothing of who or when.
     assert BallotBox.objects.filter(proposal=row).count() == 1
     assert {f.column for f in BallotBox._meta.concrete_fields} == {
-        "id", "proposal_id", "round", "box_ct", "count",
+        "id", "proposal_id", "round", "box_ct", "count", "sealed",
     }  # fmt: skip
     box = BallotBox.objects.get(proposal=row)
     kept = json.loads(keyring.current().decrypt(bytes(box.box_ct), context=box.context()))

@@ -205,6 +205,8 @@ class BallotBox(models.Model):
     round = models.CharField(max_length=10)
     box_ct = models.BinaryField()
     count = models.PositiveIntegerField(default=0)
+    # Set once the vote has closed and older versions of the box have been erased.
+    sealed = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

@@ -467,6 +467,11 @@ def settle(
     """Return the proposal's state, first recording its decision if it has just closed."""
     now = now or timezone.now()
     loaded = selectors.load(row, now=now, shared=shared)
+    vote = loaded.state.vote
+    if vote is not None and vote.result is not None:
+        # A closed vote's box is final: erase the older versions now, not when the
+        # proposal closes (a mandate chosen by vote runs for days after its vote).
+        _seal_ballot_boxes(row)
     if loaded.state.decision is not None and row.closed_at is None:
         try:
             with transaction.atomic():
@@ -514,7 +519,12 @@ def _settle(loaded: selectors.Loaded) -> None:
     Proposal.objects.filter(pk=row.pk).update(closed_at=decision.at, outcome=decision.outcome.value)
     row.closed_at = decision.at
     row.outcome = decision.outcome.value
-    if BallotBox.objects.filter(proposal=row).exists():
+    _seal_ballot_boxes(row)
+
+
+def _seal_ballot_boxes(row: Proposal) -> None:
+    """Mark the proposal's closed ballot boxes sealed; erase their old versions once."""
+    if BallotBox.objects.filter(proposal=row, sealed=False).update(sealed=True):
         transaction.on_commit(_erase_old_ballot_boxes)
 
 

@@ -409,7 +409,15 @@ def _readable_chains(member: Any) -> list[str]:
 @require_GET
 def decision_log(request: HttpRequest) -> HttpResponse:
     """Return the decisions the member may read, and whether their chains verify."""
-    services.settle_due()
+    # Record what has fallen due among the proposals this member may see, and only
+    # those: a page view never touches, or times, another group's proposals.
+    now = timezone.now()
+    shared: dict[str, Any] = {}
+    for row in selectors.visible_proposals(member=request.user).filter(closed_at__isnull=True):
+        try:
+            services.settle(row, now=now, shared=shared)
+        except selectors.BallotsUnreadable:
+            continue
     chains = []
     for chain in _readable_chains(request.user):
         records = selectors.log_records(chain)
