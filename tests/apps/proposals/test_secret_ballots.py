@@ -87,3 +87,17 @@ def test_after_close_no_older_version_of_the_box_survives_in_the_database_files(
     assert final in data  # the search works: the current box is found
     # Each intermediate box would show which ballot arrived between two casts.
     assert [i for i, old in enumerate(boxes[:-1]) if old in data] == []
+
+
+def test_a_message_moved_onto_another_message_does_not_decrypt(make_member, group_a):
+    from veche.apps.proposals.models import Comment
+
+    author = make_member(group_a, "writer")
+    row = s.create_proposal(author=author, kind_key="group-practice", title="T", body="B")
+    first = s.post_comment(author=author, body="I said this.", row=row)
+    second = s.post_comment(author=author, body="And then this.", row=row)
+    Comment.objects.filter(pk=second.pk).update(body_ct=bytes(first.body_ct))
+    second.refresh_from_db()
+    assert second.body == keyring.UNREADABLE
+    first.refresh_from_db()
+    assert first.body == "I said this."

@@ -231,9 +231,17 @@ class Comment(models.Model):
     body_ct = models.BinaryField()
 
     def _scope_and_context(self) -> tuple[str, str]:
-        if self.proposal_id is not None:
-            return self.proposal.key_scope(), f"comment:p{self.proposal_id}"
-        return keyring.group_scope(self.group_id), f"comment:g{self.group_id}"
+        # The context names this very message (its id), so a ciphertext moved onto
+        # another message, in the same thread or not, does not decrypt.
+        if self.pk is None:
+            raise ValueError("a message is encrypted once it has its id")
+        thread = f"p{self.proposal_id}" if self.proposal_id is not None else f"g{self.group_id}"
+        scope = (
+            self.proposal.key_scope()
+            if self.proposal_id is not None
+            else keyring.group_scope(self.group_id)
+        )
+        return scope, f"comment:{thread}:{self.pk}"
 
     @property
     def body(self) -> str:

@@ -452,9 +452,11 @@ def post_comment(
         raise InvalidEvent(_("a message belongs to a thread"), field="thread")
     if group is not None and group.pk != author.group_id:
         raise NotEligible(_("only the group's members write in its thread"))
-    comment = Comment(proposal=row, group=group, author=author, created_at=now)
-    comment.set_body(body)
-    comment.save()
+    with transaction.atomic():
+        comment = Comment(proposal=row, group=group, author=author, created_at=now, body_ct=b"")
+        comment.save()
+        comment.set_body(body)
+        comment.save(update_fields=["body_ct"])
     return comment
 
 
