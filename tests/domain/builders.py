@@ -20,11 +20,14 @@ from veche.domain.proposals import (
     Context,
     Electorate,
     Event,
+    PastMandate,
     Proposal,
     ProposalState,
+    Wait,
     check,
     create,
     state,
+    waits,
 )
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -36,6 +39,19 @@ HOUR = timedelta(hours=1)
 def at(*, days: float = 0, hours: float = 0, minutes: float = 0, seconds: float = 0) -> datetime:
     """Return an instant after T0."""
     return T0 + timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+
+def past(*holders: str) -> tuple[PastMandate, ...]:
+    """Return earlier mandates of the body held by ``holders`` (oldest first), before T0."""
+    return tuple(
+        PastMandate(holder, T0 - timedelta(days=len(holders) - i))
+        for i, holder in enumerate(holders)
+    )
+
+
+def awaits(st: ProposalState, member: str) -> bool:
+    """Return whether the member's response or ballot is awaited."""
+    return bool(set(waits(st).get(member, ())) & {Wait.RESPOND, Wait.RESPOND_AGAIN, Wait.VOTE})
 
 
 def members(prefix: str, n: int) -> frozenset[str]:
@@ -136,7 +152,7 @@ class History:
     def of(
         cls, proposal: Proposal, electorate: Electorate, previous_holders: tuple[str, ...] = ()
     ) -> History:
-        return cls(proposal, Context(electorate, previous_holders))
+        return cls(proposal, Context(electorate, past(*previous_holders)))
 
     def do(self, event: Event) -> ProposalState:
         """Check ``event`` at its own time, keep it, and return the new state."""

@@ -405,7 +405,7 @@ def test_optional_fields_take_their_defaults() -> None:
 
 
 def _with_small_kind() -> Charter:
-    from veche.domain.charter import ConsensusRule, DecisionKind, Mode, Scope, with_kind
+    from veche.domain.charter import ConsensusRule, DecisionKind, Mode, Power, Scope, with_kind
 
     small = DecisionKind(
         key="disbursement-small",
@@ -413,6 +413,7 @@ def _with_small_kind() -> Charter:
         scope=Scope.FEDERATION,
         mode=Mode.SPOKES,
         consensus=ConsensusRule(period=timedelta(days=2)),
+        power=Power.DISBURSE_SMALL,
     )
     return with_kind(default_charter(), small)
 
@@ -466,3 +467,55 @@ def test_the_shortest_deadline_is_part_of_the_charter_and_validated() -> None:
     with pytest.raises(InvalidCharter) as error:
         Charter.from_dict(data)
     assert error.value.field.endswith("consensus.min_period")
+
+
+# --- powers: what a kind's decisions do --------------------------------------------------------
+
+
+def test_the_default_charter_gives_each_organisational_kind_its_power() -> None:
+    from veche.domain.charter import Power
+
+    charter = default_charter()
+    assert charter.kind("admit-group").power is Power.ADMIT_GROUP
+    assert charter.kind("group-coordinator").power is Power.CHOOSE_COORDINATOR
+    assert charter.kind("disbursement").power is Power.DISBURSE
+    assert charter.kind("charter-amendment").power is Power.AMEND_CHARTER
+    assert charter.kind("common-policy").power is None
+    assert Charter.from_dict(charter.to_dict()) == charter
+
+
+def test_a_power_belongs_to_a_kind_of_the_right_scope() -> None:
+    from veche.domain.charter import Power
+
+    data = default_charter().to_dict()
+    policy = next(k for k in data["kinds"] if k["key"] == "common-policy")
+    policy["power"] = Power.CHOOSE_COORDINATOR.value
+    with pytest.raises(InvalidCharter) as error:
+        Charter.from_dict(data)
+    assert error.value.field == "kinds.common-policy.power"
+
+
+def test_an_unknown_power_is_refused() -> None:
+    data = default_charter().to_dict()
+    data["kinds"][0]["power"] = "seize_the_means"
+    with pytest.raises(InvalidCharter) as error:
+        Charter.from_dict(data)
+    assert error.value.field.endswith(".power")
+
+
+def test_small_amounts_are_decided_by_the_small_kind_and_others_by_the_disbursement_kind() -> None:
+    charter = replace(_with_small_kind(), fund_small_amounts={"EUR": 50_000})
+    assert charter.disbursement_kind(49_999, "EUR").key == "disbursement-small"
+    assert charter.disbursement_kind(50_000, "EUR").key == "disbursement"
+    assert charter.disbursement_kind(10, "USD").key == "disbursement"
+
+
+def test_a_vote_fallback_read_without_a_quorum_has_the_same_default_as_in_python() -> None:
+    from veche.domain.charter import VoteFallback
+
+    data = default_charter().to_dict()
+    practice = next(k for k in data["kinds"] if k["key"] == "group-practice")
+    del practice["fallback"]["quorum"]
+    fallback = Charter.from_dict(data).kind("group-practice").fallback
+    assert isinstance(fallback, VoteFallback)
+    assert fallback.quorum == VoteFallback().quorum

@@ -352,3 +352,24 @@ def test_record_with_unserialisable_payload_does_not_verify() -> None:
     record = append([], "decision", {})
     bad = dataclasses.replace(record, payload={"x": {1, 2}})
     assert found([bad]) == {(ProblemKind.ALTERED, 0)}
+
+
+def test_appending_after_the_last_record_is_the_same_as_appending_to_the_chain() -> None:
+    from veche.domain.decisions_log import append, append_after
+
+    chain = []
+    for i in range(3):
+        by_tail = append_after(chain[-1] if chain else None, "decision", {"n": i})
+        assert by_tail == append(chain, "decision", {"n": i})
+        chain.append(by_tail)
+    assert verify(chain).ok
+
+
+def test_appending_after_refuses_what_append_refuses() -> None:
+    from veche.domain.decisions_log import append_after
+    from veche.domain.errors import ChainError
+
+    with pytest.raises(ChainError):
+        append_after(None, "decision", {"amount": 1.5})
+    with pytest.raises(ChainError):
+        append_after(None, "Not A Kind", {})

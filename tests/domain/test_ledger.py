@@ -12,18 +12,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from veche.domain import decisions_log
+from veche.domain.charter import Power, Scope
 from veche.domain.errors import LedgerError
 from veche.domain.ledger import (
     CURRENCY_EXPONENTS,
     MAX_AMOUNT,
     Account,
     AccountKind,
+    Authority,
     CurrencyStatement,
     Entry,
     Ledger,
     Money,
     Transaction,
     TransactionKind,
+    authorise,
     balance_history,
     balances,
     check_invariants,
@@ -830,3 +833,110 @@ def test_currencies_are_independent(moves: list[tuple[str, int, bool]]) -> None:
             assert ledger.balance(account.id, currency) == only[currency].balance(
                 account.id, currency
             )
+
+
+# --- resuming from stored totals; what authorises a payment -------------------------------
+
+
+def test_a_ledger_resumed_from_stored_totals_accepts_and_refuses_as_the_replayed_one() -> None:
+    history = funded(5_000)
+    resumed = Ledger.resume(
+        ACCOUNTS,
+        {(a, c): v for a, per in history.balances().items() for c, v in per.items()},
+        last=history.transactions[-1],
+    )
+    pay = disbursement(
+        "d1", source=FUND, recipient=NORTH, money=usd(4_000), at=T0, decision_ref="federation/0/x"
+    )
+    assert post(resumed, pay).balance("g-north", "USD") == post(history, pay).balance(
+        "g-north", "USD"
+    )
+    too_much = dataclasses.replace(pay, id="d2", entries=pay.entries)
+    after = post(resumed, pay)
+    with pytest.raises(LedgerError, match="negative"):
+        post(after, too_much)
+    earlier = dataclasses.replace(pay, id="d3", at=T0 - timedelta(seconds=1))
+    with pytest.raises(LedgerError, match="append-only"):
+        post(resumed, earlier)
+
+
+def test_a_resumed_ledger_knows_what_was_reversed() -> None:
+    history = funded(5_000)
+    original = history.transactions[-1]
+    resumed = Ledger.resume(ACCOUNTS, {}, last=original, reversed_ids={original.id})
+    with pytest.raises(LedgerError, match="already reversed"):
+        post(resumed, reversal(original, id="r1", at=T0))
+
+
+def _authority(**overrides: Any) -> Authority:
+    values: dict[str, Any] = {
+        "adopted": True,
+        "power": Power.DISBURSE,
+        "scope": Scope.FEDERATION,
+        "group": None,
+        "grants": usd(500),
+        "grantee": "north",
+    }
+    values.update(overrides)
+    return Authority(**values)
+
+
+def test_an_adopted_disbursement_decision_pays_what_it_granted_to_who_asked() -> None:
+    authorise(
+        TransactionKind.DISBURSEMENT, usd(500), authority=_authority(), recipient_group="north"
+    )
+    small = _authority(power=Power.DISBURSE_SMALL)
+    authorise(TransactionKind.DISBURSEMENT, usd(500), authority=small, recipient_group="north")
+
+
+@pytest.mark.parametrize(
+    ("authority", "money", "recipient", "reason"),
+    [
+        ({"adopted": False}, 500, "north", "only an adopted decision"),
+        ({"power": None}, 500, "north", "cannot authorise a disbursement"),
+        ({"power": Power.ADMIT_GROUP}, 500, "north", "cannot authorise a disbursement"),
+        ({"grants": None, "grantee": None}, 500, "north", "not linked to a request"),
+        ({}, 501, "north", "pays what the decision granted"),
+        ({}, 500, "south", "pays what the decision granted"),
+    ],
+)
+def test_a_disbursement_without_the_right_decision_is_refused(
+    authority, money, recipient, reason
+) -> None:
+    with pytest.raises(LedgerError, match=reason):
+        authorise(
+            TransactionKind.DISBURSEMENT,
+            usd(money),
+            authority=_authority(**authority),
+            recipient_group=recipient,
+        )
+
+
+def test_a_transfer_rests_on_the_giving_groups_decision_with_the_power_to_transfer() -> None:
+    own = _authority(power=Power.TRANSFER, scope=Scope.GROUP, group="north", grants=None)
+    authorise(
+        TransactionKind.TRANSFER,
+        usd(10),
+        authority=own,
+        recipient_group="south",
+        payer_group="north",
+    )
+    with pytest.raises(LedgerError, match="giving group"):
+        authorise(
+            TransactionKind.TRANSFER,
+            usd(10),
+            authority=own,
+            recipient_group="north",
+            payer_group="south",
+        )
+    plain = dataclasses.replace(own, power=None)
+    with pytest.raises(LedgerError, match="cannot authorise a transfer"):
+        authorise(
+            TransactionKind.TRANSFER,
+            usd(10),
+            authority=plain,
+            recipient_group="south",
+            payer_group="north",
+        )
+    with pytest.raises(LedgerError, match="needs no decision"):
+        authorise(TransactionKind.CONTRIBUTION, usd(10), authority=own, recipient_group="north")

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from tests.domain.builders import DAY, HOUR, T0, group_electorate, group_kind, propose
+from tests.domain.builders import DAY, HOUR, T0, group_electorate, group_kind, past, propose
 from veche.domain.charter import DecisionKind, MandateFallback, Selection, VoteFallback
 from veche.domain.errors import DomainError
 from veche.domain.proposals import (
@@ -140,7 +140,7 @@ def runs(draw: st.DrawFn) -> Run:
         mandate_scope=("press",),
         seed=draw(st.binary(min_size=16, max_size=16)),
     )
-    context = Context(ELECTORATE, draw(st.sampled_from([(), ("m2",), ("m3", "m2")])))
+    context = Context(ELECTORATE, past(*draw(st.sampled_from([(), ("m2",), ("m3", "m2")]))))
     accepted: list[Event] = []
     seen: list[tuple[datetime, ProposalState]] = []
     t = T0
@@ -246,8 +246,9 @@ def test_a_mandate_holder_is_never_the_previous_holder(run: Run) -> None:
             continue
         assert mandate.holder in mandate.volunteers
         assert mandate.holder in mandate.candidates
-        if run.context.previous_holders:
-            assert mandate.holder != run.context.previous_holders[-1]
+        holders = run.context.holders_before(mandate.starts_at)
+        if holders:
+            assert mandate.holder != holders[-1]
 
 
 @SETTINGS

@@ -60,6 +60,41 @@ class Rotation(StrEnum):
     UNTIL_ALL_SERVED = "until_all_served"
 
 
+class Power(StrEnum):
+    """What adopting a decision of a kind does, beyond being recorded.
+
+    The web layer applies a decision by its kind's power, never by the kind's key: a
+    federation may rename or add kinds, and what they are allowed to do stays typed.
+    """
+
+    # Federation: a new group joins (the proposal names it).
+    ADMIT_GROUP = "admit_group"
+    # Group: a member becomes the group's (standing) coordinator.
+    CHOOSE_COORDINATOR = "choose_coordinator"
+    # Federation: the common fund pays a group's request for money.
+    DISBURSE = "disburse"
+    # Federation: the same, for requests under the charter's small amounts.
+    DISBURSE_SMALL = "disburse_small"
+    # Group: money moves from the group's account to another group's.
+    TRANSFER = "transfer"
+    # Federation: a new version of the charter comes into force.
+    AMEND_CHARTER = "amend_charter"
+    # Group: a member leaves the group (their keys are rotated away).
+    REMOVE_MEMBER = "remove_member"
+
+
+#: Whose decision each power must be.
+POWER_SCOPES: Mapping[Power, Scope] = {
+    Power.ADMIT_GROUP: Scope.FEDERATION,
+    Power.CHOOSE_COORDINATOR: Scope.GROUP,
+    Power.DISBURSE: Scope.FEDERATION,
+    Power.DISBURSE_SMALL: Scope.FEDERATION,
+    Power.TRANSFER: Scope.GROUP,
+    Power.AMEND_CHARTER: Scope.FEDERATION,
+    Power.REMOVE_MEMBER: Scope.GROUP,
+}
+
+
 @dataclass(frozen=True)
 class ConsensusRule:
     """How consensus is sought for a decision kind."""
@@ -124,6 +159,8 @@ class DecisionKind:
     fallback: Fallback | None = None
     # Members present at a meeting, besides the recorder, who must confirm its record.
     meeting_confirmations: int = 2
+    # What adopting a decision of this kind does (None: it is recorded, nothing more).
+    power: Power | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +184,26 @@ class Charter:
         raise InvalidCharter(
             _("the charter has no decision kind %(key)r"), field="kind", params={"key": key}
         )
+
+    def with_power(self, power: Power) -> tuple[DecisionKind, ...]:
+        """Return the kinds that have ``power``, in charter order."""
+        return tuple(k for k in self.kinds if k.power is power)
+
+    def disbursement_kind(self, amount: int, currency: str) -> DecisionKind:
+        """Return the kind that decides a request to the fund for ``amount`` of ``currency``.
+
+        Under the charter's small amount for the currency, the kind with the
+        ``DISBURSE_SMALL`` power decides (a smaller body); otherwise ``DISBURSE``.
+        """
+        limit = self.fund_small_amounts.get(currency)
+        power = Power.DISBURSE_SMALL if limit is not None and amount < limit else Power.DISBURSE
+        kinds = self.with_power(power)
+        if not kinds:
+            raise InvalidCharter(
+                _("the charter has no kind of decision that pays out from the fund"),
+                field="kind",
+            )
+        return kinds[0]
 
     def to_dict(self) -> dict[str, Any]:
         """Return the charter as plain JSON-serialisable data."""
@@ -200,6 +257,11 @@ def validate(charter: Charter) -> Charter:
         if not kind.name.strip():
             raise InvalidCharter("a decision kind needs a name", field=f"{where}.name")
         _validate_scope(kind, where)
+        if kind.power is not None and POWER_SCOPES[kind.power] is not kind.scope:
+            raise InvalidCharter(
+                f"the power {kind.power.value} belongs to a {POWER_SCOPES[kind.power].value} kind",
+                field=f"{where}.power",
+            )
         _validate_consensus(kind.consensus, f"{where}.consensus")
         if kind.meeting_confirmations < 1:
             raise InvalidCharter(
@@ -235,9 +297,6 @@ def validate(charter: Charter) -> Charter:
     return charter
 
 
-SMALL_DISBURSEMENT_KIND = "disbursement-small"
-
-
 def _validate_fund(charter: Charter) -> None:
     where = "fund.small_amount"
     for currency, amount in charter.fund_small_amounts.items():
@@ -250,17 +309,15 @@ def _validate_fund(charter: Charter) -> None:
                 "an amount is a positive whole number of minor units (cents)",
                 field=f"{where}.{currency}",
             )
-    if charter.fund_small_amounts:
-        small = [k for k in charter.kinds if k.key == SMALL_DISBURSEMENT_KIND]
-        if not small:
+    if charter.fund_small_amounts and not charter.with_power(Power.DISBURSE_SMALL):
+        raise InvalidCharter(
+            "small amounts need a decision kind with the power disburse_small to decide them",
+            field=where,
+        )
+    for power in (Power.DISBURSE, Power.DISBURSE_SMALL, Power.AMEND_CHARTER):
+        if len(charter.with_power(power)) > 1:
             raise InvalidCharter(
-                f"small amounts need a decision kind {SMALL_DISBURSEMENT_KIND!r} to decide them",
-                field=where,
-            )
-        if small[0].scope is not Scope.FEDERATION:
-            raise InvalidCharter(
-                "the fund is the federation's: its small disbursements are a federation kind",
-                field=f"kinds.{SMALL_DISBURSEMENT_KIND}.scope",
+                f"only one decision kind may have the power {power.value}", field="kinds"
             )
 
 
@@ -340,6 +397,7 @@ def default_charter() -> Charter:
             kinds=(
                 DecisionKind(
                     key="group-practice",
+                    power=Power.TRANSFER,
                     name="How and when the group does its work",
                     scope=Scope.GROUP,
                     consensus=ConsensusRule(quorum=Fraction(1, 2), blocks_to_stop=1, period=week),
@@ -358,6 +416,7 @@ def default_charter() -> Charter:
                 ),
                 DecisionKind(
                     key="group-coordinator",
+                    power=Power.CHOOSE_COORDINATOR,
                     name="Choosing the group's coordinator",
                     scope=Scope.GROUP,
                     consensus=ConsensusRule(quorum=Fraction(2, 3), blocks_to_stop=1, period=week),
@@ -377,6 +436,7 @@ def default_charter() -> Charter:
                 ),
                 DecisionKind(
                     key="admit-group",
+                    power=Power.ADMIT_GROUP,
                     name="Admitting a group to the federation",
                     scope=Scope.FEDERATION,
                     mode=Mode.SPOKES,
@@ -386,6 +446,7 @@ def default_charter() -> Charter:
                 ),
                 DecisionKind(
                     key="disbursement",
+                    power=Power.DISBURSE,
                     name="A disbursement from the common fund",
                     scope=Scope.FEDERATION,
                     mode=Mode.SPOKES,
@@ -399,6 +460,7 @@ def default_charter() -> Charter:
                 ),
                 DecisionKind(
                     key="charter-amendment",
+                    power=Power.AMEND_CHARTER,
                     name="Amending the charter",
                     scope=Scope.FEDERATION,
                     mode=Mode.ASSEMBLY,
@@ -470,6 +532,7 @@ def _kind_to_dict(kind: DecisionKind) -> dict[str, Any]:
         "urgent_allowed": kind.urgent_allowed,
         "fallback": fallback,
         "meeting_confirmations": kind.meeting_confirmations,
+        "power": kind.power.value if kind.power else None,
     }
 
 
@@ -524,7 +587,11 @@ def _kind_from_dict(data: Mapping[str, Any], index: int) -> DecisionKind:
             fallback = VoteFallback(
                 method=_enum(Method, raw_fallback["method"], f"{f}.method"),
                 threshold=_fraction(raw_fallback.get("threshold", "1/2"), f"{f}.threshold"),
-                quorum=_fraction(raw_fallback.get("quorum", "0"), f"{f}.quorum"),
+                # One default, the dataclass's: a charter read from JSON without the
+                # field means what the same charter built in Python means.
+                quorum=_fraction(
+                    raw_fallback.get("quorum", _fraction_str(VoteFallback.quorum)), f"{f}.quorum"
+                ),
                 period=timedelta(seconds=_int(raw_fallback["period_seconds"], f"{f}.period")),
                 secret=_bool(raw_fallback.get("secret", True), f"{f}.secret"),
                 max_score=_int(raw_fallback.get("max_score", 5), f"{f}.max_score"),
@@ -560,6 +627,7 @@ def _kind_from_dict(data: Mapping[str, Any], index: int) -> DecisionKind:
         else:
             raise InvalidCharter("fallback type must be 'vote' or 'mandate'", field=f"{f}.type")
     mode = data.get("mode")
+    power = data.get("power")
     return DecisionKind(
         key=_text(data["key"], f"{where}.key"),
         name=_text(data["name"], f"{where}.name"),
@@ -583,4 +651,5 @@ def _kind_from_dict(data: Mapping[str, Any], index: int) -> DecisionKind:
         meeting_confirmations=_int(
             data.get("meeting_confirmations", 2), f"{where}.meeting_confirmations"
         ),
+        power=None if power is None else _enum(Power, power, f"{where}.power"),
     )

@@ -14,6 +14,7 @@ from enum import StrEnum
 from fractions import Fraction
 
 from veche.domain.charter import ConsensusRule
+from veche.domain.errors import InvalidEvent, _
 
 
 class Position(StrEnum):
@@ -129,3 +130,12 @@ def group_position(
     if tally.quorum_met:
         return Position.AGREE
     return None
+
+
+def require_reason(position: Position, reason: str) -> None:
+    """Raise unless a position that needs a reason comes with one."""
+    if position in NEEDS_REASON and not reason.strip():
+        raise InvalidEvent(
+            _("standing aside, objecting and blocking need a reason others can respond to"),
+            field="reason",
+        )

@@ -43,6 +43,7 @@ __all__ = [
     "Record",
     "VerifyReport",
     "append",
+    "append_after",
     "compute_digest",
     "head",
     "records_from_jsonl",
@@ -207,6 +208,30 @@ def append(log: Sequence[Record], kind: str, payload: Mapping[str, Any]) -> Reco
         raise ChainError(_("cannot append to a log whose last seq is not its length - 1"))
     digest = compute_digest(seq, kind, copied, prev)
     return Record(seq=seq, kind=kind, payload=copied, prev_digest=prev, digest=digest)
+
+
+def append_after(last: Record | None, kind: str, payload: Mapping[str, Any]) -> Record:
+    """Return the record that follows ``last`` (None: the first of its chain).
+
+    What a store that keeps only its chain's last record calls: the same checks as
+    :func:`append`, without needing the whole chain in memory.
+    """
+    return append([] if last is None else _Tail(last), kind, payload)
+
+
+class _Tail(Sequence[Record]):
+    """A chain seen from its last record: as long as that record's position says."""
+
+    def __init__(self, last: Record) -> None:
+        self._last = last
+
+    def __len__(self) -> int:
+        return self._last.seq + 1
+
+    def __getitem__(self, index: Any) -> Any:
+        if index in (-1, self._last.seq):
+            return self._last
+        raise IndexError(index)
 
 
 def head(records: Sequence[Record]) -> Head:

@@ -52,6 +52,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
+from veche.domain.charter import Power, Scope
 from veche.domain.errors import LedgerError, _
 
 __all__ = [
@@ -466,6 +467,33 @@ class Ledger:
             ledger = post(ledger, transaction)
         return ledger
 
+    @classmethod
+    def resume(
+        cls,
+        accounts: Iterable[Account],
+        balances: Mapping[tuple[str, str], int],
+        *,
+        last: Transaction | None = None,
+        related: Iterable[Transaction] = (),
+        reversed_ids: Iterable[str] = (),
+    ) -> Ledger:
+        """Return the ledger as stored, for posting one more transaction without a replay.
+
+        ``balances`` are the stored running totals by (account, currency); ``last`` is the
+        latest transaction (time order); ``related`` the ones the next may refer to (the
+        original of a reversal) and ``reversed_ids`` those already reversed. The rules
+        :func:`post` checks read nothing else.
+        """
+        ledger = cls.open(accounts)
+        known = {t.id: t for t in (*related, *([last] if last else []))}
+        return Ledger(
+            ledger.accounts,
+            (last,) if last is not None else (),
+            MappingProxyType(dict(balances)),
+            MappingProxyType(known),
+            frozenset(reversed_ids),
+        )
+
     def with_account(self, account: Account) -> Ledger:
         """Return this ledger with one more account (a group joins, say)."""
         if not isinstance(account, Account):
@@ -816,3 +844,68 @@ def from_payload(payload: Mapping[str, Any]) -> Transaction:
             params={"error": str(exc)},
             field="payload",
         ) from exc
+
+
+# --- what may authorise a payment -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Authority:
+    """A decision as the fund sees it: what was decided, by whom, with what power.
+
+    ``grants`` and ``grantee`` are what the request for money that the decision adopted
+    asked for, and which group asked (disbursements only).
+    """
+
+    adopted: bool
+    power: Power | None
+    scope: Scope
+    group: str | None
+    grants: Money | None = None
+    grantee: str | None = None
+
+
+def authorise(
+    kind: TransactionKind,
+    money: Money,
+    *,
+    authority: Authority,
+    recipient_group: str,
+    payer_group: str | None = None,
+) -> None:
+    """Return if ``authority`` authorises paying ``money`` this way; raise LedgerError if not.
+
+    A disbursement rests on an adopted federation decision with a disbursing power, and
+    pays exactly what the request it adopted asked for, to the group that asked. A
+    transfer rests on an adopted decision of the giving group with the power to transfer.
+    """
+    if not authority.adopted:
+        raise LedgerError(_("only an adopted decision can authorise a payment"), field="decision")
+    if kind is TransactionKind.DISBURSEMENT:
+        if authority.power not in (Power.DISBURSE, Power.DISBURSE_SMALL):
+            raise LedgerError(
+                _("this kind of decision cannot authorise a disbursement"), field="decision"
+            )
+        if authority.grants is None or authority.grantee is None:
+            raise LedgerError(
+                _("this decision is not linked to a request for money"), field="decision"
+            )
+        if authority.grants != money or authority.grantee != recipient_group:
+            raise LedgerError(
+                _("a disbursement pays what the decision granted, to the group that asked"),
+                field="amount",
+            )
+        return
+    if kind is TransactionKind.TRANSFER:
+        if authority.power is not Power.TRANSFER or authority.scope is not Scope.GROUP:
+            raise LedgerError(
+                _("this kind of decision cannot authorise a transfer"), field="decision"
+            )
+        if authority.group != payer_group:
+            raise LedgerError(
+                _("a transfer rests on a decision of the giving group"), field="decision"
+            )
+        return
+    raise LedgerError(
+        _("a %(kind)s needs no decision"), params={"kind": kind.value}, field="decision"
+    )
