@@ -373,3 +373,20 @@ def test_appending_after_refuses_what_append_refuses() -> None:
         append_after(None, "decision", {"amount": 1.5})
     with pytest.raises(ChainError):
         append_after(None, "Not A Kind", {})
+
+
+def test_a_chain_verified_in_two_parts_gives_the_same_verdict_as_in_one() -> None:
+    from veche.domain.decisions_log import Head, append
+
+    chain: list = []
+    for i in range(6):
+        chain.append(append(chain, "decision", {"n": i}))
+    checked = Head(count=3, digest=chain[2].digest)
+    assert verify(chain[3:], after=checked).ok
+    altered = [chain[3], dataclasses.replace(chain[4], payload={"n": 99}), chain[5]]
+    report = verify(altered, after=checked)
+    assert report.problems[0].kind.value == "altered"
+    assert report.problems[0].seq == 4
+    # A continuation that does not link to the verified part is caught at its start.
+    assert not verify(chain[3:], after=Head(count=3, digest=chain[1].digest)).ok
+    assert not verify(chain[4:], after=checked).ok

@@ -11,7 +11,6 @@ Environment:
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import secrets
 from pathlib import Path
@@ -84,11 +83,14 @@ ALLOWED_HOSTS = [
     if h.strip()
 ]
 
-# Apps written by other developers join when their package exists (see OPTIONAL_APPS).
-OPTIONAL_APPS = [
-    name
-    for name in ("veche.apps.proposals", "veche.apps.fund", "veche.apps.discussions")
-    if importlib.util.find_spec(name) is not None
+# veche's apps, lowest first: each may import the ones before it, never one after
+# (an import-linter contract in pyproject.toml keeps it so).
+VECHE_APPS = [
+    "veche.apps.core",
+    "veche.apps.accounts",
+    "veche.apps.federation",
+    "veche.apps.proposals",
+    "veche.apps.fund",
 ]
 
 INSTALLED_APPS = [
@@ -97,10 +99,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "veche.apps.core",
-    "veche.apps.accounts",
-    "veche.apps.federation",
-    *OPTIONAL_APPS,
+    *VECHE_APPS,
 ]
 
 MIDDLEWARE = [
@@ -114,6 +113,8 @@ MIDDLEWARE = [
     "veche.apps.core.keyring.KeyringMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "veche.apps.core.middleware.AccessMiddleware",
+    # With the request's keys: some settlements need a member of the body.
+    "veche.apps.proposals.middleware.SettleDueMiddleware",
 ]
 
 ROOT_URLCONF = "veche.config.urls"
@@ -205,7 +206,9 @@ LANGUAGE_COOKIE_NAME = "veche_language"
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Strict"
 LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
-MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+# In a signed cookie, not the session: showing a page never writes to the database.
+MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
+MESSAGE_COOKIE_NAME = "veche_messages"
 
 # The security headers are set by core.middleware.SecurityHeadersMiddleware.
 SECURE_CONTENT_TYPE_NOSNIFF = True

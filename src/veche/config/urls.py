@@ -1,4 +1,4 @@
-"""Root URLs. Apps written by others are included when present (settings.OPTIONAL_APPS).
+"""Root URLs, every app listed here.
 
 Every view must declare its access (veche.apps.core.permissions); a test walks
 this resolver to check it.
@@ -6,9 +6,6 @@ this resolver to check it.
 
 from __future__ import annotations
 
-import importlib.util
-
-from django.conf import settings
 from django.urls import include, path
 
 from veche.apps.core import views as core_views
@@ -20,8 +17,6 @@ urlpatterns = [
     path("", include("veche.apps.federation.urls")),
     path("i18n/setlang/", core_views.set_language, name="set_language"),
     path("static/<path:path>", core_views.static_file, name="static"),
+    path("", include("veche.apps.proposals.urls")),
+    path("", include("veche.apps.fund.urls")),
 ]
-
-for _app in settings.OPTIONAL_APPS:
-    if importlib.util.find_spec(f"{_app}.urls") is not None:
-        urlpatterns.append(path("", include(f"{_app}.urls")))

@@ -48,6 +48,7 @@ __all__ = [
     "head",
     "records_from_jsonl",
     "records_to_jsonl",
+    "self_consistent",
     "verify",
     "verify_against",
 ]
@@ -239,7 +240,8 @@ def head(records: Sequence[Record]) -> Head:
     return Head(count=len(records), digest=records[-1].digest if records else GENESIS_DIGEST)
 
 
-def _self_consistent(record: Record) -> bool:
+def self_consistent(record: Record) -> bool:
+    """Return whether a record's content gives the digest it carries (its own check only)."""
     try:
         expected = compute_digest(record.seq, record.kind, record.payload, record.prev_digest)
     except (ChainError, TypeError, ValueError):
@@ -247,15 +249,18 @@ def _self_consistent(record: Record) -> bool:
     return expected == record.digest
 
 
-def _reordered(records: Sequence[Record], self_ok: Sequence[bool]) -> list[Problem] | None:
+def _reordered(
+    records: Sequence[Record], self_ok: Sequence[bool], start: Head
+) -> list[Problem] | None:
     """Return the misplaced records if sorting by seq would give a valid chain, else None."""
     seqs = [record.seq for record in records]
-    if seqs == list(range(len(records))) or sorted(seqs) != list(range(len(records))):
+    expected = list(range(start.count, start.count + len(records)))
+    if seqs == expected or sorted(seqs) != expected:
         return None
     if not all(self_ok):
         return None
     ordered = sorted(records, key=lambda record: record.seq)
-    prev = GENESIS_DIGEST
+    prev = start.digest
     for record in ordered:
         if record.prev_digest != prev:
             return None
@@ -268,11 +273,11 @@ def _reordered(records: Sequence[Record], self_ok: Sequence[bool]) -> list[Probl
             f"record seq {record.seq} is at position {position}",
         )
         for position, record in enumerate(records)
-        if record.seq != position
+        if record.seq != start.count + position
     ]
 
 
-def verify(records: Sequence[Record]) -> VerifyReport:
+def verify(records: Sequence[Record], *, after: Head | None = None) -> VerifyReport:
     """Return a report of every altered, removed, inserted or reordered record.
 
     The scan walks the log keeping the last record it accepted. A record the next one
@@ -281,9 +286,14 @@ def verify(records: Sequence[Record]) -> VerifyReport:
     something absent while its seq jumps ahead follows removed records; one whose seq is
     right but links to a different predecessor means the predecessor was altered and
     re-hashed (or replaced). See the module docstring for what only a head can reveal.
+
+    With ``after`` (the head of a part already verified: its count and last digest),
+    ``records`` are the ones that follow it, verified as its continuation: a page checks
+    what was appended since the last full check without reading the whole chain.
     """
-    self_ok = [_self_consistent(record) for record in records]
-    reordered = _reordered(records, self_ok)
+    start = after if after is not None else Head(count=0, digest=GENESIS_DIGEST)
+    self_ok = [self_consistent(record) for record in records]
+    reordered = _reordered(records, self_ok, start)
     if reordered is not None:
         return VerifyReport(tuple(reordered))
 
@@ -295,8 +305,8 @@ def verify(records: Sequence[Record]) -> VerifyReport:
         if not any(p.kind is kind and p.position == position for p in problems):
             problems.append(Problem(kind, position, seq, detail))
 
-    prev_digest = GENESIS_DIGEST
-    prev_seq = -1
+    prev_digest = start.digest
+    prev_seq = start.count - 1
     last_position: int | None = None
     seen: dict[str, int] = {}
     positions_of: dict[str, list[int]] = {}

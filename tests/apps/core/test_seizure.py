@@ -146,8 +146,7 @@ def test_a_seized_database_backups_and_configuration_reveal_no_content(
     # A control: group names are kept in clear (docs/security.md), so this one must be
     # found — proof that the search below would find a marker stored in clear.
     canary = _marker("canary")
-    group_b.name = canary
-    group_b.save()
+    type(group_b).objects.filter(pk=group_b.pk).update(name=canary)
     connection.close()  # flush everything to the files as a stopped server would
 
     haystacks: dict[str, bytes] = {str(p): p.read_bytes() for p in _database_files()}

@@ -9,7 +9,15 @@ import pytest
 
 from veche.apps.federation.models import Federation
 from veche.apps.fund import services
-from veche.domain.charter import Charter, ConsensusRule, DecisionKind, Mode, Scope, with_kind
+from veche.domain.charter import (
+    Charter,
+    ConsensusRule,
+    DecisionKind,
+    Mode,
+    Power,
+    Scope,
+    with_kind,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +30,7 @@ def _charter_with_small_amounts(amounts: dict[str, int]) -> None:
         scope=Scope.FEDERATION,
         mode=Mode.SPOKES,
         consensus=ConsensusRule(period=timedelta(days=2)),
+        power=Power.DISBURSE_SMALL,
     )
     charter = with_kind(Charter.from_dict(federation.charter), small)
     federation.charter = replace(charter, fund_small_amounts=amounts).to_dict()

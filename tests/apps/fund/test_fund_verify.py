@@ -32,12 +32,30 @@ def test_verify_reports_an_intact_fund_then_a_forged_record(
         uid="tx-forged", seq=good.seq + 1, kind="contribution", at=good.at,
         recorded_by=good.recorded_by, payload=payload, prev_digest=good.digest, digest="f" * 64,
     )  # fmt: skip
-    forged.entries.create(account=fund, amount=-99_999, currency="EUR")
-    forged.entries.create(account=paid, amount=99_999, currency="EUR")
+    # The forger writes balances that look right on the forged entries, but leaves the
+    # stored running totals alone.
+    forged.entries.create(account=fund, amount=-99_999, currency="EUR", balance_after=0)
+    forged.entries.create(account=paid, amount=99_999, currency="EUR", balance_after=99_999)
     ok, messages = verify_fund()
     assert not ok
     text = "\n".join(messages)
     assert "digest" in text
     assert "entries differ from the chained record" in text
     assert "would go negative" in text or "may not" in text
+    assert "balance after is 0, the entries add up to -98499" in text
+    assert "the stored balance is 0, the ledger gives 99999" in text
     assert cmd_verify(argparse.Namespace(file=None, head=None)) == 1
+
+
+def test_verify_finds_a_running_total_changed_behind_the_ledgers_back(
+    federation, group_a, make_member, client_for
+):
+    from veche.apps.fund.models import Balance
+
+    client = client_for(make_member(group_a, "coral", coordinator=True))
+    contribute(client, "10")
+    assert verify_fund()[0]
+    Balance.objects.filter(account__key="fund").update(amount=1_000_000)
+    ok, messages = verify_fund()
+    assert not ok
+    assert any("the stored balance is 1000000, the ledger gives 1000" in m for m in messages)

@@ -69,12 +69,19 @@ def test_a_whole_mandate_runs_then_rotation_never_picks_the_previous_holder_agai
     assert "<strong>Decided</strong>" in body and "At the square, 6pm." in body
     previous = members[1]
 
-    # Second mandate: the previous holder volunteers with two others and is never drawn.
+    # Second mandate: the previous holder is told why they may not volunteer; two others
+    # do, and one of them is drawn.
     start = at(days=4, hours=1)
     clock.move_to(start)
     second = quick_response(clients[0], "Respond to the second eviction", start)
     clock.move_to(at(days=4, hours=2, minutes=1))
-    for i in (1, 2, 3):
+    barred = page(clients[1], second)
+    assert "You held the last mandate of this body" in barred
+    assert f'action="/proposals/{second}/volunteer/"' not in barred
+    refused = action(clients[1], second, "volunteer")
+    assert refused.status_code == 400
+    assert "rotates temporary coordinators" in text(refused)
+    for i in (2, 3):
         assert action(clients[i], second, "volunteer").status_code == 302
     assert action(clients[2], second, "volunteer").status_code == 400  # only once
     clock.move_to(at(days=4, hours=8, minutes=2))

@@ -15,7 +15,6 @@ from proposal_steps import T0, action, at, page, propose, respond, text
 from veche.apps.proposals.models import (
     BallotBox,
     DecisionRecord,
-    EventType,
     Proposal,
     ProposalEvent,
 )
@@ -169,7 +168,7 @@ def test_urgent_proposal_without_consensus_goes_to_a_secret_schulze_vote(
     }
     box = BallotBox.objects.get(proposal_id=pid)
     assert box.count == 5
-    roll = ProposalEvent.objects.filter(proposal_id=pid, type=EventType.BALLOT_CAST)
+    roll = ProposalEvent.objects.filter(proposal_id=pid, type="ballot_cast")
     assert roll.count() == 5
     assert all("ballot" not in e.data and not bytes(e.text_ct) for e in roll)
 

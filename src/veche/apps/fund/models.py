@@ -176,13 +176,16 @@ class Entry(models.Model):
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
     amount = models.BigIntegerField()
     currency = models.CharField(max_length=3)
+    # The account's balance in this currency once this entry is posted: a statement reads
+    # it instead of adding up history. ``veche verify`` checks it against the ledger.
+    balance_after = models.BigIntegerField()
 
     class Meta:
         ordering = ["pk"]
         constraints = [
             models.CheckConstraint(condition=~Q(amount=0), name="fund_entry_not_zero"),
         ]
-        indexes = [models.Index(fields=["account", "currency"])]
+        indexes = [models.Index(fields=["account", "currency", "transaction"])]
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
@@ -191,6 +194,20 @@ class Entry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise AppendOnly("a posted entry is never deleted")
+
+
+class Balance(models.Model):
+    """An account's running total in one currency, written with every posting."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="balances")
+    currency = models.CharField(max_length=3)
+    amount = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["account_id", "currency"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "currency"], name="fund_one_balance_each")
+        ]
 
 
 class SupportRequest(_EncryptedText, models.Model):

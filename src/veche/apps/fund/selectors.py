@@ -1,7 +1,9 @@
-"""Reads of the fund: the ledger rebuilt from its rows, reports, and the chain check.
+"""Reads of the fund: stored running totals, statements, and the full check.
 
-Every report is computed by ``veche.domain.ledger`` from the stored transactions; this
-module only turns rows into domain values (``to_domain_*``) and back into things to show.
+Pages read the running totals written with every posting (``Balance``,
+``Entry.balance_after``): their cost does not grow with the fund's history. ``veche
+verify`` replays the whole ledger with ``veche.domain.ledger`` and checks the totals
+against it (:func:`verify_fund`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,14 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from veche.apps.fund.models import FUND_CHAIN, Account, FundTransaction, SupportRequest
+from veche.apps.fund.models import (
+    FUND_CHAIN,
+    Account,
+    Balance,
+    Entry,
+    FundTransaction,
+    SupportRequest,
+)
 from veche.domain import ledger
 from veche.domain.decisions_log import Record, verify
 from veche.domain.errors import DomainError, LedgerError, _
@@ -79,8 +88,42 @@ def domain_transactions(rows: Sequence[FundTransaction] | None = None) -> list[l
 
 
 def load_ledger() -> ledger.Ledger:
-    """Return the ledger as posted so far (raises LedgerError if the history is unsound)."""
+    """Return the ledger replayed from its whole history (``veche verify``; raises LedgerError)."""
     return ledger.Ledger.replay(domain_accounts(), domain_transactions())
+
+
+def resume_ledger(candidate: ledger.Transaction) -> ledger.Ledger:
+    """Return the ledger as stored, enough to judge ``candidate`` (no history replayed)."""
+    totals = {
+        (key, currency): amount
+        for key, currency, amount in Balance.objects.values_list(
+            "account__key", "currency", "amount"
+        )
+    }
+    last_row = transaction_rows().order_by("-seq").first()
+    related: list[ledger.Transaction] = []
+    reversed_ids: list[str] = []
+    if candidate.reverses is not None:
+        original = transaction_rows().filter(uid=candidate.reverses).first()
+        if original is not None:
+            related.append(to_domain_transaction(original))
+            if FundTransaction.objects.filter(reverses=original).exists():
+                reversed_ids.append(original.uid)
+    return ledger.Ledger.resume(
+        domain_accounts(),
+        totals,
+        last=to_domain_transaction(last_row) if last_row is not None else None,
+        related=related,
+        reversed_ids=reversed_ids,
+    )
+
+
+def stored_balances() -> dict[str, dict[str, int]]:
+    """Return every account's running total per currency, as stored."""
+    found: dict[str, dict[str, int]] = {}
+    for key, currency, amount in Balance.objects.values_list("account__key", "currency", "amount"):
+        found.setdefault(key, {})[currency] = amount
+    return found
 
 
 # --- showing money ---------------------------------------------------------------------------
@@ -150,21 +193,21 @@ def account_label(row: Account) -> str:
     return names[Account.Kind(row.kind)].format(group=row.group.name if row.group_id else "")
 
 
-def balances_table(led: ledger.Ledger) -> list[dict[str, Any]]:
+def balances_table(totals: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
     """Return one row per account with its balance in each currency it ever held."""
     rows = []
     for account in Account.objects.select_related("group").order_by("pk"):
         per = [
             {"currency": c, "amount": a, "text": format_money(a, c)}
-            for c, a in sorted(led.balances().get(account.key, {}).items())
+            for c, a in sorted(totals.get(account.key, {}).items())
         ]
         rows.append({"account": account, "label": account_label(account), "balances": per})
     return rows
 
 
-def currencies(led: ledger.Ledger) -> list[str]:
+def currencies() -> list[str]:
     """Return every currency that ever moved, sorted."""
-    return sorted({e.money.currency for t in led.transactions for e in t.entries})
+    return sorted(set(Balance.objects.values_list("currency", flat=True)))
 
 
 def get_account(key: str) -> Account | None:
@@ -175,11 +218,27 @@ def requests() -> QuerySet[SupportRequest]:
     return SupportRequest.objects.select_related("group", "proposal")
 
 
-def statement(
-    led: ledger.Ledger, account: Account, start: dt.datetime, end: dt.datetime
-) -> ledger.Statement:
-    """Return the account's statement for [start, end)."""
-    return ledger.statement(led.transactions, account.key, start, end)
+def statement_lines(account: Account, start: dt.datetime, end: dt.datetime) -> QuerySet[Entry]:
+    """Return the account's entries in [start, end), in posting order, each with its balance."""
+    return (
+        Entry.objects.filter(account=account, transaction__at__gte=start, transaction__at__lt=end)
+        .select_related("transaction")
+        .order_by("transaction__seq", "pk")
+    )
+
+
+def balance_before(account: Account, at: dt.datetime) -> dict[str, int]:
+    """Return the account's balance per currency just before ``at`` (from stored totals)."""
+    found: dict[str, int] = {}
+    for currency in Balance.objects.filter(account=account).values_list("currency", flat=True):
+        last = (
+            Entry.objects.filter(account=account, currency=currency, transaction__at__lt=at)
+            .order_by("-transaction__seq", "-pk")
+            .values_list("balance_after", flat=True)
+            .first()
+        )
+        found[currency] = last or 0
+    return found
 
 
 # --- verify ----------------------------------------------------------------------------------
@@ -229,6 +288,7 @@ def verify_fund() -> tuple[bool, list[str]]:
     messages.extend(
         f"{FUND_CHAIN}: {p}" for p in ledger.check_invariants(domain_accounts(), transactions)
     )
+    messages.extend(_check_running_totals(rows))
     ok = not messages
     if ok:
         last = rows[-1].digest if rows else "(empty)"
@@ -236,3 +296,30 @@ def verify_fund() -> tuple[bool, list[str]]:
             f"{FUND_CHAIN}: {len(rows)} transactions, intact and balanced; head {len(rows)}:{last}"
         )
     return ok, messages
+
+
+def _check_running_totals(rows: Sequence[FundTransaction]) -> list[str]:
+    """Return where the stored running totals differ from adding up the entries."""
+    problems: list[str] = []
+    running: dict[tuple[str, str], int] = {}
+    for row in rows:
+        for entry in row.entries.all():
+            key = (entry.account.key, entry.currency)
+            running[key] = running.get(key, 0) + entry.amount
+            if entry.balance_after != running[key]:
+                problems.append(
+                    f"{FUND_CHAIN}: transaction {row.uid}: {entry.account.key} {entry.currency} "
+                    f"balance after is {entry.balance_after}, the entries add up to {running[key]}"
+                )
+    stored = {
+        (key, currency): amount
+        for key, per in stored_balances().items()
+        for currency, amount in per.items()
+    }
+    for key in sorted(set(stored) | set(running)):
+        if stored.get(key, 0) != running.get(key, 0):
+            problems.append(
+                f"{FUND_CHAIN}: {key[0]} {key[1]}: the stored balance is {stored.get(key, 0)}, "
+                f"the ledger gives {running.get(key, 0)}"
+            )
+    return problems

@@ -13,10 +13,14 @@ and is then refused with a reason.
 
 Who decides what (docs/decisions/0041-fund-flows.md):
 - a contribution is recorded by a coordinator of the contributing group;
-- a disbursement only on an adopted federation decision of a disbursement kind that
-  is linked to a request for money; it pays the requested sum into the requesting
-  group's account, once;
-- a transfer only on an adopted ``group-practice`` decision of the giving group.
+- a disbursement only on an adopted federation decision of a kind with a disbursing
+  power that is linked to a request for money; it pays the requested sum into the
+  requesting group's account, once;
+- a transfer only on an adopted decision of the giving group of a kind with the power to
+  transfer.
+
+What may authorise a payment is the domain's :func:`veche.domain.ledger.authorise`;
+this module only finds the decision and the request it names.
 """
 
 from __future__ import annotations
@@ -24,30 +28,31 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from veche.apps.accounts.models import Member
 from veche.apps.core.writes import clean_text, retrying
 from veche.apps.federation.models import Group
-from veche.apps.federation.selectors import is_coordinator
+from veche.apps.federation.selectors import get_charter, is_coordinator
 from veche.apps.fund import selectors
 from veche.apps.fund.models import (
     Account,
+    Balance,
+    Entry,
     FundTransaction,
     HelpAnswer,
     SupportRequest,
 )
 from veche.apps.proposals.models import DecisionRecord, Proposal
-from veche.domain import charter as charter_rules
+from veche.apps.proposals.services import create_proposal
 from veche.domain import ledger
+from veche.domain.charter import Scope
 from veche.domain.decisions_log import GENESIS_DIGEST, compute_digest
-from veche.domain.errors import InvalidEvent, LedgerError, NotEligible, _
-
-if TYPE_CHECKING:
-    from veche.apps.accounts.models import Member
-
+from veche.domain.errors import DomainError, InvalidEvent, LedgerError, NotEligible, _
+from veche.domain.proposals import Decision, Outcome
 
 T = TypeVar("T")
 
@@ -56,10 +61,6 @@ def _retry(action: Callable[[], T]) -> T:
     return retrying(action, busy=_("the fund is busy; please try again"))
 
 
-DISBURSEMENT_KIND = "disbursement"
-# Used instead, when the charter defines it, for requests under fund.small_amount.
-SMALL_DISBURSEMENT_KIND = charter_rules.SMALL_DISBURSEMENT_KIND
-TRANSFER_KINDS = frozenset({"group-practice"})
 MAX_PURPOSE = 4000
 MAX_MEMO = 1000
 
@@ -132,8 +133,8 @@ def _post(
     """Store the transaction ``build`` makes, if the ledger accepts it; call inside _retry."""
     uid = f"tx-{secrets.token_hex(8)}"
     candidate = build(uid, now)
-    current = selectors.load_ledger()
-    ledger.post(current, candidate)  # raises LedgerError, nothing stored
+    # The stored running totals stand for the history: posting reads no old transaction.
+    ledger.post(selectors.resume_ledger(candidate), candidate)  # raises LedgerError
     last = FundTransaction.objects.order_by("-seq").first()
     seq = 0 if last is None else last.seq + 1
     prev = GENESIS_DIGEST if last is None else last.digest
@@ -153,12 +154,22 @@ def _post(
         prev_digest=prev,
         digest=compute_digest(seq, "transaction", payload, prev),
     )
-    accounts = {a.key: a for a in Account.objects.all()}
+    accounts = {
+        a.key: a for a in Account.objects.filter(key__in={e.account_id for e in candidate.entries})
+    }
     for entry in candidate.entries:
-        row.entries.create(
-            account=accounts[entry.account_id],
+        account = accounts[entry.account_id]
+        total, _created = Balance.objects.get_or_create(
+            account=account, currency=entry.money.currency
+        )
+        total.amount += entry.money.amount
+        total.save(update_fields=["amount"])
+        Entry.objects.create(
+            transaction=row,
+            account=account,
             amount=entry.money.amount,
             currency=entry.money.currency,
+            balance_after=total.amount,
         )
     return row
 
@@ -208,19 +219,11 @@ def contribute(
 
 
 def disbursement_kind_for(money: ledger.Money) -> str:
-    """Return the decision kind that decides a request for ``money``.
-
-    The charter may name, per currency, an amount under which the smaller body of its
-    ``disbursement-small`` kind decides (``Charter.fund_small_amounts``, minor units;
-    validated by the domain to come with that kind). Otherwise: ``disbursement``.
-    """
-    from veche.apps.federation.selectors import get_charter
-
+    """Return the key of the decision kind that decides a request for ``money`` (charter)."""
     charter = get_charter()
-    limit = charter.fund_small_amounts.get(money.currency) if charter is not None else None
-    if limit is not None and money.amount < limit:
-        return SMALL_DISBURSEMENT_KIND
-    return DISBURSEMENT_KIND
+    if charter is None:
+        raise InvalidEvent(_("the federation is not set up yet"))
+    return charter.disbursement_kind(money.amount, money.currency).key
 
 
 def request_money(
@@ -233,8 +236,6 @@ def request_money(
     now: dt.datetime | None = None,
 ) -> SupportRequest:
     """Ask the federation for money: the request and its federation proposal, together."""
-    from veche.apps.proposals.services import create_proposal
-
     now = now or timezone.now()
     group = _require_coordinator(actor)
     money = _money(amount, currency)
@@ -329,29 +330,16 @@ def close_help(*, actor: Member, request: SupportRequest) -> None:
     SupportRequest.objects.filter(pk=request.pk).update(state=SupportRequest.State.CLOSED)
 
 
-def refresh(request: SupportRequest, *, now: dt.datetime | None = None) -> SupportRequest:
-    """Return the request with its state brought up to date with its proposal's decision."""
-    from veche.apps.proposals.selectors import BallotsUnreadable
-    from veche.apps.proposals.services import settle
-
-    if request.state != SupportRequest.State.DECIDING or request.proposal is None:
-        return request
-    try:
-        settle(request.proposal, now=now or timezone.now())
-    except BallotsUnreadable:
-        return request  # a secret vote is counted by a request that can open it
-    request.proposal.refresh_from_db()
-    outcome = request.proposal.outcome
-    if request.proposal.closed_at is None:
-        return request
+def mark_decided(proposal: Proposal, decision: Decision) -> None:
+    """Mark the request the decision was on adopted or not (called in its transaction)."""
     state = (
-        SupportRequest.State.ADOPTED if outcome == "adopted" else SupportRequest.State.NOT_ADOPTED
+        SupportRequest.State.ADOPTED
+        if decision.outcome is Outcome.ADOPTED
+        else SupportRequest.State.NOT_ADOPTED
     )
-    SupportRequest.objects.filter(pk=request.pk, state=SupportRequest.State.DECIDING).update(
+    SupportRequest.objects.filter(proposal=proposal, state=SupportRequest.State.DECIDING).update(
         state=state
     )
-    request.state = state
-    return request
 
 
 # --- paying on a decision -----------------------------------------------------------------
@@ -362,33 +350,41 @@ def decision_ref(record: DecisionRecord) -> str:
     return f"{record.chain}/{record.seq}/{record.digest}"
 
 
-def _adopted_decision(
-    proposal_id: object, *, now: dt.datetime, among: QuerySet[Proposal]
-) -> tuple[Proposal, DecisionRecord]:
-    """Return the adopted decision ``proposal_id`` names, looked for ``among`` only.
+def _decision(proposal_id: object, *, among: QuerySet[Proposal]) -> tuple[Proposal, DecisionRecord]:
+    """Return the decided proposal ``proposal_id`` names, looked for ``among`` only.
 
-    ``among`` is what this payment could rest on (the federation's disbursement
-    decisions, or the giving group's own): a proposal outside it gets the same answer as
-    one that does not exist, so the form tells nobody about other groups' proposals.
+    ``among`` is what this payment could rest on (the federation's decisions, or the
+    giving group's own): a proposal outside it gets the same answer as one that does not
+    exist, so the form tells nobody about other groups' proposals.
     """
-    from veche.apps.proposals.selectors import BallotsUnreadable
-    from veche.apps.proposals.services import settle
-
     if not isinstance(proposal_id, int) or isinstance(proposal_id, bool):
         raise NotEligible(_("name the decision that authorises this"), field="decision")
-    proposal = among.filter(pk=proposal_id, draft=False).first()
+    proposal = among.filter(pk=proposal_id).exclude(phase="draft").first()
     if proposal is None:
         raise NotEligible(_("there is no such decision"), field="decision")
-    try:
-        settle(proposal, now=now)
-    except BallotsUnreadable:
-        raise NotEligible(_("this proposal has not been decided yet"), field="decision") from None
     record = DecisionRecord.objects.filter(proposal=proposal).first()
     if record is None:
         raise NotEligible(_("this proposal has not been decided yet"), field="decision")
-    if record.payload.get("outcome") != "adopted":
-        raise NotEligible(_("only an adopted decision can authorise a payment"), field="decision")
     return proposal, record
+
+
+def _authority(proposal: Proposal, record: DecisionRecord) -> ledger.Authority:
+    """Return the decision as the ledger's rules see it: outcome, power, whose, what asked."""
+    charter = get_charter()
+    try:
+        kind = charter.kind(proposal.kind_key) if charter is not None else None
+    except DomainError:
+        kind = None
+    request = SupportRequest.objects.filter(proposal=proposal, kind="money").first()
+    asked = request if request is not None and request.amount is not None else None
+    return ledger.Authority(
+        adopted=record.payload.get("outcome") == Outcome.ADOPTED.value,
+        power=kind.power if kind is not None else None,
+        scope=Scope.FEDERATION if proposal.federation_wide else Scope.GROUP,
+        group=None if proposal.federation_wide else str(proposal.group_id),
+        grants=ledger.Money(asked.amount, asked.currency) if asked else None,
+        grantee=str(asked.group_id) if asked else None,
+    )
 
 
 def disburse(
@@ -402,15 +398,19 @@ def disburse(
     now = now or timezone.now()
     _require_coordinator(actor)
     key = _token(idempotency_key)
-    disbursements = Proposal.objects.filter(
-        federation_wide=True, kind_key__in=(DISBURSEMENT_KIND, SMALL_DISBURSEMENT_KIND)
-    )
-    proposal, record = _adopted_decision(proposal_id, now=now, among=disbursements)
+    proposal, record = _decision(proposal_id, among=Proposal.objects.filter(federation_wide=True))
+    authority = _authority(proposal, record)
     request = SupportRequest.objects.filter(proposal=proposal, kind="money").first()
-    if request is None or request.amount is None:
+    if request is None or request.amount is None or authority.grants is None:
         raise NotEligible(_("this decision is not linked to a request for money"), field="decision")
-    money = ledger.Money(request.amount, request.currency)
+    money = authority.grants
     recipient_group = request.group
+    ledger.authorise(
+        ledger.TransactionKind.DISBURSEMENT,
+        money,
+        authority=authority,
+        recipient_group=str(recipient_group.pk),
+    )
 
     def attempt() -> FundTransaction:
         fund = selectors.to_domain_account(_lock_fund())
@@ -455,9 +455,14 @@ def transfer(
     if receiver.pk == giver.pk:
         raise InvalidEvent(_("a transfer goes to another group"), field="to_group")
     own = Proposal.objects.filter(federation_wide=False, group=giver)
-    proposal, record = _adopted_decision(proposal_id, now=now, among=own)
-    if proposal.kind_key not in TRANSFER_KINDS:
-        raise NotEligible(_("this kind of decision cannot authorise a transfer"), field="decision")
+    proposal, record = _decision(proposal_id, among=own)
+    ledger.authorise(
+        ledger.TransactionKind.TRANSFER,
+        money,
+        authority=_authority(proposal, record),
+        recipient_group=str(receiver.pk),
+        payer_group=str(giver.pk),
+    )
 
     def attempt() -> FundTransaction:
         _lock_fund()

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from veche.apps.core.errors import translated
+from veche.apps.core.pagination import paginate
 from veche.apps.core.permissions import member_required
 from veche.apps.federation.models import Group
 from veche.apps.federation.selectors import is_coordinator
@@ -71,23 +72,22 @@ def _transaction_rows(rows: list[FundTransaction]) -> list[dict[str, Any]]:
 def _fund_page(
     request: HttpRequest, *, errors: dict[str, str] | None = None, status: int = 200
 ) -> HttpResponse:
-    now = timezone.now()
-    for row in selectors.requests().filter(state=SupportRequest.State.DECIDING):
-        services.refresh(row, now=now)
-    led = selectors.load_ledger()
-    rows = list(selectors.transaction_rows().select_related("group"))
+    totals = selectors.stored_balances()
+    recent = selectors.transaction_rows().select_related("group").order_by("-seq")[:RECENT]
     fund_balances = [
         {"currency": c, "text": selectors.format_money(a, c)}
-        for c, a in sorted(led.balances().get(selectors.FUND_KEY, {}).items())
+        for c, a in sorted(totals.get(selectors.FUND_KEY, {}).items())
     ]
     coordinator = _is_coordinator(request.user)
     token = services.new_token()
+    requests_page = paginate(request, selectors.requests())
     context = {
         "fund_balances": fund_balances,
-        "accounts": selectors.balances_table(led),
-        "recent": _transaction_rows(list(reversed(rows[-RECENT:]))),
-        "requests": [_request_row(r) for r in selectors.requests()[:50]],
-        "currencies": selectors.currencies(led),
+        "accounts": selectors.balances_table(totals),
+        "recent": _transaction_rows(list(recent)),
+        "requests": [_request_row(r) for r in requests_page.object_list],
+        "page": requests_page,
+        "currencies": selectors.currencies(),
         "coordinator": coordinator,
         "groups": Group.objects.filter(dissolved_at__isnull=True).exclude(pk=request.user.group_id),
         "errors": errors or {},
@@ -202,7 +202,6 @@ def transfer(request: HttpRequest) -> HttpResponse:
 def _request_page(
     request: HttpRequest, row: SupportRequest, *, error: str = "", status: int = 200
 ) -> HttpResponse:
-    row = services.refresh(row)
     answers = [
         {"group": a.group.name, "at": a.created_at, "text": a.text}
         for a in HelpAnswer.objects.filter(request=row).select_related("group")
@@ -315,29 +314,28 @@ def account_statement(request: HttpRequest, key: str) -> HttpResponse:
             "error": _("Give the period as two dates, the first before the second."),
         }
         return render(request, "fund/statement.html", context, status=400)
-    led = selectors.load_ledger()
-    result = selectors.statement(led, account, start, end)
-    parts = [
-        {
-            "currency": part.currency,
-            "opening": selectors.format_money(part.opening, part.currency),
-            "closing": selectors.format_money(part.closing, part.currency),
-            "lines": [
-                {
-                    "line": line,
-                    "amount": selectors.format_money(line.amount, part.currency),
-                    "balance": selectors.format_money(line.balance, part.currency),
-                }
-                for line in part.lines
-            ],
-        }
-        for part in result.currencies
-    ]
+    page = paginate(request, selectors.statement_lines(account, start, end))
+    opening = selectors.balance_before(account, start)
+    closing = selectors.balance_before(account, end)
     context = {
         "account": account,
         "label": selectors.account_label(account),
         "form": form,
-        "parts": parts,
+        "page": page,
+        "lines": [
+            {
+                "entry": e,
+                "amount": selectors.format_money(e.amount, e.currency),
+                "balance": selectors.format_money(e.balance_after, e.currency),
+            }
+            for e in page.object_list
+        ],
+        "opening": [
+            selectors.format_money(amount, currency) for currency, amount in sorted(opening.items())
+        ],
+        "closing": [
+            selectors.format_money(amount, currency) for currency, amount in sorted(closing.items())
+        ],
         "start": start,
         "end": end,
     }
@@ -396,9 +394,9 @@ def _currency_or_404(currency: str) -> str:
 def balance_chart(request: HttpRequest, currency: str) -> HttpResponse:
     """Return the common fund's balance over time in ``currency`` as SVG."""
     currency = _currency_or_404(currency)
-    led = selectors.load_ledger()
     title = _("Common fund balance, %(currency)s") % {"currency": currency}
-    return _svg(charts.balance_chart(list(led.transactions), selectors.FUND_KEY, currency, title))
+    transactions = selectors.domain_transactions()
+    return _svg(charts.balance_chart(transactions, selectors.FUND_KEY, currency, title))
 
 
 @member_required
@@ -406,6 +404,5 @@ def balance_chart(request: HttpRequest, currency: str) -> HttpResponse:
 def monthly_chart(request: HttpRequest, currency: str) -> HttpResponse:
     """Return contributions and disbursements per month in ``currency`` as SVG."""
     currency = _currency_or_404(currency)
-    led = selectors.load_ledger()
     title = _("Contributions and disbursements per month, %(currency)s") % {"currency": currency}
-    return _svg(charts.monthly_chart(list(led.transactions), currency, title))
+    return _svg(charts.monthly_chart(selectors.domain_transactions(), currency, title))

@@ -1,8 +1,11 @@
 """Persistence of proposals: the proposal, its versions, its events, ballots, decisions.
 
-The state of a proposal is never stored: it is computed by ``veche.domain.proposals``
-from the rows here and the current time (``to_domain`` functions in selectors.py).
-What is stored is what happened, once, through services.py, the one write path.
+What happened is stored once, through ``services.record``, the one write path; the
+state is ``veche.domain.proposals.state`` over those events. Beside the events each
+proposal keeps its **summary** (phase, next deadline, counts, outcome) and one
+:class:`Awaiting` row per member something waits for, written in the same transaction
+as each event and by settlement when a deadline passes, so lists and inboxes never
+replay. A test replays every proposal and compares it with its summary.
 
 Secret ballots live in :class:`SecretBallot`, apart from the voter roll (events of type
 ``ballot_cast`` that carry no ballot): a random key, no time, no voter. See
@@ -19,6 +22,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from veche.apps.core import keyring
+from veche.domain.proposals import EVENT_TYPES, Outcome, Phase, ReachedBy, Wait
 
 
 def _json_list(blob: Any, *, context: str, count: int, placeholder: str) -> list[str]:
@@ -51,12 +55,62 @@ class Proposal(models.Model):
     # Fixed at creation; shown to members only once it has been used (a tie or a lot).
     seed = models.BinaryField(max_length=32)
     draft = models.BooleanField(default=False)
-    # What adopting it does, for kinds that change the organisation
-    # ({"admit_group": name} or {"coordinator": member id}).
+    # What adopting it does, by its kind's power: structure in clear
+    # ({"coordinator": member id}), and words encrypted ({"admit_group": name}).
     effect = models.JSONField(default=dict, blank=True)
-    # Set once the decision is in the log: listing closed proposals needs no replay.
+    effect_ct = models.BinaryField(default=b"")
+    invitation_issued = models.BooleanField(default=False)
+
+    # --- the summary: what lists and inboxes read (always what a replay gives) ---
+    phase = models.CharField(
+        max_length=20, choices=[(p.value, p.value) for p in Phase], default=Phase.CONSENSUS.value
+    )
+    version = models.PositiveIntegerField(default=1)
+    current_version = models.ForeignKey(
+        "ProposalVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    opened_at = models.DateTimeField(null=True, blank=True)
+    # When the state next changes by itself (a deadline), and whether that reads ballots.
+    due_at = models.DateTimeField(null=True, blank=True)
+    due_reads_ballots = models.BooleanField(default=False)
+    eligible_count = models.PositiveIntegerField(default=0)
+    responded_count = models.PositiveIntegerField(default=0)
+    positions = models.JSONField(default=dict, blank=True)
+    ballots_cast = models.PositiveIntegerField(default=0)
+    vote_eligible = models.PositiveIntegerField(default=0)
+    holder = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    mandate_started_at = models.DateTimeField(null=True, blank=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+    # Set once the decision is in the log.
     closed_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=20, blank=True)
+    outcome = models.CharField(
+        max_length=20, blank=True, choices=[(o.value, o.value) for o in Outcome]
+    )
+    reached_by = models.CharField(
+        max_length=20, blank=True, choices=[(r.value, r.value) for r in ReachedBy]
+    )
+
+    @property
+    def admit_group_name(self) -> str:
+        """Return the name of the group this proposal would admit ("" if none or unreadable)."""
+        if not self.effect_ct:
+            return ""
+        text = keyring.decrypt(self.effect_ct, context=f"proposal:{self.pk}:effect", fallback="")
+        return str(json.loads(text).get("admit_group", "")) if text else ""
+
+    def set_admit_group_name(self, name: str) -> None:
+        """Encrypt the candidate group's name with the federation's key (row saved first)."""
+        self.effect_ct = keyring.encrypt(
+            self.key_scope(),
+            json.dumps({"admit_group": name}),
+            context=f"proposal:{self.pk}:effect",
+        )
 
     def key_scope(self) -> str:
         """Return whose key encrypts this proposal's content: the group's or the federation's."""
@@ -101,6 +155,8 @@ class Proposal(models.Model):
         indexes = [
             models.Index(fields=["group", "closed_at"]),
             models.Index(fields=["federation_wide", "closed_at"]),
+            models.Index(fields=["due_at"]),
+            models.Index(fields=["closed_at", "-created_at"]),
         ]
 
 
@@ -139,27 +195,14 @@ class ProposalVersion(models.Model):
         ]
 
 
-class EventType(models.TextChoices):
-    PUBLISHED = "published"
-    RESPONDED = "responded"
-    AMENDED = "amended"
-    WITHDRAWN = "withdrawn"
-    CARRIED = "carried"
-    BALLOT_CAST = "ballot_cast"
-    VOLUNTEERED = "volunteered"
-    MANDATE_DECISION = "mandate_decision"
-    RECALL_SUPPORTED = "recall_supported"
-    MEETING_RECORDED = "meeting_recorded"
-    MEETING_CONFIRMED = "meeting_confirmed"
-
-
 class ProposalEvent(models.Model):
-    """Something that happened to a proposal. ``data`` holds the event's structure;
-    ``text`` the words that go with it (a reason, a decision's text, a meeting record)."""
+    """Something that happened to a proposal, as the domain's codec stores it: ``type``,
+    ``actor``, ``at`` and ``data`` (structure); ``text`` the words that go with it (a
+    reason, a decision's text, meeting notes; an open vote's ballot), encrypted."""
 
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="events")
     seq = models.PositiveIntegerField()
-    type = models.CharField(max_length=20, choices=EventType.choices)
+    type = models.CharField(max_length=20, choices=[(t, t) for t in EVENT_TYPES])
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField()
     data = models.JSONField(default=dict)
@@ -215,6 +258,20 @@ class BallotBox(models.Model):
 
     def context(self) -> str:
         return f"proposal:{self.proposal_id}:box:{self.round}"
+
+
+class Awaiting(models.Model):
+    """Something in an open proposal that waits for a member: their inbox, one row each."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="awaiting")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    wait = models.CharField(max_length=20, choices=[(w.value, w.value) for w in Wait])
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "member", "wait"], name="one_wait_each")
+        ]
+        indexes = [models.Index(fields=["member", "proposal"])]
 
 
 class Comment(models.Model):
@@ -290,6 +347,15 @@ class DecisionRecord(models.Model):
             # Two writers racing to append to one chain: exactly one wins seq n.
             models.UniqueConstraint(fields=["chain", "seq"], name="one_record_per_chain_seq"),
         ]
+
+
+class ChainCheckpoint(models.Model):
+    """How far a decision chain has been verified from its start: pages verify the rest."""
+
+    chain = models.CharField(max_length=40, unique=True)
+    seq = models.PositiveIntegerField()
+    digest = models.CharField(max_length=64)
+    checked_at = models.DateTimeField()
 
 
 def chain_name(group_id: int | None) -> str:

@@ -17,11 +17,13 @@ from django.utils.translation import gettext_lazy
 
 from veche.apps.accounts.models import Member
 from veche.apps.federation.models import Group
+from veche.apps.federation.selectors import get_charter
 from veche.apps.proposals import forms, markdown, selectors
-from veche.apps.proposals.models import Comment, DecisionRecord, Proposal
+from veche.apps.proposals.models import Awaiting, Comment, DecisionRecord, Proposal, chain_name
 from veche.domain import proposals as domain
-from veche.domain.charter import Mode, Scope
+from veche.domain.charter import Power, Scope
 from veche.domain.consensus import Position
+from veche.domain.decisions_log import Head, self_consistent, verify
 from veche.domain.voting import Method
 
 PHASE_LABELS = {
@@ -89,36 +91,82 @@ def _title(row: Proposal) -> str:
     return selectors.current_version(row).title
 
 
-def summary(loaded: selectors.Loaded, member: Member, now: dt.datetime) -> dict[str, Any]:
-    """Return a line for the proposals list."""
-    st = loaded.state
-    return {
-        "row": loaded.row,
-        "title": _title(loaded.row),
-        "kind": loaded.kind.name,
-        "phase": PHASE_LABELS[st.phase],
-        "next": _next(st),
-        "awaits": st.awaits(str(member.pk), loaded.context.electorate),
-        "federation": loaded.kind.scope is Scope.FEDERATION,
-        "urgent": loaded.row.urgent,
-        "outcome": OUTCOME_LABELS[st.decision.outcome] if st.decision else None,
-    }
+# What comes next in each open phase, as a page says it.
+PHASE_STEPS = {
+    domain.Phase.DRAFT: domain.Step.PUBLISH,
+    domain.Phase.CONSENSUS: domain.Step.CONSENSUS_CLOSES,
+    domain.Phase.VOTE: domain.Step.VOTE_CLOSES,
+    domain.Phase.VOLUNTEERING: domain.Step.VOLUNTEERING_CLOSES,
+    domain.Phase.SELECTION_VOTE: domain.Step.SELECTION_CLOSES,
+    domain.Phase.MANDATE: domain.Step.MANDATE_EXPIRES,
+}
 
 
-def closed_summary(row: Proposal) -> dict[str, Any]:
-    """Return a line for a closed proposal, from what settling stored (no replay)."""
-    outcome = domain.Outcome(row.outcome) if row.outcome else None
-    return {
-        "row": row,
-        "title": _title(row),
-        "kind": row.kind_key,
-        "phase": PHASE_LABELS[domain.Phase.CLOSED],
-        "next": None,
-        "awaits": False,
-        "federation": row.federation_wide,
-        "urgent": row.urgent,
-        "outcome": OUTCOME_LABELS[outcome] if outcome else None,
-    }
+def list_items(rows: Iterable[Proposal], member: Member) -> list[dict[str, Any]]:
+    """Return lines for a page of the proposals list, from stored summaries (no replay)."""
+    rows = list(rows)
+    charter = get_charter()
+    names = {k.key: k.name for k in charter.kinds} if charter else {}
+    waiting = set(
+        Awaiting.objects.filter(member=member, proposal__in=rows).values_list(
+            "proposal_id", flat=True
+        )
+    )
+    items = []
+    for row in rows:
+        phase = domain.Phase(row.phase)
+        step = PHASE_STEPS.get(phase)
+        outcome = domain.Outcome(row.outcome) if row.outcome else None
+        items.append(
+            {
+                "row": row,
+                "title": _title(row),
+                "kind": names.get(row.kind_key, row.kind_key),
+                "phase": PHASE_LABELS[phase],
+                "next": {"label": STEP_LABELS[step], "at": row.due_at} if step else None,
+                "awaits": row.pk in waiting,
+                "federation": row.federation_wide,
+                "urgent": row.urgent,
+                "outcome": OUTCOME_LABELS[outcome] if outcome else None,
+                "responded": row.responded_count,
+                "eligible": row.eligible_count,
+            }
+        )
+    return items
+
+
+WAIT_LABELS = {
+    domain.Wait.PUBLISH: gettext_lazy("Your draft is not published yet"),
+    domain.Wait.RESPOND: gettext_lazy("Your response is awaited"),
+    domain.Wait.RESPOND_AGAIN: gettext_lazy("Amended: respond to the new version"),
+    domain.Wait.VOTE: gettext_lazy("A vote is open: cast your ballot"),
+    domain.Wait.VOLUNTEER: gettext_lazy("Volunteers are sought for a temporary coordinator"),
+    domain.Wait.HOLD_MANDATE: gettext_lazy("You hold a mandate in force"),
+    domain.Wait.MANDATE_IN_FORCE: gettext_lazy("A mandate is in force"),
+    domain.Wait.CONFIRM_MEETING: gettext_lazy(
+        "A meeting record awaits confirmation by those present"
+    ),
+}
+
+
+def inbox_items(waits: Iterable[Awaiting], now: dt.datetime) -> list[dict[str, Any]]:
+    """Return a page of the inbox: one item per proposal, with what waits there."""
+    items: dict[int, dict[str, Any]] = {}
+    for wait in waits:
+        row = wait.proposal
+        item = items.get(row.pk)
+        if item is None:
+            deadline = row.due_at
+            item = items[row.pk] = {
+                "row": row,
+                "title": _title(row),
+                "reasons": [],
+                "deadline": deadline,
+                "soon": deadline is not None and deadline - now <= dt.timedelta(hours=24),
+                "phase": PHASE_LABELS[domain.Phase(row.phase)],
+            }
+        item["reasons"].append(WAIT_LABELS[domain.Wait(wait.wait)])
+    return list(items.values())
 
 
 def _next(st: domain.ProposalState) -> dict[str, Any] | None:
@@ -127,71 +175,16 @@ def _next(st: domain.ProposalState) -> dict[str, Any] | None:
     return {"label": STEP_LABELS[st.next.step], "at": st.next.at}
 
 
-def inbox_item(loaded: selectors.Loaded, member: Member, now: dt.datetime) -> dict[str, Any] | None:
-    """Return what in this proposal waits for the member, or None if nothing does."""
-    st = loaded.state
-    me = str(member.pk)
-    reasons: list[str] = []
-    if st.awaits(me, loaded.context.electorate):
-        if st.phase is domain.Phase.CONSENSUS:
-            if st.version > 1:
-                reasons.append(_("Amended: respond to the new version"))
-            else:
-                reasons.append(_("Your response is awaited"))
-        else:
-            reasons.append(_("A vote is open: cast your ballot"))
-    volunteering = st.phase is domain.Phase.VOLUNTEERING and st.mandate is not None
-    if volunteering and me in st.eligible and me not in st.mandate.volunteers:  # type: ignore[union-attr]
-        reasons.append(_("Volunteers are sought for a temporary coordinator"))
-    if st.phase is domain.Phase.MANDATE and st.mandate is not None:
-        if st.mandate.holder == me:
-            reasons.append(_("You hold a mandate in force"))
-        elif me in st.eligible:
-            reasons.append(_("A mandate is in force"))
-    meeting = st.meeting
-    if (
-        meeting is not None
-        and me in st.eligible
-        and me not in {meeting.recorder, *meeting.confirmations}
-    ):
-        reasons.append(_("A meeting record awaits confirmation by those present"))
-    if st.phase is domain.Phase.DRAFT and me == st.proposal.author:
-        reasons.append(_("Your draft is not published yet"))
-    if not reasons:
-        return None
-    deadline = st.next.at if st.next else None
-    soon = deadline is not None and deadline - now <= dt.timedelta(hours=24)
-    return {
-        "row": loaded.row,
-        "title": _title(loaded.row),
-        "reasons": reasons,
-        "deadline": deadline,
-        "soon": soon,
-        "phase": PHASE_LABELS[st.phase],
-        "sort_at": _latest_activity(loaded),
-    }
-
-
-def _latest_activity(loaded: selectors.Loaded) -> dt.datetime:
-    times = [loaded.row.created_at, *(e.at for e in loaded.events)]
-    st = loaded.state
-    if st.vote is not None:
-        times.append(st.vote.opens_at)
-    if st.mandate is not None and st.mandate.starts_at is not None:
-        times.append(st.mandate.starts_at)
-    return max(times)
-
-
 def detail(loaded: selectors.Loaded, member: Member, now: dt.datetime) -> dict[str, Any]:
     """Return the context of the proposal page."""
     row, st = loaded.row, loaded.state
     me = str(member.pk)
     version = selectors.current_version(row)
     kind = loaded.kind
-    spokes = kind.scope is Scope.FEDERATION and kind.mode is Mode.SPOKES
-    my_group = str(member.group_id)
-    is_coordinator = loaded.context.electorate.is_coordinator(me, my_group)
+    spokes = loaded.proposal.spokes
+    may = domain.actions(st, me)
     context: dict[str, Any] = {
+        "may": {action.value: True for action in may},
         "row": row,
         "version": version,
         "body_html": markdown.render(version.body),
@@ -204,8 +197,8 @@ def detail(loaded: selectors.Loaded, member: Member, now: dt.datetime) -> dict[s
         "is_author": row.author_id == member.pk,
         "author_label": _person_label(row.author, member),
         "my_response": st.responses.get(me),
-        "can_respond": st.phase is domain.Phase.CONSENSUS and me in st.eligible,
-        "can_carry": spokes and st.phase is domain.Phase.CONSENSUS and is_coordinator,
+        "can_respond": domain.Action.RESPOND in may,
+        "can_carry": domain.Action.CARRY in may,
         "position_labels": forms.POSITION_LABELS,
         "response_form": forms.ResponseForm(initial={"version": st.version}),
         "meeting_form": forms.MeetingForm(),
@@ -237,11 +230,12 @@ def detail(loaded: selectors.Loaded, member: Member, now: dt.datetime) -> dict[s
         record = DecisionRecord.objects.filter(proposal=row).first()
         context["decision_record"] = record
         effect = (record.payload.get("effect") or {}) if record else {}
+        admitted = effect.get("power") == Power.ADMIT_GROUP.value or "admit_group" in effect
         context["can_issue_invitation"] = bool(
             context["is_author"]
             and effect.get("applied")
-            and "admit_group" in effect
-            and not row.effect.get("invitation_issued")
+            and admitted
+            and not row.invitation_issued
         )
     return context
 
@@ -260,8 +254,7 @@ def _responses(loaded: selectors.Loaded, member: Member) -> dict[str, Any]:
     business, so they are not shown at all (the groups' positions are).
     """
     st = loaded.state
-    kind = loaded.kind
-    spokes = kind.scope is Scope.FEDERATION and kind.mode is Mode.SPOKES
+    spokes = loaded.proposal.spokes
     reasons = selectors.reasons(loaded.row, st.version)
     people = _names(st.responses)
     mine, others = [], Counter[str]()
@@ -310,17 +303,9 @@ def _vote_context(loaded: selectors.Loaded, member: Member) -> dict[str, Any]:
         # A vote on a mandate proposal is always the choice among volunteers: its
         # options are member ids, named for this member as everywhere else.
         options = [_holder_label(o, member, loaded) for o in spec.options]
-    spokes_vote = (
-        st.phase is domain.Phase.VOTE
-        and loaded.kind.scope is Scope.FEDERATION
-        and loaded.kind.mode is Mode.SPOKES
-    )
+    spokes_vote = st.phase is domain.Phase.VOTE and loaded.proposal.spokes
     voter_key = str(member.group_id) if spokes_vote else me
-    may_vote = open_ and (
-        loaded.context.electorate.is_coordinator(me, str(member.group_id))
-        if spokes_vote
-        else me in st.eligible
-    )
+    may_vote = domain.Action.VOTE in domain.actions(st, me)
     return {
         "vote": {
             "method": spec.method.value,
@@ -392,9 +377,12 @@ def _mandate_context(loaded: selectors.Loaded, member: Member) -> dict[str, Any]
             "volunteering_closes_at": m.volunteering_closes_at,
             "volunteers": len(m.volunteers),
             "i_volunteered": me in m.volunteers,
-            "can_volunteer": st.phase is domain.Phase.VOLUNTEERING
+            "can_volunteer": domain.why_not(st, me, domain.Action.VOLUNTEER) is None,
+            # Why a member of the body may not volunteer (rotation), said before they try.
+            "rotation_bars": st.phase is domain.Phase.VOLUNTEERING
             and me in st.eligible
-            and me not in m.volunteers,
+            and me not in m.volunteers
+            and domain.why_not(st, me, domain.Action.VOLUNTEER) is not None,
             "candidates": len(m.candidates),
             "holder": _holder_label(m.holder, member, loaded) if m.holder else None,
             "i_hold": m.holder == me and st.phase is domain.Phase.MANDATE,
@@ -425,12 +413,9 @@ def _meeting_context(loaded: selectors.Loaded, member: Member) -> dict[str, Any]
     st = loaded.state
     me = str(member.pk)
     record = selectors.meeting_record(loaded.row)
-    can_record = (
-        loaded.kind.scope is Scope.GROUP  # a meeting is one group's (decision 0006)
-        and st.phase in (domain.Phase.CONSENSUS, domain.Phase.VOTE)
-        and st.meeting is None
-    )
-    context: dict[str, Any] = {"can_record_meeting": can_record and me in st.eligible}
+    context: dict[str, Any] = {
+        "can_record_meeting": domain.Action.RECORD_MEETING in domain.actions(st, me)
+    }
     if st.meeting is not None or (
         st.decision is not None and st.decision.reached_by is domain.ReachedBy.MEETING
     ):
@@ -442,11 +427,7 @@ def _meeting_context(loaded: selectors.Loaded, member: Member) -> dict[str, Any]
             "confirmations": len(meeting.confirmations) if meeting else 0,
             "needed": meeting.needed if meeting else 0,
             "notes": record.text if record else "",
-            "can_confirm": meeting is not None
-            and st.phase is not domain.Phase.CLOSED
-            and me in st.eligible
-            and me != meeting.recorder
-            and me not in meeting.confirmations,
+            "can_confirm": domain.why_not(st, me, domain.Action.CONFIRM_MEETING) is None,
         }
     return context
 
@@ -464,11 +445,12 @@ def thread(comments: Iterable[Comment], member: Member) -> list[dict[str, Any]]:
 
 
 def decision_rows(records: Iterable[DecisionRecord]) -> list[dict[str, Any]]:
-    """Return the decision log's records as table rows, newest first."""
+    """Return the decision log's records as table rows, each checked against its digest."""
     rows = []
     for r in records:
         p = r.payload
         row: dict[str, Any] = {
+            "intact": self_consistent(selectors.to_record(r)),
             "chain": r.chain,
             "seq": r.seq,
             "title": "",
@@ -478,7 +460,7 @@ def decision_rows(records: Iterable[DecisionRecord]) -> list[dict[str, Any]]:
             "federation": r.group_id is None,
         }
         if r.kind == "decision":
-            row["title"] = selectors.current_version(r.proposal).title if r.proposal else ""
+            row["title"] = _title(r.proposal) if r.proposal else ""
             row["outcome"] = OUTCOME_LABELS.get(domain.Outcome(p["outcome"]), p["outcome"])
             row["reached_by"] = REACHED_LABELS.get(domain.ReachedBy(p["reached_by"]), "")
         elif r.kind == "removal":
@@ -491,5 +473,24 @@ def decision_rows(records: Iterable[DecisionRecord]) -> list[dict[str, Any]]:
         else:
             row["outcome"], row["reached_by"] = r.kind, ""
         rows.append(row)
-    rows.sort(key=lambda r: r["at"], reverse=True)
     return rows
+
+
+def chain_status(chain: str) -> dict[str, Any]:
+    """Return whether a decision chain verifies: from its last full check to its end."""
+    checked = selectors.checkpoint(chain)
+    after = None if checked is None else Head(count=checked.seq + 1, digest=checked.digest)
+    records = selectors.log_records(chain, after=-1 if checked is None else checked.seq)
+    report = verify(records, after=after)
+    last = records[-1] if records else None
+    count = last.seq + 1 if last is not None else (after.count if after else 0)
+    return {
+        "name": chain,
+        "is_group": chain != chain_name(None),
+        "count": count,
+        "ok": report.ok,
+        "problems": report.problems,
+        "head": last.digest if last is not None else (after.digest if after else None),
+        "checked_at": checked.checked_at if checked is not None else None,
+        "checked_count": checked.seq + 1 if checked is not None else 0,
+    }

@@ -1,7 +1,8 @@
-"""Reads: turn stored rows into domain values and compute proposals' states.
+"""Reads: stored rows into domain values; summaries and inboxes for lists.
 
-Nothing here writes. The state of a proposal is always the domain's
-``veche.domain.proposals.state`` over the stored events at the instant asked for.
+Nothing here writes. Lists read the stored summaries (``Proposal.phase`` and friends,
+``Awaiting``); one proposal's page replays that one proposal with
+``veche.domain.proposals.state`` over its stored events at the instant asked for.
 """
 
 from __future__ import annotations
@@ -9,64 +10,61 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from veche.apps.accounts.models import Member
 from veche.apps.core import keyring
 from veche.apps.federation.models import CoordinatorTerm, Group
 from veche.apps.federation.selectors import get_charter
 from veche.apps.proposals.models import (
+    Awaiting,
     BallotBox,
+    ChainCheckpoint,
     Comment,
     DecisionRecord,
-    EventType,
     Proposal,
     ProposalEvent,
     ProposalVersion,
 )
 from veche.domain import proposals as domain
-from veche.domain.charter import Charter, DecisionKind, MandateFallback, Scope
-from veche.domain.consensus import Position
+from veche.domain.charter import Charter, DecisionKind, MandateFallback, Mode, Scope, VoteFallback
 from veche.domain.decisions_log import Record
 
-if TYPE_CHECKING:
-    from veche.apps.accounts.models import Member
 
-
-def electorate(*, at: dt.datetime | None = None) -> domain.Electorate:
-    """Return the federation's membership with its history: who belonged when.
+def electorate(*, at: dt.datetime | None = None, group_id: int | None = None) -> domain.Electorate:
+    """Return the membership with its history (who belonged when), of one group or all.
 
     Members carry the time they joined and, if they were removed, left; groups the time
-    they were created and, if dissolved, ended. The domain replays each moment of a
-    proposal with the membership of that moment, so a newcomer, a removed member or a
-    group admitted later can neither reopen nor rewrite what was decided. Coordinators
-    are those in office at ``at``.
+    they were created and, if dissolved, ended. The domain fixes a proposal's deciding
+    body at the instant it opened and drops whoever left since, so a newcomer, a removed
+    member or a group admitted later can neither reopen nor rewrite what is decided.
+    Coordinators are those in office at ``at``. With ``group_id``, only that group.
     """
     at = at or timezone.now()
-    from veche.apps.accounts.models import Member
-
+    groups_rows = Group.objects.all() if group_id is None else Group.objects.filter(pk=group_id)
     groups: dict[str, set[str]] = {}
     began: dict[str, dt.datetime] = {}
     ended: dict[str, dt.datetime] = {}
-    for group_id, created_at, dissolved_at in Group.objects.values_list(
-        "pk", "created_at", "dissolved_at"
-    ):
-        groups[str(group_id)] = set()
-        began[str(group_id)] = created_at
+    for pk, created_at, dissolved_at in groups_rows.values_list("pk", "created_at", "dissolved_at"):
+        groups[str(pk)] = set()
+        began[str(pk)] = created_at
         if dissolved_at is not None:
-            ended[str(group_id)] = dissolved_at
+            ended[str(pk)] = dissolved_at
     joined: dict[str, dt.datetime] = {}
     left: dict[str, dt.datetime] = {}
     # Inactive members count only for the time they belonged, if that time is known.
     rows = Member.objects.filter(Q(is_active=True) | Q(left_at__isnull=False))
-    for member_id, group_id, joined_at, left_at in rows.values_list(
+    if group_id is not None:
+        rows = rows.filter(group_id=group_id)
+    for member_id, member_group, joined_at, left_at in rows.values_list(
         "pk", "group_id", "joined_at", "left_at"
     ):
-        if group_id is None:
+        if member_group is None or str(member_group) not in groups:
             continue
-        groups[str(group_id)].add(str(member_id))
+        groups[str(member_group)].add(str(member_id))
         joined[str(member_id)] = joined_at
         if left_at is not None:
             left[str(member_id)] = left_at
@@ -74,9 +72,11 @@ def electorate(*, at: dt.datetime | None = None) -> domain.Electorate:
     terms = CoordinatorTerm.objects.filter(starts_at__lte=at).filter(
         Q(ends_at__isnull=True) | Q(ends_at__gt=at)
     )
-    for group_id, member_id in terms.values_list("group_id", "member_id"):
-        if str(member_id) in groups.get(str(group_id), set()):
-            coordinators.setdefault(str(group_id), set()).add(str(member_id))
+    if group_id is not None:
+        terms = terms.filter(group_id=group_id)
+    for term_group, member_id in terms.values_list("group_id", "member_id"):
+        if str(member_id) in groups.get(str(term_group), set()):
+            coordinators.setdefault(str(term_group), set()).add(str(member_id))
     return domain.Electorate(
         groups={g: frozenset(m) for g, m in groups.items()},
         coordinators={g: frozenset(m) for g, m in coordinators.items()},
@@ -120,43 +120,42 @@ def _ballots(row: Proposal) -> dict[str, list[Any]]:
     return boxes
 
 
-def to_domain_events(row: Proposal) -> list[domain.Event]:
-    """Return the proposal's events in order, as domain events.
+def ballot_round(kind: DecisionKind) -> str:
+    """Return the name of the box a proposal's ballots go into (a kind has one vote)."""
+    return "selection" if isinstance(kind.fallback, MandateFallback) else "vote"
+
+
+def is_secret_ballot(kind: DecisionKind) -> bool:
+    """Return whether ballots on proposals of ``kind`` go into a secret box.
+
+    The vote choosing a temporary coordinator is always secret; an urgent vote is as the
+    charter says, except in spokes mode, where a coordinator casts the group's ballot
+    openly, as they carry its position (decision 0031).
+    """
+    if isinstance(kind.fallback, MandateFallback):
+        return True
+    if isinstance(kind.fallback, VoteFallback):
+        return kind.fallback.secret and kind.mode is not Mode.SPOKES
+    return False
+
+
+def to_domain_events(row: Proposal, kind: DecisionKind) -> list[domain.Event]:
+    """Return the proposal's events in order, as domain events (the domain's codec).
 
     A secret vote's roll (who voted) and its ballot box (what was voted) are stored
     apart; they are zipped here in the box's (sorted) order, which is harmless: a tally
     does not depend on which voter cast which ballot, and the pairing is never stored
     or shown. Raises BallotsUnreadable without the key that opens the ballots.
     """
-    boxes = _ballots(row)
+    stored = list(ProposalEvent.objects.filter(proposal=row).order_by("seq"))
+    casts = [e for e in stored if e.type == domain.BallotCast.TYPE]
+    boxes = _ballots(row) if casts and is_secret_ballot(kind) else {}
+    box = boxes.get(ballot_round(kind), [])
     events: list[domain.Event] = []
-    for e in ProposalEvent.objects.filter(proposal=row).order_by("seq"):
-        events.append(_to_domain_event(e, boxes))
-    return events
-
-
-def _to_domain_event(e: ProposalEvent, boxes: dict[str, list[Any]]) -> domain.Event:
-    actor = str(e.actor_id)
-    d = e.data
-    match e.type:
-        case EventType.PUBLISHED:
-            deadline = dt.datetime.fromisoformat(d["deadline"]) if d.get("deadline") else None
-            return domain.Published(actor=actor, at=e.at, deadline=deadline)
-        case EventType.RESPONDED:
-            return domain.Responded(
-                member=actor, position=Position(d["position"]), at=e.at, version=d["version"]
-            )
-        case EventType.AMENDED:
-            return domain.Amended(actor=actor, at=e.at, version=d["version"])
-        case EventType.WITHDRAWN:
-            return domain.Withdrawn(actor=actor, at=e.at)
-        case EventType.CARRIED:
-            return domain.GroupPositionCarried(
-                coordinator=actor, group=d["group"], position=Position(d["position"]), at=e.at
-            )
-        case EventType.BALLOT_CAST:
-            if d.get("secret"):
-                box = boxes.get(d["round"], [])
+    for e in stored:
+        ballot = None
+        if e.type == domain.BallotCast.TYPE:
+            if is_secret_ballot(kind):
                 ballot = box.pop() if box else None
             else:
                 # An open ballot is the event's (encrypted) words.
@@ -164,56 +163,25 @@ def _to_domain_event(e: ProposalEvent, boxes: dict[str, list[Any]]) -> domain.Ev
                 if text == keyring.UNREADABLE:
                     raise BallotsUnreadable
                 ballot = json.loads(text)
-            return domain.BallotCast(voter=actor, ballot=ballot, at=e.at, for_group=d.get("group"))
-        case EventType.VOLUNTEERED:
-            return domain.Volunteered(member=actor, at=e.at)
-        case EventType.MANDATE_DECISION:
-            return domain.MandateDecisionRecorded(holder=actor, matter=d["matter"], at=e.at)
-        case EventType.RECALL_SUPPORTED:
-            return domain.RecallSupported(member=actor, at=e.at)
-        case EventType.MEETING_RECORDED:
-            return domain.MeetingRecorded(
-                recorder=actor,
-                outcome=domain.Outcome(d["outcome"]),
-                attendance=d["attendance"],
-                reached_by=domain.ReachedBy(d["reached_by"]),
-                at=e.at,
-            )
-        case EventType.MEETING_CONFIRMED:
-            return domain.MeetingConfirmed(member=actor, at=e.at)
-    raise ValueError(f"unknown event type {e.type!r}")  # pragma: no cover - choices guard it
+        encoded = domain.Encoded(type=e.type, actor=str(e.actor_id), at=e.at, data=e.data)
+        events.append(domain.decode(encoded, ballot=ballot))
+    return events
 
 
-def _mandate_body(row: Proposal) -> Q:
+def _same_body(row: Proposal) -> Q:
     return Q(federation_wide=True) if row.federation_wide else Q(group_id=row.group_id)
 
 
-def previous_holders(
-    row: Proposal, charter: Charter, electorate_now: domain.Electorate, now: dt.datetime
-) -> tuple[str, ...]:
-    """Return the holders of the same body's earlier mandates, oldest first.
-
-    Each earlier mandate proposal is evaluated in creation order with the holders found
-    so far, exactly as rotation applied to it, so the answer never depends on which
-    proposal someone happened to look at first.
-    """
-    mandate_kinds = [k.key for k in charter.kinds if isinstance(k.fallback, MandateFallback)]
-    earlier = (
-        Proposal.objects.filter(_mandate_body(row), kind_key__in=mandate_kinds, urgent=True)
-        .filter(Q(created_at__lt=row.created_at) | Q(created_at=row.created_at, pk__lt=row.pk))
-        .order_by("created_at", "pk")
-    )
-    holders: list[str] = []
-    for other in earlier:
-        st = domain.state(
-            to_domain_proposal(other, charter),
-            to_domain_events(other),
-            domain.Context(electorate_now, tuple(holders)),
-            now,
+def past_mandates(row: Proposal) -> tuple[domain.PastMandate, ...]:
+    """Return the same body's mandates on other proposals, from their summaries (one query)."""
+    found = (
+        Proposal.objects.filter(
+            _same_body(row), holder__isnull=False, mandate_started_at__isnull=False
         )
-        if st.mandate is not None and st.mandate.holder is not None:
-            holders.append(st.mandate.holder)
-    return tuple(holders)
+        .exclude(pk=row.pk)
+        .values_list("holder_id", "mandate_started_at")
+    )
+    return tuple(domain.PastMandate(str(holder), started) for holder, started in found)
 
 
 @dataclass
@@ -229,30 +197,17 @@ class Loaded:
     state: domain.ProposalState
 
 
-def load(
-    row: Proposal, *, now: dt.datetime | None = None, shared: dict[str, Any] | None = None
-) -> Loaded:
-    """Return the proposal's domain view and its state at ``now``.
-
-    Pages that load many proposals pass one ``shared`` dict, so the charter and the
-    current membership are read once per page rather than once per proposal.
-    """
+def load(row: Proposal, *, now: dt.datetime | None = None) -> Loaded:
+    """Return the proposal's domain view and its state at ``now`` (one proposal replayed)."""
     now = now or timezone.now()
-    shared = {} if shared is None else shared
-    if "charter" not in shared:
-        shared["charter"] = get_charter()
-    charter = shared["charter"]
+    charter = get_charter()
     if charter is None:  # pragma: no cover - a proposal cannot exist before the federation
         raise RuntimeError("the federation has no charter")
     proposal = to_domain_proposal(row, charter)
-    events = to_domain_events(row)
-    if shared.get("electorate_at") != now:
-        shared["electorate"], shared["electorate_at"] = electorate(at=now), now
-    el = shared["electorate"]
-    holders: tuple[str, ...] = ()
-    if isinstance(proposal.kind.fallback, MandateFallback) and row.urgent:
-        holders = previous_holders(row, charter, el, now)
-    context = domain.Context(el, holders)
+    events = to_domain_events(row, proposal.kind)
+    el = electorate(at=now, group_id=None if row.federation_wide else row.group_id)
+    mandates = past_mandates(row) if isinstance(proposal.kind.fallback, MandateFallback) else ()
+    context = domain.Context(el, mandates)
     return Loaded(
         row=row,
         charter=charter,
@@ -267,14 +222,39 @@ def load(
 def visible_proposals(*, member: Member) -> QuerySet[Proposal]:
     """Return the proposals the member may see: their group's and the federation's.
 
-    A draft is its author's alone until published (``Proposal.draft`` records how it
-    was created, so publishing shows as a ``published`` event).
+    A draft is its author's alone until published.
     """
-    published = ProposalEvent.objects.filter(proposal=OuterRef("pk"), type=EventType.PUBLISHED)
     return (
         Proposal.objects.filter(Q(federation_wide=True) | Q(group_id=member.group_id))
-        .exclude(Q(draft=True) & ~Q(author=member) & ~Exists(published))
-        .select_related("group", "author")
+        .exclude(Q(phase=domain.Phase.DRAFT) & ~Q(author=member))
+        .select_related("group", "current_version")
+    )
+
+
+def open_proposals(*, member: Member) -> QuerySet[Proposal]:
+    """Return the open proposals the member may see, the soonest deadline first."""
+    return (
+        visible_proposals(member=member)
+        .filter(closed_at__isnull=True)
+        .order_by(F("due_at").asc(nulls_last=True), "-created_at", "-pk")
+    )
+
+
+def closed_proposals(*, member: Member) -> QuerySet[Proposal]:
+    """Return the closed proposals the member may see, the latest decided first."""
+    return (
+        visible_proposals(member=member)
+        .filter(closed_at__isnull=False)
+        .order_by("-closed_at", "-pk")
+    )
+
+
+def inbox(*, member: Member) -> QuerySet[Awaiting]:
+    """Return what waits for the member, the most recently active proposal first."""
+    return (
+        Awaiting.objects.filter(member=member)
+        .select_related("proposal", "proposal__current_version")
+        .order_by("-proposal__last_activity_at", "-proposal_id", "wait")
     )
 
 
@@ -285,7 +265,9 @@ def get_visible_proposal(*, member: Member, proposal_id: int) -> Proposal | None
 
 def current_version(row: Proposal) -> ProposalVersion:
     """Return the latest version of the proposal's text."""
-    version = row.versions.order_by("-number").first()
+    if row.current_version is not None:
+        return row.current_version
+    version = ProposalVersion.objects.filter(proposal=row).order_by("-number").first()
     assert version is not None  # noqa: S101 - created together with the proposal
     return version
 
@@ -293,16 +275,18 @@ def current_version(row: Proposal) -> ProposalVersion:
 def reasons(row: Proposal, version: int) -> dict[str, str]:
     """Return each member's latest reason for their response to ``version``, by member id."""
     found: dict[str, str] = {}
-    for e in ProposalEvent.objects.filter(proposal=row, type=EventType.RESPONDED).order_by("seq"):
-        if e.data.get("version") == version:
-            found[str(e.actor_id)] = e.text
+    responses = ProposalEvent.objects.filter(
+        proposal=row, type=domain.Responded.TYPE, data__version=version
+    ).order_by("seq")
+    for e in responses:
+        found[str(e.actor_id)] = e.text
     return found
 
 
 def mandate_decision_texts(row: Proposal) -> list[ProposalEvent]:
     """Return the decisions recorded under the proposal's mandate, oldest first."""
     return list(
-        ProposalEvent.objects.filter(proposal=row, type=EventType.MANDATE_DECISION)
+        ProposalEvent.objects.filter(proposal=row, type=domain.MandateDecisionRecorded.TYPE)
         .select_related("actor")
         .order_by("seq")
     )
@@ -311,7 +295,7 @@ def mandate_decision_texts(row: Proposal) -> list[ProposalEvent]:
 def meeting_record(row: Proposal) -> ProposalEvent | None:
     """Return the latest meeting record of the proposal, if any."""
     return (
-        ProposalEvent.objects.filter(proposal=row, type=EventType.MEETING_RECORDED)
+        ProposalEvent.objects.filter(proposal=row, type=domain.MeetingRecorded.TYPE)
         .order_by("-seq")
         .first()
     )
@@ -327,14 +311,27 @@ def group_comments(group: Group) -> QuerySet[Comment]:
     return Comment.objects.filter(group=group, proposal__isnull=True).select_related("author")
 
 
-def log_records(chain: str) -> list[Record]:
-    """Return one decision chain as domain records, in order."""
-    return [
-        Record(
-            seq=r.seq, kind=r.kind, payload=r.payload, prev_digest=r.prev_digest, digest=r.digest
-        )
-        for r in DecisionRecord.objects.filter(chain=chain).order_by("seq")
-    ]
+def to_record(r: DecisionRecord) -> Record:
+    """Return a stored record as the domain's."""
+    return Record(
+        seq=r.seq, kind=r.kind, payload=r.payload, prev_digest=r.prev_digest, digest=r.digest
+    )
+
+
+def log_records(chain: str, *, after: int = -1) -> list[Record]:
+    """Return one decision chain as domain records, in order (those after seq ``after``)."""
+    rows = DecisionRecord.objects.filter(chain=chain, seq__gt=after).order_by("seq")
+    return [to_record(r) for r in rows]
+
+
+def last_record(chain: str) -> DecisionRecord | None:
+    """Return the last record of a chain, or None if it has none."""
+    return DecisionRecord.objects.filter(chain=chain).order_by("-seq").first()
+
+
+def checkpoint(chain: str) -> ChainCheckpoint | None:
+    """Return how far the chain was verified from its start, if it ever was."""
+    return ChainCheckpoint.objects.filter(chain=chain).first()
 
 
 def chains() -> list[str]:
@@ -343,10 +340,12 @@ def chains() -> list[str]:
 
 
 def visible_decisions(*, member: Member) -> QuerySet[DecisionRecord]:
-    """Return the decision records the member may read: their group's and federation's."""
-    return DecisionRecord.objects.filter(
-        Q(group__isnull=True) | Q(group_id=member.group_id)
-    ).select_related("proposal")
+    """Return the decision records the member may read, the newest first."""
+    return (
+        DecisionRecord.objects.filter(Q(group__isnull=True) | Q(group_id=member.group_id))
+        .select_related("proposal", "proposal__current_version")
+        .order_by("-id")
+    )
 
 
 def is_federation_kind(kind: DecisionKind) -> bool:

@@ -1,10 +1,16 @@
-"""Writes: every change to a proposal goes through here, one transaction each.
+"""Writes: every change to a proposal goes through :func:`record`, one transaction each.
 
-Each use case loads the proposal, asks the domain whether the new event is valid
-(``veche.domain.proposals.check``), and only then stores it. The domain's rules are
-never re-implemented here. When a proposal has closed, :func:`settle` appends its
-decision to the hash-chained log and applies what the decision does (a new group, a
-coordinator's term), exactly once.
+``record`` locks the proposal, replays it, asks the domain whether the new event is
+valid (``veche.domain.proposals.check``), stores it with the domain's codec, and in the
+same transaction stores the proposal's summary and what waits for whom (its inbox rows).
+The domain's rules are never re-implemented here.
+
+**Settlement** is the other write: when a proposal's stored due time passes (a deadline),
+:func:`settle` replays it at that instant, stores its summary, and if it has closed,
+appends its decision to the hash-chained log and applies what the decision does (a new
+group, a coordinator's term) by its kind's power, exactly once. It runs from
+``veche settle`` and, before a request, for whatever has fallen due
+(``middleware.SettleDueMiddleware``): never as a side effect of showing a page.
 """
 
 from __future__ import annotations
@@ -13,48 +19,52 @@ import dataclasses
 import datetime as dt
 import json
 import secrets
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from veche.apps.accounts import keys as key_service
+from veche.apps.accounts.models import Member
 from veche.apps.core import keyring
 from veche.apps.core.writes import clean_text, retrying
 from veche.apps.federation.models import Group
 from veche.apps.federation.selectors import get_charter
 from veche.apps.federation.services import create_group, create_invitation, start_coordinator_term
-from veche.apps.proposals import selectors
+from veche.apps.proposals import selectors, signals
 from veche.apps.proposals.models import (
+    Awaiting,
     BallotBox,
+    ChainCheckpoint,
     Comment,
     DecisionRecord,
-    EventType,
     Proposal,
     ProposalEvent,
     ProposalVersion,
     chain_name,
 )
+from veche.domain import decisions_log
 from veche.domain import proposals as domain
-from veche.domain.charter import Scope
+from veche.domain.charter import DecisionKind, Power, Scope
 from veche.domain.consensus import Position
-from veche.domain.decisions_log import GENESIS_DIGEST, compute_digest
 from veche.domain.errors import DomainError, InvalidEvent, NotEligible, _
 
-if TYPE_CHECKING:
-    from veche.apps.accounts.models import Member
-
-
-ADMIT_GROUP = "admit-group"
-CHOOSE_COORDINATOR = "group-coordinator"
 MAX_TITLE = 200
 MAX_TEXT = 20_000
+MAX_REASON = 4000
+# How many fallen-due proposals one request settles before it is served.
+SETTLE_BATCH = 25
+
+
+class NeedsKey(Exception):
+    """Settling this proposal needs content only its members' keys open (the caller has none)."""
 
 
 # --- creating ------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def create_proposal(
     *,
     author: Member,
@@ -79,11 +89,14 @@ def create_proposal(
     title = clean_text(title, field="title", limit=MAX_TITLE)
     body = clean_text(body, field="body", limit=MAX_TEXT)
     seed = secrets.token_bytes(32)
+    federation_wide = kind.scope is Scope.FEDERATION
     proposed = domain.create(
         proposal_id="new",
         kind=kind,
         author=str(author.pk),
-        electorate=selectors.electorate(at=now),
+        electorate=selectors.electorate(
+            at=now, group_id=None if federation_wide else author.group_id
+        ),
         at=now,
         seed=seed,
         urgent=urgent,
@@ -92,48 +105,58 @@ def create_proposal(
         mandate_scope=mandate_scope,
         draft=draft,
     )
-    effect = _effect(kind_key, author, new_group_name, coordinator)
-    row = Proposal.objects.create(
-        kind_key=kind.key,
-        group_id=int(proposed.group),
-        federation_wide=kind.scope is Scope.FEDERATION,
-        author=author,
-        created_at=now,
-        urgent=urgent,
-        deadline=deadline,
-        seed=seed,
-        draft=draft,
-        effect=effect,
-    )
-    # The encryption context names the row, so the lists are encrypted once it has an id.
-    row.set_lists(list(proposed.options), list(proposed.mandate_scope))
-    row.save(
-        update_fields=["options_ct", "option_count", "mandate_scope_ct", "mandate_scope_count"]
-    )
-    version = ProposalVersion(proposal=row, number=1, created_at=now)
-    version.set_text(title, body)
-    version.save()
+    effect, group_name = _effect(kind, author, new_group_name, coordinator)
+    with transaction.atomic():
+        row = Proposal.objects.create(
+            kind_key=kind.key,
+            group_id=int(proposed.group),
+            federation_wide=federation_wide,
+            author=author,
+            created_at=now,
+            urgent=urgent,
+            deadline=deadline,
+            seed=seed,
+            draft=draft,
+            effect=effect,
+            phase=domain.Phase.DRAFT if draft else domain.Phase.CONSENSUS,
+        )
+        # The encryption context names the row, so content is encrypted once it has an id.
+        row.set_lists(list(proposed.options), list(proposed.mandate_scope))
+        if group_name:
+            row.set_admit_group_name(group_name)
+        version = ProposalVersion(proposal=row, number=1, created_at=now)
+        version.set_text(title, body)
+        version.save()
+        row.current_version = version
+        row.save(
+            update_fields=[
+                "options_ct", "option_count", "mandate_scope_ct", "mandate_scope_count",
+                "effect_ct", "current_version",
+            ]
+        )  # fmt: skip
+        _store(selectors.load(row, now=now))
     return row
 
 
 def _effect(
-    kind_key: str, author: Member, new_group_name: str, coordinator: Member | None
-) -> dict[str, Any]:
-    if kind_key == ADMIT_GROUP:
+    kind: DecisionKind, author: Member, new_group_name: str, coordinator: Member | None
+) -> tuple[dict[str, Any], str]:
+    """Return what adopting does, by the kind's power: structure, and a name to encrypt."""
+    if kind.power is Power.ADMIT_GROUP:
         name = clean_text(new_group_name, field="new_group_name", limit=120)
         if Group.objects.filter(name=name).exists():
             raise InvalidEvent(_("a group with this name already exists"), field="new_group_name")
-        return {"admit_group": name}
-    if kind_key == CHOOSE_COORDINATOR:
+        return {}, name
+    if kind.power is Power.CHOOSE_COORDINATOR:
         if coordinator is None:
             raise InvalidEvent(_("say who should coordinate the group"), field="coordinator")
         if coordinator.group_id != author.group_id or not coordinator.is_active:
             raise NotEligible(_("a coordinator comes from the group itself"), field="coordinator")
-        return {"coordinator": coordinator.pk}
-    return {}
+        return {"coordinator": coordinator.pk}, ""
+    return {}, ""
 
 
-# --- acting on a proposal ------------------------------------------------------------------
+# --- the one write path ----------------------------------------------------------------------
 
 
 def _event_time(row: Proposal, now: dt.datetime) -> dt.datetime:
@@ -152,37 +175,67 @@ def _event_time(row: Proposal, now: dt.datetime) -> dt.datetime:
     return max(now, last) if last is not None else now
 
 
-def _act(
+Event = domain.Event | Callable[[domain.ProposalState, dt.datetime], domain.Event]
+
+
+def record(
     *,
     row: Proposal,
-    event: domain.Event,
-    type: EventType,
-    actor: Member,
-    data: dict[str, Any] | None = None,
+    event: Event,
     text: str = "",
-    secret_ballot: tuple[str, Any] | None = None,
     now: dt.datetime,
+    also: Callable[[domain.Event], None] | None = None,
 ) -> selectors.Loaded:
-    """Validate ``event`` with the domain, store it, settle the proposal; return its state."""
+    """Validate ``event`` with the domain and store it; return the proposal's new state.
+
+    ``event`` is the event, or a function of the current state and the event's time
+    that makes it (an amendment's version number follows the stored one). ``text`` is
+    the words that go with it (encrypted); ``also`` stores anything else the event
+    brings (a new version's text), in the same transaction.
+    """
 
     def attempt() -> selectors.Loaded:
         at = _event_time(row, now)
-        happened = dataclasses.replace(event, at=at)
         loaded = selectors.load(row, now=at)
-        domain.check(loaded.proposal, loaded.events, happened, loaded.context, at)
+        if callable(event) and not dataclasses.is_dataclass(event):
+            happened = event(loaded.state, at)
+        else:
+            happened = dataclasses.replace(event, at=at)
+        after = domain.check(loaded.proposal, loaded.events, happened, loaded.context, at)
+        stored = domain.encode(happened)
         seq = ProposalEvent.objects.filter(proposal=row).count()
-        stored = ProposalEvent(
-            proposal=row, seq=seq, type=type, actor=actor, at=at, data=data or {}
+        ballot = getattr(happened, "ballot", None)
+        secret = isinstance(happened, domain.BallotCast) and selectors.is_secret_ballot(loaded.kind)
+        if isinstance(happened, domain.BallotCast) and not secret:
+            # An open ballot is the event's words: encrypted like them.
+            text_ = json.dumps(_plain(ballot))
+        else:
+            text_ = text
+        row_event = ProposalEvent(
+            proposal=row,
+            seq=seq,
+            type=stored.type,
+            actor_id=int(stored.actor),
+            at=at,
+            data=dict(stored.data),
         )
-        stored.set_text(text)
-        stored.save()
-        if secret_ballot is not None:
-            _put_in_box(row, *secret_ballot)
-        after = selectors.load(row, now=at)
-        _settle(after)
-        return after
+        row_event.set_text(text_)
+        row_event.save()
+        if secret:
+            _put_in_box(row, selectors.ballot_round(loaded.kind), _plain(ballot))
+        if also is not None:
+            also(happened)
+        result = dataclasses.replace(loaded, events=[*loaded.events, happened], state=after)
+        _store(result)
+        return result
 
     return retrying(attempt)
+
+
+def _plain(ballot: Any) -> Any:
+    if isinstance(ballot, tuple | list | set | frozenset):
+        return list(ballot)
+    return ballot
 
 
 def _put_in_box(row: Proposal, ballot_round: str, ballot: Any) -> None:
@@ -204,13 +257,13 @@ def _put_in_box(row: Proposal, ballot_round: str, ballot: Any) -> None:
     box.save()
 
 
+# --- what members do ------------------------------------------------------------------------
+
+
 def publish(*, row: Proposal, actor: Member, now: dt.datetime | None = None) -> selectors.Loaded:
     """Open a draft for responses."""
     now = now or timezone.now()
-    deadline = row.deadline if row.deadline and row.deadline > now else None
-    event = domain.Published(actor=str(actor.pk), at=now, deadline=deadline)
-    data = {"deadline": deadline.isoformat() if deadline else None}
-    return _act(row=row, event=event, type=EventType.PUBLISHED, actor=actor, data=data, now=now)
+    return record(row=row, event=domain.Published(actor=str(actor.pk), at=now), now=now)
 
 
 def respond(
@@ -224,19 +277,10 @@ def respond(
 ) -> selectors.Loaded:
     """Record (or change) the member's response to ``version``."""
     now = now or timezone.now()
-    reason = clean_text(reason, field="reason", required=False, limit=4000)
+    reason = clean_text(reason, field="reason", required=False, limit=MAX_REASON)
     domain.require_reason(position, reason)
     event = domain.Responded(member=str(member.pk), position=position, at=now, version=version)
-    data = {"position": position.value, "version": version}
-    return _act(
-        row=row,
-        event=event,
-        type=EventType.RESPONDED,
-        actor=member,
-        data=data,
-        text=reason,
-        now=now,
-    )
+    return record(row=row, event=event, text=reason, now=now)
 
 
 def amend(
@@ -247,34 +291,24 @@ def amend(
     title = clean_text(title, field="title", limit=MAX_TITLE)
     body = clean_text(body, field="body", limit=MAX_TEXT)
 
-    def attempt() -> selectors.Loaded:
-        at = _event_time(row, now)
-        loaded = selectors.load(row, now=at)
-        version = loaded.state.version + 1
-        event = domain.Amended(actor=str(actor.pk), at=at, version=version)
-        domain.check(loaded.proposal, loaded.events, event, loaded.context, at)
-        seq = ProposalEvent.objects.filter(proposal=row).count()
-        ProposalEvent.objects.create(
-            proposal=row,
-            seq=seq,
-            type=EventType.AMENDED,
-            actor=actor,
-            at=at,
-            data={"version": version},
-        )
-        stored = ProposalVersion(proposal=row, number=version, created_at=at)
+    def amended(st: domain.ProposalState, at: dt.datetime) -> domain.Event:
+        return domain.Amended(actor=str(actor.pk), at=at, version=st.version + 1)
+
+    def new_version(event: domain.Event) -> None:
+        assert isinstance(event, domain.Amended)  # noqa: S101 - made just above
+        stored = ProposalVersion(proposal=row, number=event.version, created_at=event.at)
         stored.set_text(title, body)
         stored.save()
-        return selectors.load(row, now=at)
+        Proposal.objects.filter(pk=row.pk).update(current_version=stored)
+        row.current_version = stored
 
-    return retrying(attempt)
+    return record(row=row, event=amended, now=now, also=new_version)
 
 
 def withdraw(*, row: Proposal, actor: Member, now: dt.datetime | None = None) -> selectors.Loaded:
     """Withdraw the proposal (its author only)."""
     now = now or timezone.now()
-    event = domain.Withdrawn(actor=str(actor.pk), at=now)
-    return _act(row=row, event=event, type=EventType.WITHDRAWN, actor=actor, now=now)
+    return record(row=row, event=domain.Withdrawn(actor=str(actor.pk), at=now), now=now)
 
 
 def carry_group_position(
@@ -287,22 +321,12 @@ def carry_group_position(
 ) -> selectors.Loaded:
     """Spokes mode: a coordinator carries their group's position."""
     now = now or timezone.now()
-    reason = clean_text(reason, field="reason", required=False, limit=4000)
+    reason = clean_text(reason, field="reason", required=False, limit=MAX_REASON)
     domain.require_reason(position, reason)
-    group = str(coordinator.group_id)
     event = domain.GroupPositionCarried(
-        coordinator=str(coordinator.pk), group=group, position=position, at=now
+        coordinator=str(coordinator.pk), group=str(coordinator.group_id), position=position, at=now
     )
-    data = {"group": group, "position": position.value}
-    return _act(
-        row=row,
-        event=event,
-        type=EventType.CARRIED,
-        actor=coordinator,
-        data=data,
-        text=reason,
-        now=now,
-    )
+    return record(row=row, event=event, text=reason, now=now)
 
 
 def cast_ballot(
@@ -311,56 +335,23 @@ def cast_ballot(
     """Cast a ballot in the proposal's open vote (secret: stored apart from the roll)."""
     now = now or timezone.now()
     loaded = selectors.load(row, now=now)
-    vote = loaded.state.vote
-    if vote is None or loaded.state.phase not in (domain.Phase.VOTE, domain.Phase.SELECTION_VOTE):
-        raise domain.ProposalClosed("there is no open vote on this proposal")
-    ballot_round = "vote" if loaded.state.phase is domain.Phase.VOTE else "selection"
-    spokes = (
-        loaded.state.phase is domain.Phase.VOTE
-        and loaded.kind.scope is Scope.FEDERATION
-        and loaded.kind.mode is not None
-        and loaded.kind.mode.value == "spokes"
+    st = loaded.state
+    if st.vote is None or st.phase not in (domain.Phase.VOTE, domain.Phase.SELECTION_VOTE):
+        raise domain.ProposalClosed(_("there is no open vote on this proposal"))
+    group_ballot = st.phase is domain.Phase.VOTE and loaded.proposal.spokes
+    event = domain.BallotCast(
+        voter=str(voter.pk),
+        ballot=ballot,
+        at=now,
+        for_group=str(voter.group_id) if group_ballot else None,
     )
-    for_group = str(voter.group_id) if spokes else None
-    event = domain.BallotCast(voter=str(voter.pk), ballot=ballot, at=now, for_group=for_group)
-    data: dict[str, Any] = {"round": ballot_round}
-    if for_group:
-        data["group"] = for_group
-    # In spokes mode a coordinator casts their group's ballot as they carry its position:
-    # openly. Secrecy protects individual members (decision 0031).
-    if vote.secret and not spokes:
-        data["secret"] = True
-        return _act(
-            row=row,
-            event=event,
-            type=EventType.BALLOT_CAST,
-            actor=voter,
-            data=data,
-            secret_ballot=(ballot_round, _plain(ballot)),
-            now=now,
-        )
-    return _act(
-        row=row,
-        event=event,
-        type=EventType.BALLOT_CAST,
-        actor=voter,
-        data=data,
-        text=json.dumps(_plain(ballot)),
-        now=now,
-    )
-
-
-def _plain(ballot: Any) -> Any:
-    if isinstance(ballot, tuple | list | set | frozenset):
-        return list(ballot)
-    return ballot
+    return record(row=row, event=event, now=now)
 
 
 def volunteer(*, row: Proposal, member: Member, now: dt.datetime | None = None) -> selectors.Loaded:
     """Come forward as temporary coordinator."""
     now = now or timezone.now()
-    event = domain.Volunteered(member=str(member.pk), at=now)
-    return _act(row=row, event=event, type=EventType.VOLUNTEERED, actor=member, now=now)
+    return record(row=row, event=domain.Volunteered(member=str(member.pk), at=now), now=now)
 
 
 def record_mandate_decision(
@@ -372,19 +363,11 @@ def record_mandate_decision(
     is stored as the index, since the words are content.
     """
     now = now or timezone.now()
-    text = clean_text(text, field="text", limit=4000)
+    text = clean_text(text, field="text", limit=MAX_REASON)
     labels = row.mandate_scope
     matter = str(labels.index(matter)) if matter in labels else matter
     event = domain.MandateDecisionRecorded(holder=str(holder.pk), matter=matter, at=now)
-    return _act(
-        row=row,
-        event=event,
-        type=EventType.MANDATE_DECISION,
-        actor=holder,
-        data={"matter": matter},
-        text=text,
-        now=now,
-    )
+    return record(row=row, event=event, text=text, now=now)
 
 
 def support_recall(
@@ -392,8 +375,7 @@ def support_recall(
 ) -> selectors.Loaded:
     """Support recalling the temporary coordinator now."""
     now = now or timezone.now()
-    event = domain.RecallSupported(member=str(member.pk), at=now)
-    return _act(row=row, event=event, type=EventType.RECALL_SUPPORTED, actor=member, now=now)
+    return record(row=row, event=domain.RecallSupported(member=str(member.pk), at=now), now=now)
 
 
 def record_meeting(
@@ -408,7 +390,7 @@ def record_meeting(
 ) -> selectors.Loaded:
     """Record a decision reached at an in-person meeting (counts, never names)."""
     now = now or timezone.now()
-    notes = clean_text(notes, field="notes", required=False, limit=4000)
+    notes = clean_text(notes, field="notes", required=False, limit=MAX_REASON)
     event = domain.MeetingRecorded(
         recorder=str(recorder.pk),
         outcome=outcome,
@@ -416,16 +398,7 @@ def record_meeting(
         reached_by=reached_by,
         at=now,
     )
-    data = {"outcome": outcome.value, "attendance": attendance, "reached_by": reached_by.value}
-    return _act(
-        row=row,
-        event=event,
-        type=EventType.MEETING_RECORDED,
-        actor=recorder,
-        data=data,
-        text=notes,
-        now=now,
-    )
+    return record(row=row, event=event, text=notes, now=now)
 
 
 def confirm_meeting(
@@ -433,8 +406,7 @@ def confirm_meeting(
 ) -> selectors.Loaded:
     """Confirm, as someone present, the meeting record of the proposal."""
     now = now or timezone.now()
-    event = domain.MeetingConfirmed(member=str(member.pk), at=now)
-    return _act(row=row, event=event, type=EventType.MEETING_CONFIRMED, actor=member, now=now)
+    return record(row=row, event=domain.MeetingConfirmed(member=str(member.pk), at=now), now=now)
 
 
 def post_comment(
@@ -460,74 +432,151 @@ def post_comment(
     return comment
 
 
-# --- settling: decisions into the log, and what they do --------------------------------------
+# --- the summary, and settling ------------------------------------------------------------------
 
 
-def settle(
-    row: Proposal, *, now: dt.datetime | None = None, shared: dict[str, Any] | None = None
-) -> selectors.Loaded:
-    """Return the proposal's state, first recording its decision if it has just closed."""
+def _store(loaded: selectors.Loaded) -> None:
+    """Store the proposal's summary and inbox rows; if it has closed, settle its decision.
+
+    Call inside the transaction that wrote what changed it, with the proposal locked.
+    """
+    row, st = loaded.row, loaded.state
+    summary = domain.summarise(st)
+    # Settling it at its deadline will read ballots, or decrypt what it would do.
+    needs_key = summary.due_reads_ballots or (bool(row.effect_ct) and summary.due_at is not None)
+    fields: dict[str, Any] = {
+        "phase": summary.phase.value,
+        "version": summary.version,
+        "opened_at": summary.opened_at,
+        "due_at": summary.due_at,
+        "due_reads_ballots": needs_key,
+        "eligible_count": summary.eligible,
+        "responded_count": summary.responded,
+        "positions": dict(summary.positions),
+        "ballots_cast": summary.ballots_cast,
+        "vote_eligible": summary.vote_eligible,
+        "holder_id": int(summary.holder) if summary.holder else None,
+        "mandate_started_at": summary.mandate_started_at,
+        "last_activity_at": summary.last_activity_at,
+    }
+    Proposal.objects.filter(pk=row.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(row, name, value)
+    _sync_waits(row, summary.waits)
+    if st.decision is not None and row.closed_at is None:
+        _record_decision(loaded, st.decision)
+
+
+def _sync_waits(row: Proposal, waits: Mapping[str, tuple[domain.Wait, ...]]) -> None:
+    wanted = {(int(m), w.value) for m, ws in waits.items() if m.isdigit() for w in ws}
+    have = set(Awaiting.objects.filter(proposal=row).values_list("member_id", "wait"))
+    gone = have - wanted
+    if gone:
+        stale = Q()
+        for member_id, wait in gone:
+            stale |= Q(member_id=member_id, wait=wait)
+        Awaiting.objects.filter(stale, proposal=row).delete()
+    Awaiting.objects.bulk_create(
+        [Awaiting(proposal=row, member_id=m, wait=w) for m, w in sorted(wanted - have)]
+    )
+
+
+def settle(row: Proposal, *, now: dt.datetime | None = None) -> selectors.Loaded:
+    """Bring the proposal's stored summary up to ``now``; record its decision if it closed.
+
+    Raises NeedsKey (or BallotsUnreadable) when that needs content this caller cannot open.
+    """
     now = now or timezone.now()
-    loaded = selectors.load(row, now=now, shared=shared)
-    vote = loaded.state.vote
-    if vote is not None and vote.result is not None:
-        # A closed vote's box is final: erase the older versions now, not when the
-        # proposal closes (a mandate chosen by vote runs for days after its vote).
-        _seal_ballot_boxes(row)
-    if loaded.state.decision is not None and row.closed_at is None:
-        try:
-            with transaction.atomic():
-                _settle(loaded)
-        except IntegrityError:
-            # Someone else settled it at the same moment; their record stands.
-            row.refresh_from_db()
-    return loaded
+
+    def attempt() -> selectors.Loaded:
+        Proposal.objects.select_for_update().filter(pk=row.pk).exists()
+        row.refresh_from_db()
+        loaded = selectors.load(row, now=now)
+        _store(loaded)
+        return loaded
+
+    try:
+        return retrying(attempt)
+    except selectors.BallotsUnreadable as missing:
+        raise NeedsKey from missing
 
 
-def settle_due(*, now: dt.datetime | None = None) -> int:
-    """Settle every open proposal whose decision is due; return how many were settled."""
+def held_scopes() -> frozenset[str]:
+    """Return the key scopes the current keyring (a member's request, the demo) holds."""
+    return frozenset(key.scope for key in keyring.current())
+
+
+def due(*, now: dt.datetime | None = None, scopes: frozenset[str] | None = None) -> Any:
+    """Return the open proposals whose stored due time has passed, the earliest first.
+
+    Of those that need a key, only the ones ``scopes`` open (default: the keys the current
+    keyring holds; the command line holds none).
+    """
     now = now or timezone.now()
-    settled = 0
-    # A dissolved group's own open proposals stay as they were: with the group gone
-    # from the electorate they cannot be decided, and replaying them would fail.
-    rows = Proposal.objects.filter(closed_at__isnull=True).exclude(
+    scopes = held_scopes() if scopes is None else scopes
+    rows = Proposal.objects.filter(closed_at__isnull=True, due_at__lte=now).exclude(
         federation_wide=False, group__dissolved_at__isnull=False
     )
-    for row in rows.order_by("created_at", "pk"):
-        before = row.closed_at
+    readable = Q(due_reads_ballots=False)
+    if keyring.FEDERATION in scopes:
+        readable |= Q(federation_wide=True)
+    groups = [int(s[1:]) for s in scopes if s != keyring.FEDERATION and s[1:].isdigit()]
+    if groups:
+        readable |= Q(federation_wide=False, group_id__in=groups)
+    return rows.filter(readable).order_by("due_at", "pk")
+
+
+def settle_due(
+    *,
+    now: dt.datetime | None = None,
+    scopes: frozenset[str] | None = None,
+    limit: int | None = None,
+) -> int:
+    """Settle proposals that have fallen due (see :func:`due`); return how many closed."""
+    now = now or timezone.now()
+    closed = 0
+    rows = due(now=now, scopes=scopes)
+    for row in rows[:limit] if limit else rows:
         try:
-            settle(row, now=now)
-        except selectors.BallotsUnreadable:
-            # A secret vote is counted only by a request that can open its ballots.
+            loaded = settle(row, now=now)
+        except NeedsKey:
             continue
-        row.refresh_from_db()
-        settled += int(before is None and row.closed_at is not None)
-    return settled
+        closed += int(loaded.state.decision is not None)
+    return closed
 
 
-def _settle(loaded: selectors.Loaded) -> None:
-    decision = loaded.state.decision
+def mark_due(rows: Any, *, now: dt.datetime | None = None) -> int:
+    """Make open proposals fall due now (membership changed: their summaries must follow)."""
+    now = now or timezone.now()
+    return rows.filter(closed_at__isnull=True).update(due_at=now)
+
+
+# --- decisions into the log, and what they do ---------------------------------------------------
+
+
+def _record_decision(loaded: selectors.Loaded, decision: domain.Decision) -> None:
     row = loaded.row
-    if decision is None:
-        return
-    # Lock the proposal row, then check again: exactly one settler gets past here.
-    locked = Proposal.objects.select_for_update().get(pk=row.pk)
-    if locked.closed_at is not None:
-        return
     group_id = None if row.federation_wide else row.group_id
     payload = decision.to_payload()
-    payload["effect"] = _apply_effect(row, decision)
-    append_to_log(group_id=group_id, kind="decision", payload=payload, proposal=row)
-    Proposal.objects.filter(pk=row.pk).update(closed_at=decision.at, outcome=decision.outcome.value)
-    row.closed_at = decision.at
-    row.outcome = decision.outcome.value
-    _seal_ballot_boxes(row)
-
-
-def _seal_ballot_boxes(row: Proposal) -> None:
-    """Mark the proposal's closed ballot boxes sealed; erase their old versions once."""
+    payload["effect"] = _apply_effect(row, loaded.kind, decision)
+    try:
+        with transaction.atomic():
+            append_to_log(group_id=group_id, kind="decision", payload=payload, proposal=row)
+    except IntegrityError:
+        # Someone else settled it at the same moment (the proposal's one record is theirs).
+        row.refresh_from_db()
+        return
+    fields = {
+        "closed_at": decision.at,
+        "outcome": decision.outcome.value,
+        "reached_by": decision.reached_by.value,
+    }
+    Proposal.objects.filter(pk=row.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(row, name, value)
     if BallotBox.objects.filter(proposal=row, sealed=False).update(sealed=True):
         transaction.on_commit(_erase_old_ballot_boxes)
+    signals.proposal_decided.send(sender=Proposal, proposal=row, decision=decision)
 
 
 def _erase_old_ballot_boxes() -> None:
@@ -538,8 +587,6 @@ def _erase_old_ballot_boxes() -> None:
     keeps page images in the write-ahead log until a checkpoint: force one. PostgreSQL
     keeps dead row versions until a vacuum: VACUUM FULL rewrites the (small) table.
     """
-    from django.db import connection
-
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -552,46 +599,68 @@ def append_to_log(
 ) -> DecisionRecord:
     """Append a record to the group's (or, with None, the federation's) hash chain.
 
-    Call inside a transaction. A concurrent append of the same seq fails on the unique
-    (chain, seq) constraint and is retried by the caller's transaction.
+    The domain builds the record (``decisions_log.append_after``: its payload checks and
+    digest). Call inside a transaction: a concurrent append of the same seq fails on the
+    unique (chain, seq) constraint and is retried by the caller's transaction.
     """
     chain = chain_name(group_id)
-    last = DecisionRecord.objects.filter(chain=chain).order_by("-seq").first()
-    seq = 0 if last is None else last.seq + 1
-    prev = GENESIS_DIGEST if last is None else last.digest
+    last = selectors.last_record(chain)
+    record_ = decisions_log.append_after(
+        selectors.to_record(last) if last is not None else None, kind, payload
+    )
     return DecisionRecord.objects.create(
         chain=chain,
-        seq=seq,
-        kind=kind,
-        payload=payload,
-        prev_digest=prev,
-        digest=compute_digest(seq, kind, payload, prev),
+        seq=record_.seq,
+        kind=record_.kind,
+        payload=record_.payload,
+        prev_digest=record_.prev_digest,
+        digest=record_.digest,
         proposal=proposal,
         group_id=group_id,
     )
 
 
-def _apply_effect(row: Proposal, decision: domain.Decision) -> dict[str, Any] | None:
-    """Apply what an adopted decision does; return a record of it for the log."""
-    if decision.outcome is not domain.Outcome.ADOPTED or not row.effect:
+def check_chain(chain: str, *, now: dt.datetime | None = None) -> decisions_log.VerifyReport:
+    """Verify the whole chain and, if intact, move its checkpoint to its end (``veche verify``)."""
+    records = selectors.log_records(chain)
+    report = decisions_log.verify(records)
+    if report.ok and records:
+        ChainCheckpoint.objects.update_or_create(
+            chain=chain,
+            defaults={
+                "seq": records[-1].seq,
+                "digest": records[-1].digest,
+                "checked_at": now or timezone.now(),
+            },
+        )
+    return report
+
+
+def _apply_effect(
+    row: Proposal, kind: DecisionKind, decision: domain.Decision
+) -> dict[str, Any] | None:
+    """Apply what an adopted decision does, by its kind's power; return a record of it."""
+    if decision.outcome is not domain.Outcome.ADOPTED:
         return None
-    if "admit_group" in row.effect:
-        name = row.effect["admit_group"]
+    if kind.power is Power.ADMIT_GROUP:
+        # Proposals made before names were encrypted kept theirs in clear (migration 0003).
+        name = row.admit_group_name or str(row.effect.get("admit_group", ""))
+        if not name:
+            raise NeedsKey
         if Group.objects.filter(name=name).exists():
-            return {"admit_group": name, "applied": False, "why": "name taken meanwhile"}
+            return {"power": kind.power.value, "applied": False, "why": "name taken meanwhile"}
         # The group exists from just after the decision that admitted it: at the
         # decision's own instant it was not yet a part of the federation's count.
         group = create_group(name=name, now=decision.at + dt.timedelta(microseconds=1))
-        return {"admit_group": name, "applied": True, "group": group.pk}
-    if "coordinator" in row.effect:
-        from veche.apps.accounts.models import Member
-
+        return {"power": kind.power.value, "applied": True, "group": group.pk}
+    if kind.power is Power.CHOOSE_COORDINATOR and "coordinator" in row.effect:
         member = Member.objects.filter(pk=row.effect["coordinator"], is_active=True).first()
         if member is None or member.group_id != row.group_id:
-            return {"coordinator": row.effect["coordinator"], "applied": False}
+            return {"power": kind.power.value, "coordinator": row.effect["coordinator"],
+                    "applied": False}  # fmt: skip
         start_coordinator_term(group=row.group, member=member, now=decision.at)
-        return {"coordinator": member.pk, "applied": True}
-    return None  # pragma: no cover - effects are only ever the two above
+        return {"power": kind.power.value, "coordinator": member.pk, "applied": True}
+    return None
 
 
 def issue_founding_invitation(*, row: Proposal, actor: Member) -> str:
@@ -601,29 +670,26 @@ def issue_founding_invitation(*, row: Proposal, actor: Member) -> str:
     """
     if actor.pk != row.author_id:
         raise NotEligible(_("only the proposal's author receives the founding invitation"))
-    record = DecisionRecord.objects.filter(proposal=row).first()
-    effect = (record.payload.get("effect") or {}) if record else {}
-    if not effect.get("applied") or "admit_group" not in effect:
+    record_ = DecisionRecord.objects.filter(proposal=row).first()
+    effect = (record_.payload.get("effect") or {}) if record_ else {}
+    admitted = effect.get("power") == Power.ADMIT_GROUP.value or "admit_group" in effect
+    if not effect.get("applied") or not admitted:
         raise DomainError(_("this decision did not admit a group"))
 
     def attempt() -> str:
         locked = Proposal.objects.select_for_update().get(pk=row.pk)
-        if locked.effect.get("invitation_issued"):
+        if locked.invitation_issued:
             raise DomainError(_("the founding invitation was already issued"))
         group = Group.objects.get(pk=effect["group"])
         # The new group's first key is made now, by the author's request, which also
         # holds the federation's keys: the invitation carries both, nobody else has them.
-        from veche.apps.accounts import keys as key_service
-
         held = keyring.current()
         keys = dict([key_service.new_key(keyring.group_scope(group.pk))])
         keys.update({k: held.get(k) for k in held if k.scope == keyring.FEDERATION})
         _invitation, secret = create_invitation(
             group=group, created_by=actor, as_coordinator=True, keys=keys
         )
-        Proposal.objects.filter(pk=row.pk).update(
-            effect={**locked.effect, "invitation_issued": True}
-        )
+        Proposal.objects.filter(pk=row.pk).update(invitation_issued=True)
         return secret
 
     return retrying(attempt)

@@ -18,13 +18,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from veche.apps.core.errors import translated
+from veche.apps.core.pagination import paginate
 from veche.apps.core.permissions import member_required
 from veche.apps.federation.models import Group
 from veche.apps.federation.selectors import get_charter, group_members
 from veche.apps.proposals import forms, presenters, selectors, services
 from veche.apps.proposals.models import Proposal, chain_name
 from veche.domain import proposals as domain
-from veche.domain.decisions_log import records_to_jsonl, verify
+from veche.domain.decisions_log import records_to_jsonl
 from veche.domain.errors import DomainError
 
 
@@ -38,23 +39,12 @@ def _visible_or_404(request: HttpRequest, proposal_id: int) -> Proposal:
 @member_required
 @require_GET
 def proposal_list(request: HttpRequest) -> HttpResponse:
-    """Return the proposals the member may see: open ones first, then closed."""
-    now = timezone.now()
-    open_rows, closed_rows = [], []
-    shared: dict[str, Any] = {}
-    for row in selectors.visible_proposals(member=request.user).prefetch_related("versions"):
-        if row.closed_at is None:
-            try:
-                loaded = services.settle(row, now=now, shared=shared)
-            except selectors.BallotsUnreadable:
-                continue
-            item = presenters.summary(loaded, request.user, now)
-            (closed_rows if loaded.state.decision else open_rows).append(item)
-        else:
-            closed_rows.append(presenters.closed_summary(row))
-    return render(
-        request, "proposals/list.html", {"open_items": open_rows, "closed_items": closed_rows}
-    )
+    """Return a page of the proposals the member may see: open ones, or decided ones."""
+    closed = request.GET.get("show") == "closed"
+    rows = (selectors.closed_proposals if closed else selectors.open_proposals)(member=request.user)
+    page = paginate(request, rows)
+    items = presenters.list_items(page.object_list, request.user)
+    return render(request, "proposals/list.html", {"items": items, "page": page, "closed": closed})
 
 
 def _coordinator_choices(member: Any) -> list[tuple[str, str]]:
@@ -122,7 +112,7 @@ def _detail(
 ) -> HttpResponse:
     now = timezone.now()
     try:
-        loaded = services.settle(row, now=now)
+        loaded = selectors.load(row, now=now)
     except selectors.BallotsUnreadable:
         return render(request, "proposals/unreadable.html", {"row": row}, status=409)
     context = presenters.detail(loaded, request.user, now)
@@ -362,20 +352,11 @@ def founding_invitation(request: HttpRequest, proposal_id: int) -> HttpResponse:
 @member_required
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
-    """Return what waits for the member, newest first."""
+    """Return what waits for the member, the most recently active first."""
     now = timezone.now()
-    items = []
-    shared: dict[str, Any] = {}
-    for row in selectors.visible_proposals(member=request.user).filter(closed_at__isnull=True):
-        try:
-            loaded = services.settle(row, now=now, shared=shared)
-        except selectors.BallotsUnreadable:
-            continue
-        item = presenters.inbox_item(loaded, request.user, now)
-        if item is not None:
-            items.append(item)
-    items.sort(key=lambda i: i["sort_at"], reverse=True)
-    return render(request, "proposals/inbox.html", {"items": items, "now": now})
+    page = paginate(request, selectors.inbox(member=request.user), per_page=100)
+    items = presenters.inbox_items(page.object_list, now)
+    return render(request, "proposals/inbox.html", {"items": items, "page": page, "now": now})
 
 
 @member_required
@@ -408,32 +389,17 @@ def _readable_chains(member: Any) -> list[str]:
 @member_required
 @require_GET
 def decision_log(request: HttpRequest) -> HttpResponse:
-    """Return the decisions the member may read, and whether their chains verify."""
-    # Record what has fallen due among the proposals this member may see, and only
-    # those: a page view never touches, or times, another group's proposals.
-    now = timezone.now()
-    shared: dict[str, Any] = {}
-    for row in selectors.visible_proposals(member=request.user).filter(closed_at__isnull=True):
-        try:
-            services.settle(row, now=now, shared=shared)
-        except selectors.BallotsUnreadable:
-            continue
-    chains = []
-    for chain in _readable_chains(request.user):
-        records = selectors.log_records(chain)
-        report = verify(records)
-        chains.append(
-            {
-                "name": chain,
-                "is_group": chain != chain_name(None),
-                "count": len(records),
-                "ok": report.ok,
-                "problems": report.problems,
-                "head": records[-1].digest if records else None,
-            }
-        )
-    rows = presenters.decision_rows(selectors.visible_decisions(member=request.user))
-    return render(request, "proposals/decisions.html", {"chains": chains, "rows": rows})
+    """Return a page of the decisions the member may read, and whether their chains verify.
+
+    Each chain is verified from its last full check (``veche verify``) to its end, and
+    every record on this page against its own digest: the page never reads a whole chain.
+    """
+    page = paginate(request, selectors.visible_decisions(member=request.user))
+    chains = [presenters.chain_status(chain) for chain in _readable_chains(request.user)]
+    rows = presenters.decision_rows(page.object_list)
+    return render(
+        request, "proposals/decisions.html", {"chains": chains, "rows": rows, "page": page}
+    )
 
 
 @member_required
