@@ -10,12 +10,19 @@ from django.http import HttpRequest
 PER_PAGE = 50
 
 
-def paginate(request: HttpRequest, items: Any, *, per_page: int = PER_PAGE) -> Page:
+def paginate(
+    request: HttpRequest, items: Any, *, per_page: int = PER_PAGE, latest: bool = False
+) -> Page:
     """Return the page of ``items`` the request asks for (``?page=N``; bad input: the first).
 
+    With ``latest``, a list kept oldest first (a discussion) opens on its last page.
     Two queries however long the list: its count, and the page.
     """
-    page: Page = Paginator(items, per_page).get_page(request.GET.get("page"))
+    paginator = Paginator(items, per_page)
+    asked = request.GET.get("page")
+    if asked is None and latest:
+        asked = str(paginator.num_pages)
+    page: Page = paginator.get_page(asked)
     # The other parameters (a tab, say) ride along on the page links.
     params = request.GET.copy()
     params.pop("page", None)

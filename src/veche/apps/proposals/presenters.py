@@ -175,7 +175,9 @@ def _next(st: domain.ProposalState) -> dict[str, Any] | None:
     return {"label": STEP_LABELS[st.next.step], "at": st.next.at}
 
 
-def detail(loaded: selectors.Loaded, member: Member, now: dt.datetime) -> dict[str, Any]:
+def detail(
+    loaded: selectors.Loaded, member: Member, now: dt.datetime, thread_page: Any = None
+) -> dict[str, Any]:
     """Return the context of the proposal page."""
     row, st = loaded.row, loaded.state
     me = str(member.pk)
@@ -207,7 +209,8 @@ def detail(loaded: selectors.Loaded, member: Member, now: dt.datetime) -> dict[s
         "counts": [
             (forms.POSITION_LABELS[p], st.consensus.by_position.get(p, 0)) for p in Position
         ],
-        "thread": thread(selectors.comments(row), member),
+        "thread": thread(thread_page.object_list, member) if thread_page else [],
+        "page": thread_page,
         "options": list(row.options),
     }
     if spokes:
@@ -240,10 +243,11 @@ def detail(loaded: selectors.Loaded, member: Member, now: dt.datetime) -> dict[s
     return context
 
 
-def _person_label(person: Member, viewer: Member) -> str:
+def _person_label(person: Member, viewer: Member, names: dict[str, str] | None = None) -> str:
     if person.group_id == viewer.group_id:
         return person.pseudonym
-    return _("a member of %(group)s") % {"group": _group_names().get(str(person.group_id), "?")}
+    names = _group_names() if names is None else names
+    return _("a member of %(group)s") % {"group": names.get(str(person.group_id), "?")}
 
 
 def _responses(loaded: selectors.Loaded, member: Member) -> dict[str, Any]:
@@ -434,9 +438,11 @@ def _meeting_context(loaded: selectors.Loaded, member: Member) -> dict[str, Any]
 
 def thread(comments: Iterable[Comment], member: Member) -> list[dict[str, Any]]:
     """Return a thread's messages, authors named only within the member's own group."""
+    comments = list(comments)
+    names = _group_names() if any(c.author.group_id != member.group_id for c in comments) else {}
     return [
         {
-            "author": _person_label(c.author, member),
+            "author": _person_label(c.author, member, names),
             "at": c.created_at,
             "html": markdown.render(c.body),
         }

@@ -303,7 +303,7 @@ def meeting_record(row: Proposal) -> ProposalEvent | None:
 
 def comments(row: Proposal) -> QuerySet[Comment]:
     """Return the proposal's thread, oldest first."""
-    return Comment.objects.filter(proposal=row).select_related("author")
+    return Comment.objects.filter(proposal=row).select_related("author", "proposal")
 
 
 def group_comments(group: Group) -> QuerySet[Comment]:

@@ -115,7 +115,8 @@ def _detail(
         loaded = selectors.load(row, now=now)
     except selectors.BallotsUnreadable:
         return render(request, "proposals/unreadable.html", {"row": row}, status=409)
-    context = presenters.detail(loaded, request.user, now)
+    thread = paginate(request, selectors.comments(row), latest=True)
+    context = presenters.detail(loaded, request.user, now, thread_page=thread)
     context["errors"] = errors or {}
     context.update(forms_in or {})
     return render(request, "proposals/detail.html", context, status=status)
@@ -373,11 +374,12 @@ def group_thread(request: HttpRequest) -> HttpResponse:
             services.post_comment(author=request.user, body=form.cleaned_data["body"], group=group)
             return redirect("proposals:group_thread")
         status = 400
-    thread = presenters.thread(selectors.group_comments(group), request.user)
+    page = paginate(request, selectors.group_comments(group), latest=True)
+    thread = presenters.thread(page.object_list, request.user)
     return render(
         request,
         "proposals/group_thread.html",
-        {"group": group, "thread": thread, "form": form},
+        {"group": group, "thread": thread, "form": form, "page": page},
         status=status,
     )
 

@@ -1,0 +1,148 @@
+"""A page's cost does not grow with the federation's history, and showing a page writes nothing.
+
+One world is measured at two sizes: 10 proposals, then 1,000 (mostly decided, as a
+federation's history is), with a fund whose history grows alongside. Every main page
+makes exactly the same number of queries at both sizes. Then every page a member can
+GET is requested with every statement the database receives captured: none writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from veche.apps.fund import services as fund
+from veche.apps.proposals import services as s
+from veche.domain.consensus import Position
+
+pytestmark = pytest.mark.django_db
+
+SMALL, LARGE = 10, 1000
+
+
+def _history(members, group, thread, start: dt.datetime, count: int) -> None:
+    """Add ``count`` decided proposals (group and federation), talk, and fund history."""
+    author, other = members[0], members[1]
+    for i in range(count):
+        at = start + dt.timedelta(minutes=3 * i)
+        row = s.create_proposal(
+            author=author,
+            kind_key="common-policy" if i % 2 else "group-practice",
+            title=f"Decided {i}",
+            body="What we decided.",
+            now=at,
+        )
+        if i % 3:
+            s.withdraw(row=row, actor=author, now=at + dt.timedelta(minutes=1))
+        else:
+            s.respond(row=row, member=other, position=Position.AGREE, version=1,
+                      now=at + dt.timedelta(minutes=1))  # fmt: skip
+            s.withdraw(row=row, actor=author, now=at + dt.timedelta(minutes=2))
+        if i % 10 == 0:
+            # The discussions grow too: a proposal's thread and the group's own.
+            s.post_comment(author=other, body=f"Still talking {i}", row=thread, now=at)
+            s.post_comment(author=author, body=f"Group talk {i}", group=group, now=at)
+            fund.contribute(actor=author, amount=100 + i, currency="EUR",
+                            idempotency_key=fund.new_token(), now=at)  # fmt: skip
+
+
+PAGES = [
+    "/",
+    "/inbox/",
+    "/proposals/",
+    "/proposals/?show=closed",
+    "/proposals/?show=closed&page=2",
+    "/decisions/",
+    "/federation/",
+    "/fund/",
+    "/fund/accounts/fund/",
+    "/discussion/",
+]
+
+
+def _counts(client, urls: list[str]) -> dict[str, int]:
+    counts = {}
+    for url in urls:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url, follow=False)
+        assert response.status_code in (200, 302), (url, response.status_code)
+        counts[url] = len(queries)
+    return counts
+
+
+def test_every_main_page_makes_the_same_number_of_queries_at_10_and_at_1000_proposals(
+    federation, group_a, group_b, make_member, client_for
+):
+    coordinator = make_member(group_a, "coral", coordinator=True)
+    members = [coordinator, make_member(group_a, "ada"), make_member(group_a, "abe")]
+    make_member(group_b, "bianca", coordinator=True)
+    from veche.apps.accounts.models import Member
+    from veche.apps.federation.models import Group
+
+    start = timezone.now() - dt.timedelta(days=400)
+    Member.objects.update(joined_at=start - dt.timedelta(days=1))
+    Group.objects.update(created_at=start - dt.timedelta(days=1))
+    # Open proposals with something waiting, a thread, and an open vote: the same at both
+    # sizes, so the pages have the same rows to show.
+    now = timezone.now()
+    open_one = s.create_proposal(author=members[1], kind_key="group-practice",
+                                 title="Open", body="Still open.", now=now)  # fmt: skip
+    for i in range(3):
+        s.post_comment(author=members[i], body=f"Message {i}", row=open_one, now=now)
+    s.create_proposal(author=members[2], kind_key="common-policy", title="Open too",
+                      body="Federation.", now=now)  # fmt: skip
+    voting = s.create_proposal(
+        author=members[0], kind_key="group-practice", title="Vote", body="Urgent.",
+        urgent=True, deadline=now - dt.timedelta(minutes=1), options=["a", "b"],
+        now=now - dt.timedelta(hours=2),
+    )  # fmt: skip
+    s.settle_due(now=now)
+    client = client_for(coordinator)
+    pages = [*PAGES, f"/proposals/{open_one.pk}/", f"/proposals/{voting.pk}/",
+             f"/groups/{group_a.pk}/"]  # fmt: skip
+
+    _history(members, group_a, open_one, start, SMALL)
+    s.settle_due(now=timezone.now())
+    small = _counts(client, pages)
+    _history(members, group_a, open_one, start + dt.timedelta(days=100), LARGE - SMALL)
+    s.settle_due(now=timezone.now())
+    large = _counts(client, pages)
+
+    assert large == small
+    # And the lists really are long now: the decided list has more than one page.
+    assert "Page 1 of" in client.get("/proposals/?show=closed").content.decode()
+
+
+def test_no_page_view_writes_to_the_database(client) -> None:
+    """Crawl the demo as every group's coordinator and one member, capturing every SQL
+    statement the database receives: not one writes."""
+    from tests.apps.core.test_crawl import crawl
+    from tests.conftest import log_in_with_keys
+
+    from veche.apps.accounts.models import Member
+    from veche.apps.proposals.commands import DEMO_PASSPHRASE, build_demo
+    from veche.crypto import unlock
+
+    demo = build_demo(now=timezone.now())
+    s.settle_due(now=timezone.now())  # nothing is left due for a page to settle
+    writes: list[tuple[str, str]] = []
+    pages = 0
+    for pseudonyms in demo.values():
+        for pseudonym in (pseudonyms[0], pseudonyms[-1]):
+            member = Member.objects.get(pseudonym=pseudonym)
+            log_in_with_keys(client, member, unlock(member.key_record(), DEMO_PASSPHRASE))
+            with CaptureQueriesContext(connection) as queries:
+                result = crawl(client, ["/", "/inbox/"])
+            pages += len(result.pages)
+            writes += [
+                (pseudonym, q["sql"][:100])
+                for q in queries.captured_queries
+                if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "REPLACE"))
+            ]
+            client.logout()
+    assert pages > 100
+    assert writes == []
