@@ -146,8 +146,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_demo(*, now: dt.datetime) -> dict[str, list[str]]:
-    """Create the demo federation; return group name -> pseudonyms (first: coordinator)."""
+def build_demo(*, now: dt.datetime, keys: Any = None) -> dict[str, list[str]]:
+    """Create the demo federation; return group name -> pseudonyms (first: coordinator).
+
+    ``keys`` (a Keyring) receives every key the demo makes, for tests that read it all.
+    """
     from django.db import transaction
 
     from veche.apps.core import keyring
@@ -155,7 +158,7 @@ def build_demo(*, now: dt.datetime) -> dict[str, list[str]]:
 
     # The demo plays every member in turn, so it holds every key while it builds; the
     # keys leave with this function, sealed to the members' key pairs only.
-    demo_keys = Keyring()
+    demo_keys = Keyring() if keys is None else keys
     with keyring.using(demo_keys), transaction.atomic():
         _build_demo(now=now, keys=demo_keys)
     return {g: list(n) for g, n in DEMO_GROUPS.items()}
