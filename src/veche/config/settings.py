@@ -104,6 +104,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "veche.apps.core.middleware.SecurityHeadersMiddleware",
+    # Outermost but for the headers: a lock not granted in time becomes a clear 503.
+    "veche.apps.core.busy.BusyDatabaseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -138,8 +140,15 @@ TEMPLATES = [
     },
 ]
 
+# How long a write waits for another writer's lock before the member is told "busy,
+# not saved" (a 503 that keeps what they typed): short, so nobody waits on a hang.
+VECHE_DB_LOCK_WAIT_SECONDS = float(os.environ.get("VECHE_DB_LOCK_WAIT_SECONDS", "5"))
+
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": _database_from_url(os.environ["DATABASE_URL"])}
+    DATABASES["default"]["OPTIONS"] = {
+        "options": f"-c lock_timeout={int(VECHE_DB_LOCK_WAIT_SECONDS * 1000)}"
+    }
 else:
     DATABASES = {
         "default": {
@@ -149,7 +158,7 @@ else:
             # under concurrent writers (SERVING-NOTES.md). Never ATOMIC_REQUESTS.
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
+                "timeout": VECHE_DB_LOCK_WAIT_SECONDS,
                 "init_command": (
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
                     # Overwrite deleted and replaced content with zeros, so an old

@@ -17,6 +17,7 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from veche.apps.core.busy import short_waits
 from veche.apps.proposals import services
 
 
@@ -32,7 +33,7 @@ class SettleDueMiddleware:
             scopes = services.held_scopes()
             if services.due(now=now, scopes=scopes).exists():
                 # Busy (another writer holds the database): this request is served from
-                # what is stored; the next one settles.
-                with contextlib.suppress(DatabaseError):
+                # what is stored at once, not after a wait; the next one settles.
+                with contextlib.suppress(DatabaseError), short_waits():
                     services.settle_due(now=now, scopes=scopes, limit=services.SETTLE_BATCH)
         return self.get_response(request)
