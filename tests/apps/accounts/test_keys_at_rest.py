@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+import time_machine
 from django.contrib.sessions.models import Session
 from django.test import Client
+from django.utils import timezone
 
 from veche.apps.accounts.models import KeyGrant, Member, MemberSession
 from veche.apps.core.keyring import COOKIE_NAME, SESSION_KEY
@@ -78,9 +80,11 @@ def test_the_pseudonym_is_stored_only_encrypted_and_found_by_a_keyed_hash(group_
 
 def test_a_wrong_passphrase_is_refused_and_unlocks_nothing(member_a, passphrase):
     client = Client()
-    assert _login(client, "ada", "not the passphrase at all").status_code == 400
-    assert COOKIE_NAME not in client.cookies
-    assert _login(client, "ada", passphrase).status_code == 302
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        assert _login(client, "ada", "not the passphrase at all").status_code == 400
+        assert COOKIE_NAME not in client.cookies
+        clock.shift(1)  # the delay after a failure
+        assert _login(client, "ada", passphrase).status_code == 302
     assert client.cookies[COOKIE_NAME].value
     assert SESSION_KEY in client.session
 
