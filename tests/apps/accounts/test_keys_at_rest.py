@@ -99,7 +99,7 @@ def test_the_session_row_alone_cannot_read_anything(member_a, passphrase):
     assert "Seen with the cookie only" in client.get(f"/proposals/{proposal.pk}/").content.decode()
     blob = client.session[SESSION_KEY]
     # A seized session row (the session cookie, but not the key cookie) reads nothing:
-    # the session ends at once.
+    # the request is treated as logged out.
     del client.cookies[COOKIE_NAME]
     response = client.get(f"/proposals/{proposal.pk}/")
     assert response.status_code == 302
@@ -220,7 +220,9 @@ def test_another_groups_keys_open_nothing_of_this_group(member_a, member_b, test
     assert test_keys.keyring.decrypt(bytes(version.title_ct), context=context) == "Only for Alpha"
 
 
-def test_a_session_whose_key_cookie_is_gone_ends_and_asks_to_log_in_again(member_a, passphrase):
+def test_a_session_whose_key_cookie_is_gone_is_ignored_and_asks_to_log_in_again(
+    member_a, passphrase
+):
     client = Client()
     _login(client, "ada", passphrase)
     del client.cookies[COOKIE_NAME]  # the browser was closed; the session cookie survived
