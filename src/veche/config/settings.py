@@ -229,23 +229,26 @@ TIME_ZONE = "UTC"
 STATIC_URL = "/static/"
 STATICFILES_FINDERS = ["django.contrib.staticfiles.finders.AppDirectoriesFinder"]
 
-# No request logging: Django logs every 4xx with its path (a join secret, say);
-# only server errors are kept, with invitation secrets redacted. No IPs anywhere.
+# Logs hold no path, origin, address, name or text (core/logging.py, decision 0075):
+# only the server's own life and server errors (their traceback's frames and exception
+# types). Refused CSRF posts, bad Host headers and 4xx answers are not logged at all.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact": {"()": "veche.apps.core.logging.RedactSecretsFilter"}},
+    "formatters": {"plain": {"()": "veche.apps.core.logging.NoContentFormatter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "filters": ["redact"],
+            "formatter": "plain",
         },
     },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "django.security": {"handlers": [], "level": "CRITICAL", "propagate": False},
         "django.server": {"handlers": [], "level": "CRITICAL", "propagate": False},
-        "django.security.DisallowedHost": {"handlers": [], "propagate": False},
     },
 }
 
