@@ -197,3 +197,34 @@ def test_joining_when_the_server_is_busy_answers_503_and_keeps_the_invitation(
     assert 'value="newcomer"' in response.content.decode()
     assert not Member.objects.exists()
     assert client.post(f"/join/{secret}/", data).status_code == 302
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_guesses_at_one_name_get_one_check(member_a):
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(10)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def guess(n: int) -> None:
+        try:
+            barrier.wait()
+            services.authenticate_member(request=None, pseudonym="ada", passphrase=f"guess {n}")
+        except services.LoginRefused:
+            outcome = "checked"
+        except services.LoginDelayed:
+            outcome = "delayed"
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(outcomes) == ["checked"] + ["delayed"] * 9

@@ -162,8 +162,9 @@ def _claim_attempt(account_key: str, now: dt.datetime) -> tuple[int, dt.datetime
 
     Raises LoginDelayed while the name's delay runs: such an attempt is never checked
     and changes nothing, so refused attempts cannot lengthen the delay. The turn is
-    taken pessimistically (as if it will fail, for as long as it may queue for a
-    hashing slot), so concurrent attempts with one name are checked one at a time.
+    taken pessimistically (counted as a failure, and held for as long as the attempt may
+    queue for a hashing slot, 15 s at most), so concurrent attempts with one name are
+    checked one at a time.
     """
     epoch = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
     with transaction.atomic():
@@ -174,9 +175,10 @@ def _claim_attempt(account_key: str, now: dt.datetime) -> tuple[int, dt.datetime
         if row.not_before > now:
             raise LoginDelayed(max(1, math.ceil((row.not_before - now).total_seconds())))
         before = (row.failures, row.not_before)
+        # Held while this attempt may queue and be checked; set properly when it ends.
         in_flight = float(settings.VECHE_HASHING_WAIT_SECONDS) + 5
         row.failures += 1
-        row.not_before = now + dt.timedelta(seconds=login_delay_seconds(row.failures) + in_flight)
+        row.not_before = now + dt.timedelta(seconds=in_flight)
         row.updated_at = now
         row.save(update_fields=["failures", "not_before", "updated_at"])
     return before
