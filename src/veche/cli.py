@@ -135,26 +135,25 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Migrate if needed, then replace this process with gunicorn."""
+    """Migrate if needed, then replace this process with gunicorn (veche.config.gunicorn)."""
     setup_django()
     _migrate()
+    if args.workers < 1 or args.threads < 1:
+        raise CommandError("--workers and --threads must be at least 1")
     argv = [
         sys.executable,
         "-m",
         "gunicorn",
+        # Worker model, logs without requests or addresses, no Server header: decisions
+        # 0074 and 0075.
+        "--config",
+        "python:veche.config.gunicorn",
         "--bind",
         f"[{args.host}]:{args.port}" if ":" in args.host else f"{args.host}:{args.port}",
         "--workers",
         str(args.workers),
-        "--worker-class",
-        "sync",
-        # No access log: it would record visitors' addresses.
-        "--error-logfile",
-        "-",
-        "--forwarded-allow-ips",
-        "127.0.0.1",
-        # gunicorn 27 otherwise opens a control socket in the operator's home directory.
-        "--no-control-socket",
+        "--threads",
+        str(args.threads),
         "veche.config.wsgi:application",
     ]
     sys.stdout.flush()
@@ -257,7 +256,10 @@ def _register_core(subparsers: argparse._SubParsersAction) -> None:  # type: ign
     p = subparsers.add_parser("serve", help="run the web server (gunicorn)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    p.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 2, help="processes (default: cores)"
+    )
+    p.add_argument("--threads", type=int, default=8, help="threads per process (default 8)")
     p.set_defaults(handler=cmd_serve)
 
     p = subparsers.add_parser("invite", help="print a one-time invitation to a group")

@@ -6,6 +6,7 @@ Environment:
   VECHE_DEBUG           1 to enable DEBUG (never in production)
   VECHE_ALLOWED_HOSTS   comma-separated; default 127.0.0.1,localhost,[::1],.onion
   VECHE_SECURE_COOKIES  1 to mark cookies Secure (only behind HTTPS; onion services use HTTP)
+  VECHE_HASHING_SLOTS   Argon2id runs at once, all server processes together (default cores/2)
 """
 
 from __future__ import annotations
@@ -184,20 +185,26 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 12},
-    },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "veche.apps.core.validators.PassphraseLengthValidator"},
+    {"NAME": "veche.apps.core.validators.PassphraseStrengthValidator"},
     {"NAME": "veche.apps.core.validators.NotContainingPseudonymValidator"},
 ]
 
-# Login throttling (accounts.services): per account and across the whole server,
-# never per IP (Tor users share exits, and we keep no IPs).
-VECHE_LOGIN_FAILURES_PER_ACCOUNT = 5
-VECHE_LOGIN_ACCOUNT_WINDOW_SECONDS = 15 * 60
-VECHE_LOGIN_FAILURES_GLOBAL = 100
-VECHE_LOGIN_GLOBAL_WINDOW_SECONDS = 60
+# Logins (accounts.services, core.hashers; decision 0071). Per typed name, never per IP
+# (Tor users share exits, and we keep no IPs): after a failure no attempt with that name
+# is checked for 1 s, doubling per failure up to 30 s. Every Argon2id run of the server
+# shares VECHE_HASHING_SLOTS slots (all processes together); a request waits at most
+# VECHE_HASHING_WAIT_SECONDS for one, then gets "busy, try again in a moment".
+VECHE_LOGIN_DELAY_BASE_SECONDS = 1
+VECHE_LOGIN_DELAY_MAX_SECONDS = 30
+# One slot per two cores: the other cores stay free for pages.
+VECHE_HASHING_SLOTS = int(
+    os.environ.get("VECHE_HASHING_SLOTS") or max(1, (os.cpu_count() or 2) // 2)
+)
+VECHE_HASHING_WAIT_SECONDS = 10.0
+VECHE_HASHING_WAITERS_PER_PROCESS = 4
+VECHE_HASHING_NICE = int(os.environ.get("VECHE_HASHING_NICE", "10"))
+VECHE_HASHING_LOCK_DIR = DATA_DIR / "locks"
 VECHE_INVITATION_DAYS = 7
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -234,23 +241,26 @@ TIME_ZONE = "UTC"
 STATIC_URL = "/static/"
 STATICFILES_FINDERS = ["django.contrib.staticfiles.finders.AppDirectoriesFinder"]
 
-# No request logging: Django logs every 4xx with its path (a join secret, say);
-# only server errors are kept, with invitation secrets redacted. No IPs anywhere.
+# Logs hold no path, origin, address, name or text (core/logging.py, decision 0075):
+# only the server's own life and server errors (their traceback's frames and exception
+# types). Refused CSRF posts, bad Host headers and 4xx answers are not logged at all.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact": {"()": "veche.apps.core.logging.RedactSecretsFilter"}},
+    "formatters": {"plain": {"()": "veche.apps.core.logging.NoContentFormatter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "filters": ["redact"],
+            "formatter": "plain",
         },
     },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "django.security": {"handlers": [], "level": "CRITICAL", "propagate": False},
         "django.server": {"handlers": [], "level": "CRITICAL", "propagate": False},
-        "django.security.DisallowedHost": {"handlers": [], "propagate": False},
     },
 }
 

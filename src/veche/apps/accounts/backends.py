@@ -8,7 +8,13 @@ from django.contrib.auth.backends import ModelBackend
 
 
 class MemberBackend(ModelBackend):
-    """ModelBackend without Django's permission tables (members have no permissions)."""
+    """ModelBackend without Django's permission tables (members have no permissions).
+
+    A passphrase is checked by opening the member's sealed private key, not against a
+    password hash (decision 0072). The login form goes through
+    ``services.authenticate_member``, which adds the delays after failures; this backend
+    serves Django's own ``authenticate()`` (the test client's ``login()``, say).
+    """
 
     def authenticate(
         self,
@@ -18,9 +24,15 @@ class MemberBackend(ModelBackend):
         pseudonym: str | None = None,
         **kwargs: Any,
     ) -> Any:
-        # Members log in with the pseudonym they typed; the model stores only its keyed
-        # hash (USERNAME_FIELD), which get_by_natural_key computes from the typed name.
-        return super().authenticate(request, username=pseudonym or username, password=password)
+        from veche.apps.accounts.services import check_passphrase
+
+        name = pseudonym or username
+        if not name or not password:
+            return None
+        member, private_key = check_passphrase(pseudonym=name, passphrase=password)
+        if member is not None:
+            member.unlocked_private_key = private_key
+        return member
 
     def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
         return set()

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from veche.apps.accounts.models import Member, normalise_pseudonym, validate_pseudonym
 from veche.apps.accounts.selectors import pseudonym_taken
+from veche.apps.core.validators import normalise_passphrase
 
 
 class JoinForm(forms.Form):
@@ -52,7 +53,7 @@ class JoinForm(forms.Form):
         cleaned = super().clean() or {}
         passphrase = cleaned.get("passphrase")
         again = cleaned.get("passphrase_again")
-        if passphrase and again and passphrase != again:
+        if passphrase and again and normalise_passphrase(passphrase) != normalise_passphrase(again):
             self.add_error("passphrase_again", _("The two passphrases differ."))
         if passphrase:
             candidate = Member(pseudonym=cleaned.get("pseudonym") or "")

@@ -1,4 +1,4 @@
-"""Members (the user model) and the record of failed logins used for throttling."""
+"""Members (the user model) and the delays that follow failed logins."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 PSEUDONYM_RE = re.compile(r"^[\w.\-]{3,40}$")
+PASSPHRASE_AS_TYPED = 0
+PASSPHRASE_NORMALISED = 1
 
 
 def normalise_pseudonym(pseudonym: str) -> str:
@@ -91,6 +93,11 @@ class Member(AbstractBaseUser):
     kdf_salt = models.BinaryField(editable=False)
     kdf_opslimit = models.PositiveIntegerField(default=0)
     kdf_memlimit = models.PositiveBigIntegerField(default=0)
+    # Which form of the passphrase the key is sealed under: PASSPHRASE_AS_TYPED for
+    # members who joined before passphrases were normalised (their record opens only
+    # with what they typed; it is re-sealed under the normal form at their next login),
+    # PASSPHRASE_NORMALISED since (core.validators.normalise_passphrase).
+    passphrase_form = models.PositiveSmallIntegerField(default=1)
     # Nullable only so the founding member can exist before a group is chosen;
     # `veche init` always creates the first group, so in practice it is set.
     group = models.ForeignKey(
@@ -203,14 +210,20 @@ def throttle_key(pseudonym: str) -> str:
     ).hexdigest()
 
 
-class LoginFailure(models.Model):
-    """One failed login attempt: which (hashed) account name, and when. Nothing else."""
+class LoginDelay(models.Model):
+    """How long logins with one typed pseudonym must wait, after failures.
 
-    account_key = models.CharField(max_length=64, db_index=True)
-    failed_at = models.DateTimeField(db_index=True)
-    # Whether the name was a member's: only those count toward the server-wide limit,
-    # so that anyone posting made-up names cannot lock every member out.
-    known_account = models.BooleanField(default=True)
+    One row per typed name (its keyed hash, never the name), whether or not a member
+    has that name, so a delay says nothing about who exists. No attempt with that name
+    is checked before ``not_before``; a success deletes the row; rows untouched for a
+    day are forgotten. See docs/decisions/0071-login-delays-and-hashing-budget.md.
+    """
+
+    account_key = models.CharField(max_length=64, unique=True)
+    # Failed attempts since the last success (the delay doubles with each, to a cap).
+    failures = models.PositiveIntegerField(default=0)
+    not_before = models.DateTimeField()
+    updated_at = models.DateTimeField(db_index=True)
 
 
 class KeyGrant(models.Model):

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -51,6 +52,16 @@ def join(request: HttpRequest, secret: str) -> HttpResponse:
                 )
             except services.InvitationUnusable:
                 return _invitation_gone(request)
+            except services.HashingBusy:
+                return _busy(
+                    request,
+                    "accounts/join.html",
+                    form,
+                    {
+                        "group_name": invitation.group.name,
+                        "as_coordinator": invitation.as_coordinator,
+                    },
+                )
             except services.PseudonymTaken:
                 form.add_error("pseudonym", _("This pseudonym is taken. Please choose another."))
             else:
@@ -82,7 +93,7 @@ def join(request: HttpRequest, secret: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
-    """Show the login form; on POST, log in (throttled per account and globally)."""
+    """Show the login form; on POST, log in (delayed after failures, within the hashing budget)."""
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = ""
@@ -96,19 +107,28 @@ def login_view(request: HttpRequest) -> HttpResponse:
                     pseudonym=form.cleaned_data["pseudonym"],
                     passphrase=form.cleaned_data["passphrase"],
                 )
-            except services.LoginThrottled:
+            except services.LoginDelayed as delayed:
                 form.add_error(
                     None,
-                    _(
-                        "Too many failed attempts. For your safety, logging in is paused "
-                        "for a while. Please wait 15 minutes and try again."
-                    ),
+                    ngettext(
+                        "Logging in with this pseudonym failed a moment ago. Wait %(seconds)d "
+                        "second, then try again: your passphrase will be checked then.",
+                        "Logging in with this pseudonym failed a moment ago. Wait %(seconds)d "
+                        "seconds, then try again: your passphrase will be checked then.",
+                        delayed.seconds,
+                    )
+                    % {"seconds": delayed.seconds},
                 )
-                status = 429
+                response = _render_login(request, form, next_url, status=429)
+                response["Retry-After"] = str(delayed.seconds)
+                return response
+            except services.HashingBusy:
+                return _busy(request, "accounts/login.html", form, {"next": next_url})
             except services.LoginRefused:
                 form.add_error(None, _("Wrong pseudonym or passphrase."))
                 status = 400
             else:
+                request.session.pop(keyring.KEY_LOST, None)
                 login(request, member)
                 response = redirect(next_url or "home")
                 keyring.remember_private_key(request, response, member.unlocked_private_key)
@@ -118,6 +138,12 @@ def login_view(request: HttpRequest) -> HttpResponse:
             status = 400
     else:
         form = LoginForm()
+    return _render_login(request, form, next_url, status=status)
+
+
+def _render_login(
+    request: HttpRequest, form: LoginForm, next_url: str, *, status: int
+) -> HttpResponse:
     key_lost = bool(request.session.pop(keyring.KEY_LOST, False))
     return render(
         request,
@@ -125,6 +151,24 @@ def login_view(request: HttpRequest) -> HttpResponse:
         {"form": form, "next": next_url, "key_lost": key_lost},
         status=status,
     )
+
+
+BUSY_RETRY_SECONDS = 5
+
+
+def _busy(request: HttpRequest, template: str, form: Any, context: dict[str, Any]) -> HttpResponse:
+    """Return the form again, what was typed kept (never the passphrase), with a 503 saying
+    the server is busy with other logins: nothing was checked or saved."""
+    form.add_error(
+        None,
+        _(
+            "The server is busy with other logins right now, and nothing was checked "
+            "or saved. Please try again in a moment."
+        ),
+    )
+    response = render(request, template, {"form": form, **context}, status=503)
+    response["Retry-After"] = str(BUSY_RETRY_SECONDS)
+    return response
 
 
 @public

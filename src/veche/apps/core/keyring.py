@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 COOKIE_NAME = "veche_k"
 SESSION_KEY = "veche_key_blob"
 UNREADABLE = "[encrypted]"
-# Set in a fresh session when a session was ended because its key was gone.
+# Set in a fresh session when a request's session was ignored because its key was gone.
 KEY_LOST = "veche_key_lost"
 
 _current: ContextVar[Keyring | None] = ContextVar("veche_keyring", default=None)
@@ -136,18 +136,37 @@ class KeyringMiddleware:
             if private_key is not None:
                 keyring = keyring_for(user, private_key)
             else:
-                # Logged in, but the browser no longer holds its half of the key (it was
-                # closed, or the cookie was removed): such a session can read and write
-                # nothing, so end it and let the member log in again.
-                from django.contrib.auth import logout
-
-                logout(request)
-                request.session[KEY_LOST] = True
+                _ignore_session(request)
         token = _current.set(keyring)
         try:
             return self.get_response(request)
         finally:
             _current.reset(token)
+
+
+def _ignore_session(request: HttpRequest) -> None:
+    """Treat this request as logged out, without touching the session it presented.
+
+    Logged in, but without the key cookie: the browser was closed (the session cookie
+    outlived the key cookie), or someone presents a stolen session cookie alone. Such a
+    session can read and write nothing. It is not ended: a stolen session cookie alone
+    must not be able to log the member out (logout, or a login as someone else, would
+    delete the session). The request gets a new, empty session instead, which tells the
+    login page to say why the member must log in again; the member's own browser, which
+    holds both cookies, carries on.
+    """
+    from django.contrib.auth.models import AnonymousUser
+
+    fresh = request.session.__class__()
+    fresh[KEY_LOST] = True
+    request.session = fresh
+    anonymous = AnonymousUser()
+    request.user = anonymous
+
+    async def auser() -> AnonymousUser:
+        return anonymous
+
+    request.auser = auser  # type: ignore[attr-defined]
 
 
 def encrypt(scope: str, plaintext: str, *, context: str) -> bytes:
