@@ -7,8 +7,9 @@ piece of text a group writes about its own matters carries a marker naming the g
 another. Texts written on federation proposals are federation-wide by design and carry
 ``FEDTEXT-`` markers instead (they may appear to everyone who is a member).
 
-Everything is written through the services members use, with the clock passed in,
-relative to the real ``now`` (pages settle proposals at the real time).
+The world is a :class:`veche.scenario.Scenario`, played by the same builder as the
+demo, through the services members use, with the clock passed in, relative to the real
+``now``.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from veche.scenario import FundStep, GroupOf, Message, Scenario, Step, Story
+
 PASSPHRASE = "compartment matrix passphrase"
 GROUP_NAMES = {"A": "Alpha", "B": "Beta", "C": "Gamma"}
 PEOPLE = ["coord", "ann", "bob", "cat", "dan", "eve"]
+D = 24  # hours in a day
 
 
 def marker(group: str, kind: str, what: str) -> str:
@@ -57,341 +61,164 @@ class World:
         return self.groups[key]
 
 
-def _seed_group(world: World, key: str, start: dt.datetime) -> None:
-    from veche.apps.proposals import services as s
-    from veche.domain.consensus import Position
-    from veche.domain.proposals import Outcome, ReachedBy
-
-    now = world.now
-    h = dt.timedelta(hours=1)
-    d = dt.timedelta(days=1)
-    gw = world[key]
-    m = gw.members
+def _group_stories(key: str) -> list[Story]:
+    """One group's life, every text marked with the group: proposals in every state."""
 
     def mk(kind: str, what: str) -> str:
         return marker(key, kind, what)
 
-    # Adopted by consensus, with reasons and a comment.
-    t = now - 20 * d
-    row = s.create_proposal(
-        author=m["ann"],
-        kind_key="group-practice",
-        title=mk("TITLE", "adopted"),
-        body=mk("BODY", "adopted"),
-        now=t,
-    )
-    for i, name in enumerate(PEOPLE):
-        s.respond(
-            row=row,
-            member=m[name],
-            position=Position.STAND_ASIDE if name == "eve" else Position.AGREE,
-            reason=mk("REASON", f"adopted-{name}"),
-            version=1,
-            now=t + (i + 1) * h,
-        )
-    s.post_comment(author=m["bob"], body=mk("COMMENT", "adopted"), row=row, now=t + h)
-    gw.proposals["adopted"] = row
+    def who(name: str) -> str:
+        return f"{key}.{name}"
 
-    # Open, seeking consensus, amended once.
-    t = now - 1 * d
-    row = s.create_proposal(
-        author=m["bob"],
-        kind_key="group-practice",
-        title=mk("TITLE", "open-v1"),
-        body=mk("BODY", "open-v1"),
-        now=t,
-    )
-    s.respond(
-        row=row,
-        member=m["cat"],
-        position=Position.OBJECT,
-        reason=mk("REASON", "open-objection"),
-        version=1,
-        now=t + h,
-    )
-    s.amend(
-        row=row,
-        actor=m["bob"],
-        title=mk("TITLE", "open-v2"),
-        body=mk("BODY", "open-v2"),
-        now=t + 2 * h,
-    )
-    s.respond(
-        row=row,
-        member=m["cat"],
-        position=Position.AGREE,
-        reason=mk("REASON", "open-agree"),
-        version=2,
-        now=t + 3 * h,
-    )
-    s.post_comment(author=m["cat"], body=mk("COMMENT", "open"), row=row, now=t + 4 * h)
-    gw.proposals["open"] = row
-
-    # An urgent vote open now, between marked alternatives.
-    t = now - 5 * h
-    row = s.create_proposal(
-        author=m["cat"],
-        kind_key="group-practice",
-        urgent=True,
-        title=mk("TITLE", "vote"),
-        body=mk("BODY", "vote"),
-        options=[mk("OPTION", "one"), mk("OPTION", "two"), mk("OPTION", "three")],
-        deadline=t + 2 * h,
-        now=t,
-    )
-    s.respond(
-        row=row,
-        member=m["dan"],
-        position=Position.BLOCK,
-        reason=mk("REASON", "vote-block"),
-        version=1,
-        now=t + h,
-    )
-    s.cast_ballot(row=row, voter=m["cat"], ballot=[1, 0], now=t + 3 * h)
-    gw.proposals["vote"] = row
-
-    # A mandate in force now: one volunteer, who has recorded a decision under it.
-    t = now - 10 * h
-    row = s.create_proposal(
-        author=m["dan"],
-        kind_key="group-quick-response",
-        urgent=True,
-        title=mk("TITLE", "mandate"),
-        body=mk("BODY", "mandate"),
-        mandate_scope=[mk("SCOPE", "mandate")],
-        deadline=t + 2 * h,
-        now=t,
-    )
-    s.respond(
-        row=row,
-        member=m["bob"],
-        position=Position.OBJECT,
-        reason=mk("REASON", "mandate-objection"),
-        version=1,
-        now=t + h,
-    )
-    s.volunteer(row=row, member=m["eve"], now=t + 3 * h)
-    loaded = s.settle(row, now=t + 9 * h)
-    assert loaded.state.mandate is not None and loaded.state.mandate.holder, loaded.state
-    assert loaded.state.mandate.holder == str(m["eve"].pk)
-    gw.mandate_holder = m["eve"]
-    s.record_mandate_decision(
-        row=row,
-        holder=m["eve"],
-        matter=mk("SCOPE", "mandate"),
-        text=mk("DECISION", "mandate"),
-        now=t + 9 * h,
-    )
-    gw.proposals["mandate"] = row
-
-    # Decided at a meeting, with notes, confirmed.
-    t = now - 3 * d
-    row = s.create_proposal(
-        author=m["coord"],
-        kind_key="group-practice",
-        title=mk("TITLE", "meeting"),
-        body=mk("BODY", "meeting"),
-        now=t,
-    )
-    s.record_meeting(
-        row=row,
-        recorder=m["coord"],
-        outcome=Outcome.ADOPTED,
-        attendance=4,
-        reached_by=ReachedBy.CONSENSUS,
-        notes=mk("NOTES", "meeting"),
-        now=t + 5 * h,
-    )
-    s.confirm_meeting(row=row, member=m["ann"], now=t + 6 * h)
-    s.confirm_meeting(row=row, member=m["bob"], now=t + 7 * h)
-    gw.proposals["meeting"] = row
-
-    # Withdrawn.
-    t = now - 6 * d
-    row = s.create_proposal(
-        author=m["cat"],
-        kind_key="group-practice",
-        title=mk("TITLE", "withdrawn"),
-        body=mk("BODY", "withdrawn"),
-        now=t,
-    )
-    s.withdraw(row=row, actor=m["cat"], now=t + 4 * h)
-    gw.proposals["withdrawn"] = row
-
-    # A draft of an ordinary member.
-    gw.proposals["draft"] = s.create_proposal(
-        author=m["ann"],
-        kind_key="group-practice",
-        title=mk("TITLE", "draft"),
-        body=mk("BODY", "draft"),
-        draft=True,
-        now=now - 2 * h,
-    )
-    s.post_comment(author=m["coord"], group=gw.group, body=mk("THREAD", "group"), now=now - 3 * h)
+    return [
+        Story(
+            f"{key}:adopted", "group-practice", who("ann"), mk("TITLE", "adopted"),
+            mk("BODY", "adopted"), age=20 * D,
+            steps=(
+                *(
+                    Step("respond", who(name), i + 1,
+                         position="stand_aside" if name == "eve" else "agree",
+                         text=mk("REASON", f"adopted-{name}"))
+                    for i, name in enumerate(PEOPLE)
+                ),
+                Step("comment", who("bob"), 1, text=mk("COMMENT", "adopted")),
+            ),
+        ),
+        Story(
+            f"{key}:open", "group-practice", who("bob"), mk("TITLE", "open-v1"),
+            mk("BODY", "open-v1"), age=1 * D,
+            steps=(
+                Step("respond", who("cat"), 1, position="object",
+                     text=mk("REASON", "open-objection")),
+                Step("amend", who("bob"), 2, title=mk("TITLE", "open-v2"),
+                     text=mk("BODY", "open-v2")),
+                Step("respond", who("cat"), 3, position="agree", text=mk("REASON", "open-agree")),
+                Step("comment", who("cat"), 4, text=mk("COMMENT", "open")),
+            ),
+        ),
+        Story(
+            f"{key}:vote", "group-practice", who("cat"), mk("TITLE", "vote"), mk("BODY", "vote"),
+            age=5, urgent=True, deadline=2,
+            options=(mk("OPTION", "one"), mk("OPTION", "two"), mk("OPTION", "three")),
+            steps=(
+                Step("respond", who("dan"), 1, position="block", text=mk("REASON", "vote-block")),
+                Step("vote", who("cat"), 3, ballot=[1, 0]),
+            ),
+        ),
+        # A mandate in force now: one volunteer, who has recorded a decision under it.
+        Story(
+            f"{key}:mandate", "group-quick-response", who("dan"), mk("TITLE", "mandate"),
+            mk("BODY", "mandate"), age=10, urgent=True, deadline=2,
+            matters=(mk("SCOPE", "mandate"),),
+            steps=(
+                Step("respond", who("bob"), 1, position="object",
+                     text=mk("REASON", "mandate-objection")),
+                Step("volunteer", who("eve"), 3),
+                Step("decide", "holder", 9, title=mk("SCOPE", "mandate"),
+                     text=mk("DECISION", "mandate")),
+            ),
+        ),
+        Story(
+            f"{key}:meeting", "group-practice", who("coord"), mk("TITLE", "meeting"),
+            mk("BODY", "meeting"), age=3 * D,
+            steps=(
+                Step("meeting", who("coord"), 5, attendance=4, text=mk("NOTES", "meeting")),
+                Step("confirm", who("ann"), 6),
+                Step("confirm", who("bob"), 7),
+            ),
+        ),
+        Story(
+            f"{key}:withdrawn", "group-practice", who("cat"), mk("TITLE", "withdrawn"),
+            mk("BODY", "withdrawn"), age=6 * D, steps=(Step("withdraw", who("cat"), 4),),
+        ),
+        Story(
+            f"{key}:draft", "group-practice", who("ann"), mk("TITLE", "draft"),
+            mk("BODY", "draft"), age=2, draft=True,
+        ),
+    ]  # fmt: skip
 
 
-def _seed_federation(world: World) -> None:
+def _federation_stories() -> list[Story]:
     """Federation proposals: every group responds; texts here are federation-wide."""
-    from veche.apps.proposals import services as s
-    from veche.domain.consensus import Position
-
-    now = world.now
-    h = dt.timedelta(hours=1)
-    d = dt.timedelta(days=1)
-    a, b, c = world["A"].members, world["B"].members, world["C"].members
-
-    # Assembly mode, open: members of every group respond with reasons.
-    t = now - 2 * d
-    row = s.create_proposal(
-        author=b["ann"],
-        kind_key="common-policy",
-        title="FEDTEXT-TITLE-policy",
-        body="FEDTEXT-BODY-policy",
-        now=t,
-    )
-    for i, (who, pos) in enumerate(
-        [
-            (b["ann"], Position.AGREE),
-            (b["bob"], Position.OBJECT),
-            (a["ann"], Position.OBJECT),
-            (c["ann"], Position.AGREE),
-        ]
-    ):
-        s.respond(
-            row=row,
-            member=who,
-            position=pos,
-            reason=f"FEDTEXT-REASON-{i}",
-            version=1,
-            now=t + (i + 1) * h,
-        )
-    s.post_comment(author=b["bob"], body="FEDTEXT-COMMENT-policy", row=row, now=t + 6 * h)
-    s.post_comment(author=a["bob"], body="FEDTEXT-COMMENT-policy-a", row=row, now=t + 7 * h)
-    world.federation_proposals["policy"] = row
-
-    # Spokes mode, open: coordinators carry their groups' positions.
-    t = now - 1 * d
-    row = s.create_proposal(
-        author=b["coord"],
-        kind_key="admit-group",
-        title="FEDTEXT-TITLE-admit",
-        body="FEDTEXT-BODY-admit",
-        new_group_name="Delta",
-        now=t,
-    )
-    s.carry_group_position(
-        row=row,
-        coordinator=b["coord"],
-        position=Position.AGREE,
-        reason="FEDTEXT-CARRY-b",
-        now=t + h,
-    )
-    s.respond(
-        row=row,
-        member=a["cat"],
-        position=Position.OBJECT,
-        reason="FEDTEXT-R",
-        version=1,
-        now=t + 2 * h,
-    )
-    world.federation_proposals["admit"] = row
+    return [
+        Story(
+            "policy", "common-policy", "B.ann", "FEDTEXT-TITLE-policy", "FEDTEXT-BODY-policy",
+            age=2 * D,
+            steps=(
+                Step("respond", "B.ann", 1, position="agree", text="FEDTEXT-REASON-0"),
+                Step("respond", "B.bob", 2, position="object", text="FEDTEXT-REASON-1"),
+                Step("respond", "A.ann", 3, position="object", text="FEDTEXT-REASON-2"),
+                Step("respond", "C.ann", 4, position="agree", text="FEDTEXT-REASON-3"),
+                Step("comment", "B.bob", 6, text="FEDTEXT-COMMENT-policy"),
+                Step("comment", "A.bob", 7, text="FEDTEXT-COMMENT-policy-a"),
+            ),
+        ),
+        Story(
+            "admit", "admit-group", "B.coord", "FEDTEXT-TITLE-admit", "FEDTEXT-BODY-admit",
+            age=1 * D, new_group="Delta",
+            steps=(
+                Step("carry", "B.coord", 1, position="agree", text="FEDTEXT-CARRY-b"),
+                Step("respond", "A.cat", 2, position="object", text="FEDTEXT-R"),
+            ),
+        ),
+    ]  # fmt: skip
 
 
-def _seed_fund(world: World) -> None:
-    """The common fund, if installed: contributions, a request for money, one for help.
+# The fund is the federation's: its memos and requests are read by every group (as
+# texts; never with members' names), so they carry FEDTEXT- markers.
+FUND = (
+    FundStep("contribute", "A.coord", 4 * D, amount=5000, text="FEDTEXT-MEMO-a"),
+    FundStep("contribute", "B.coord", 4 * D - 1, amount=7000, text="FEDTEXT-MEMO-b"),
+    FundStep("request_money", "A.coord", 4 * D - 2, key="money", amount=1000,
+             text="FEDTEXT-PURPOSE-a"),
+    FundStep("request_help", "B.coord", 4 * D - 3, key="help", text="FEDTEXT-PURPOSE-b"),
+    FundStep("answer", "A.coord", 4 * D - 4, about="help", text="FEDTEXT-ANSWER-a"),
+)  # fmt: skip
 
-    The fund is the federation's: its memos and requests are read by every group (as
-    texts; never with members' names), so they carry ``FEDTEXT-`` markers.
-    """
-    import importlib.util
 
-    if importlib.util.find_spec("veche.apps.fund") is None:
-        return
-    from veche.apps.fund import services as fund
-
-    now = world.now
-    h = dt.timedelta(hours=1)
-    a, b = world["A"].members["coord"], world["B"].members["coord"]
-    t = now - dt.timedelta(days=4)
-    fund.contribute(
-        actor=a,
-        amount=5000,
-        currency="EUR",
-        memo="FEDTEXT-MEMO-a",
-        idempotency_key=fund.new_token(),
-        now=t,
-    )
-    fund.contribute(
-        actor=b,
-        amount=7000,
-        currency="EUR",
-        memo="FEDTEXT-MEMO-b",
-        idempotency_key=fund.new_token(),
-        now=t + h,
-    )
-    world.fund_requests["money"] = fund.request_money(
-        actor=a,
-        amount=1000,
-        currency="EUR",
-        purpose="FEDTEXT-PURPOSE-a",
-        idempotency_key=fund.new_token(),
-        now=t + 2 * h,
-    )
-    world.fund_requests["help"] = fund.request_help(
-        actor=b, purpose="FEDTEXT-PURPOSE-b", idempotency_key=fund.new_token(), now=t + 3 * h
-    )
-    fund.answer_help(
-        actor=a,
-        request=world.fund_requests["help"],
-        text="FEDTEXT-ANSWER-a",
-        idempotency_key=fund.new_token(),
-        now=t + 4 * h,
+def scenario() -> Scenario:
+    """Return the matrix's federation as a scenario: three marked groups, C dissolved."""
+    return Scenario(
+        federation="Matrix federation",
+        groups=tuple(
+            GroupOf(key, name, tuple(PEOPLE), tuple(pseudonym(key, p) for p in PEOPLE))
+            for key, name in GROUP_NAMES.items()
+        ),
+        passphrase=PASSPHRASE,
+        stories=tuple(
+            [story for key in GROUP_NAMES for story in _group_stories(key)] + _federation_stories()
+        ),
+        messages=tuple(
+            Message(key, f"{key}.coord", marker(key, "THREAD", "group"), 3) for key in GROUP_NAMES
+        ),
+        fund=FUND,
+        dissolved=("C",),
     )
 
 
 def build_world(*, now: dt.datetime, keys: Any) -> World:
-    """Create the federation, three marked groups, and dissolve C at the end.
+    """Build the matrix's scenario (``veche.scenario``) and index what it made.
 
     ``keys`` is conftest's ``test_keys``: it receives every group's and the federation's
-    keys (it is the current keyring while the world is written) and every member's
-    unlocked private key, for logging clients in (``conftest.log_in_with_keys``).
+    keys and every member's unlocked private key, for logging clients in
+    (``conftest.log_in_with_keys``).
     """
-    from django.contrib.auth.hashers import make_password
+    from veche.scenario import build
 
-    from veche.apps.accounts.services import enrol_member
-    from veche.apps.federation import services as org
-    from veche.apps.proposals import services as s
-
-    start = now - dt.timedelta(days=40)
-    world = World(now=now)
-    password = make_password(PASSPHRASE)
-    _, first = org.create_federation(name="Matrix federation", first_group_name="Alpha", now=start)
-    groups = {"A": first}
-    groups["B"] = org.create_group(name="Beta", now=start)
-    groups["C"] = org.create_group(name="Gamma", now=start)
-    for group in groups.values():
-        keys.add(org.create_founding_keys(group=group, now=start))
-    for key, group in groups.items():
-        gw = GroupWorld(key=key, group=group)
-        for name in PEOPLE:
-            member, private_key = enrol_member(
-                group=group,
-                pseudonym=pseudonym(key, name),
-                keys=keys.keyring,
-                passphrase=PASSPHRASE,
-                password_hash=password,
-                joined_at=start,
-            )
-            keys.private[member.pk] = private_key
-            gw.members[name] = member
-        org.start_coordinator_term(group=group, member=gw.members["coord"], now=start)
+    built = build(scenario(), now=now, keys=keys.keyring)
+    keys.private.update(built.private_keys)
+    world = World(now=now, keys=keys)
+    for key in GROUP_NAMES:
+        gw = GroupWorld(key=key, group=built.groups[key])
+        gw.members = {name: built.people[f"{key}.{name}"] for name in PEOPLE}
+        gw.proposals = {
+            story.split(":", 1)[1]: row
+            for story, row in built.proposals.items()
+            if story.startswith(f"{key}:")
+        }
+        gw.mandate_holder = gw.members["eve"]
         world.groups[key] = gw
-    for key in groups:
-        _seed_group(world, key, start)
-    _seed_federation(world)
-    _seed_fund(world)
-    s.settle_due(now=now)
-    groups["C"].dissolved_at = now - dt.timedelta(minutes=5)
-    groups["C"].save(update_fields=["dissolved_at"])
-    world.keys = keys
+        gw.group.refresh_from_db()
+    world.federation_proposals = {k: built.proposals[k] for k in ("policy", "admit")}
+    world.fund_requests = dict(built.requests)
     return world

@@ -171,7 +171,7 @@ def crawl(client: Any, starts: list[str]) -> Crawl:
             found.append(response["Location"])
         elif response.status_code != 200:
             result.problems.append(f"{path}: status {response.status_code}")
-        elif urlsplit(path).path.endswith(".jsonl"):
+        elif urlsplit(path).path.endswith((".jsonl", ".csv")):
             result.downloads.add(path)
             _body(response)
         elif response["Content-Type"].startswith("text/html"):
