@@ -1,11 +1,10 @@
-"""The ``veche`` command for operators: init, serve, invite, migrate, check.
+"""The ``veche`` command for operators: init, serve, demo, invite, backup, restore,
+verify, settle, migrate, check.
 
-Subcommands live in a small registry (``COMMANDS``). Other parts of veche add
-theirs without touching this file: if ``veche.apps.proposals.commands`` (or any
-module in ``EXTENSION_MODULES``) exists and has ``register(subparsers)``, it is
-called; each subparser it adds must ``set_defaults(handler=callable)`` where the
-callable takes the parsed ``argparse.Namespace`` and returns an exit code.
-Django is set up lazily by handlers that need it (``setup_django()``).
+Every subcommand is listed in :func:`build_parser`, here: no discovery at run time.
+Each handler takes the parsed ``argparse.Namespace`` and returns an exit code. Django
+is set up lazily by the handlers that need it (``setup_django()``), so the offline
+checks (``verify FILE``) run without a database.
 
 Every failure is one line on stderr and a non-zero exit; never a traceback.
 Exit codes: 0 ok, 1 unexpected error, 2 usage error or refused.
@@ -14,14 +13,13 @@ Exit codes: 0 ok, 1 unexpected error, 2 usage error or refused.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
 Handler = Callable[[argparse.Namespace], int]
-
-EXTENSION_MODULES = ["veche.apps.proposals.commands"]
 
 
 class CommandError(Exception):
@@ -49,7 +47,7 @@ def _migrate(verbosity: int = 0) -> None:
 def _join_url(base_url: str, secret: str) -> str:
     from django.urls import reverse
 
-    return base_url.rstrip("/") + reverse("accounts:join", args=[secret])
+    return base_url.rstrip("/") + reverse("federation:join", args=[secret])
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -238,6 +236,109 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- verify ---------------------------------------------------------------------------------
+
+
+def _parse_head(text: str | None) -> Any:
+    from veche.domain.decisions_log import Head
+
+    if text is None:
+        return None
+    count, _, digest = text.partition(":")
+    if not count.isdigit() or len(digest) != 64:
+        raise CommandError("--head must be COUNT:DIGEST (a number, a colon, 64 hex digits)")
+    return Head(count=int(count), digest=digest.lower())
+
+
+def _report(name: str, records: list[Any], head: Any) -> bool:
+    from veche.domain.decisions_log import verify, verify_against
+
+    report = verify_against(records, head) if head is not None else verify(records)
+    if report.ok:
+        last = records[-1].digest if records else "(empty)"
+        print(f"{name}: {len(records)} records, intact; head {len(records)}:{last}")
+        return True
+    for problem in report.problems:
+        print(
+            f"{name}: record {problem.seq} (position {problem.position}) "
+            f"{problem.kind.value}: {problem.detail}",
+            file=sys.stderr,
+        )
+    return False
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Verify one exported log file offline, or every chain in the database."""
+    from veche.domain.decisions_log import records_from_jsonl
+    from veche.domain.errors import ChainError
+
+    head = _parse_head(args.head)
+    if args.file:
+        path = Path(args.file)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"cannot read {path}: {exc}") from None
+        try:
+            records = records_from_jsonl(text)
+        except ChainError as exc:
+            raise CommandError(f"{path}: {exc.message}", exit_code=1) from None
+        return 0 if _report(str(path), records, head) else 1
+    setup_django()
+    from veche.apps.federation.selectors import get_federation
+    from veche.apps.fund.selectors import verify_fund
+    from veche.apps.proposals import selectors, services
+
+    if get_federation() is None:
+        raise CommandError("not initialised: run `veche init` (or `veche demo`) first")
+    if head is not None:
+        raise CommandError("--head goes with a FILE")
+    ok = True
+    for chain in selectors.chains():
+        intact = _report(chain, selectors.log_records(chain), None)
+        if intact:
+            # A full check: pages verify from here on, not from the start.
+            services.check_chain(chain)
+        ok = intact and ok
+    if not selectors.chains():
+        print("no decisions recorded yet")
+    fund_ok, fund_messages = verify_fund()
+    print("\n".join(fund_messages), file=sys.stdout if fund_ok else sys.stderr)
+    return 0 if ok and fund_ok else 1
+
+
+def cmd_settle(args: argparse.Namespace) -> int:
+    """Record every decision that has fallen due (pages do this too when viewed)."""
+    setup_django()
+    from veche.apps.proposals.services import settle_due
+
+    # Without members' keys: what needs one (a vote's count) waits for a member's visit.
+    print(f"{settle_due(scopes=frozenset())} decisions recorded")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Create the demo federation and print where to open it and how to log in."""
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    from veche.apps.federation.selectors import get_federation
+
+    if get_federation() is not None:
+        raise CommandError("this data directory already holds a federation; use a fresh one")
+    from django.utils import timezone
+
+    from veche import demo
+
+    logins = demo.build(now=timezone.now())
+    print(f"veche demo: open {args.base_url.rstrip('/')}/")
+    print(f"log in as any of these, passphrase: {demo.PASSPHRASE}")
+    for group, names in logins.items():
+        print(f"  {group} (coordinated by {names[0]}): {', '.join(names)}")
+    return 0
+
+
 def _add_base_url(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--base-url",
@@ -277,30 +378,27 @@ def _register_core(subparsers: argparse._SubParsersAction) -> None:  # type: ign
     p.add_argument("file", help="a file written by `veche backup`")
     p.set_defaults(handler=cmd_restore)
 
+    p = subparsers.add_parser("demo", help="create a demo federation with proposals in every state")
+    _add_base_url(p)
+    p.set_defaults(handler=cmd_demo)
+
+    p = subparsers.add_parser(
+        "verify", help="check the decision logs' hash chains and the fund (or a file, offline)"
+    )
+    p.add_argument("file", nargs="?", help="a log exported as JSON Lines (offline check)")
+    p.add_argument(
+        "--head", help="the log's published head as COUNT:DIGEST, to detect a cut-off tail"
+    )
+    p.set_defaults(handler=cmd_verify)
+
+    p = subparsers.add_parser("settle", help="record every decision that has fallen due")
+    p.set_defaults(handler=cmd_settle)
+
     p = subparsers.add_parser("migrate", help="apply database migrations")
     p.set_defaults(handler=cmd_migrate)
 
     p = subparsers.add_parser("check", help="run configuration checks")
     p.set_defaults(handler=cmd_check)
-
-
-# name -> register(subparsers). Core commands first; extensions may add more.
-COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {  # type: ignore[type-arg]
-    "core": _register_core,
-}
-
-
-def _load_extensions() -> None:
-    for module_name in EXTENSION_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                continue  # not written yet
-            raise
-        register = getattr(module, "register", None)
-        if callable(register):
-            COMMANDS.setdefault(module_name, register)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -314,9 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="veche", description="Operate a veche server.")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     subparsers.required = True
-    _load_extensions()
-    for register in COMMANDS.values():
-        register(subparsers)
+    _register_core(subparsers)
     return parser
 
 

@@ -11,6 +11,10 @@ answered).
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
+from veche import scenario
 from veche.scenario import FundStep, GroupOf, Message, Scenario, Step, Story
 
 PASSPHRASE = "demo passphrase, not secret"  # noqa: S105 - printed for the demo
@@ -213,3 +217,13 @@ DEMO = Scenario(
 def logins() -> dict[str, list[str]]:
     """Return group name -> pseudonyms (the first coordinates the group)."""
     return {g.name: [g.pseudonym(p) for p in g.people] for g in GROUPS}
+
+
+def build(*, now: dt.datetime, keys: Any = None) -> dict[str, list[str]]:
+    """Create the demo federation; return group name -> pseudonyms (first: coordinator).
+
+    ``keys`` (a Keyring) receives every key the demo makes, for tests that read it all;
+    otherwise the keys leave with the builder, sealed to the members' key pairs only.
+    """
+    scenario.build(DEMO, now=now, keys=keys)
+    return logins()

@@ -30,7 +30,7 @@ from tests.e2e.conftest import (  # noqa: E402
     launch_chromium,
     no_script_page,
 )
-from veche.apps.proposals.commands import DEMO_PASSPHRASE  # noqa: E402
+from veche.demo import PASSPHRASE as DEMO_PASSPHRASE  # noqa: E402
 
 DESKTOP = {"width": 1000, "height": 700}
 PHONE = {"width": 390, "height": 844}

@@ -136,8 +136,9 @@ def test_demo_pages_fit_a_phone_screen(veche_server: Any, new_context: Any) -> N
     """At 390 px no page is wider than the screen (long digests, vote tables)."""
     from django.utils import timezone
 
-    from veche.apps.proposals.commands import DEMO_PASSPHRASE, build_demo
     from veche.apps.proposals.models import Proposal
+    from veche.demo import PASSPHRASE as DEMO_PASSPHRASE
+    from veche.demo import build as build_demo
 
     build_demo(now=timezone.now())
     base = veche_server.url

@@ -113,9 +113,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After authentication: the request's keyring needs to know who is logged in.
-    "veche.apps.core.keyring.KeyringMiddleware",
+    "veche.apps.accounts.middleware.KeyringMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "veche.apps.core.middleware.AccessMiddleware",
+    "veche.apps.federation.middleware.DissolvedGroupMiddleware",
     # With the request's keys: some settlements need a member of the body.
     "veche.apps.proposals.middleware.SettleDueMiddleware",
 ]
@@ -135,7 +136,7 @@ TEMPLATES = [
                 "django.template.context_processors.csrf",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "veche.apps.core.context_processors.veche",
+                "veche.apps.federation.context_processors.veche",
             ],
         },
     },

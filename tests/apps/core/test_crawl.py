@@ -254,7 +254,7 @@ def test_parser_accepts_a_plain_page() -> None:
 def demo(db: Any) -> dict[str, list[str]]:
     from django.utils import timezone
 
-    from veche.apps.proposals.commands import build_demo
+    from veche.demo import build as build_demo
 
     return build_demo(now=timezone.now())
 
@@ -270,8 +270,8 @@ def test_every_page_a_member_reaches_is_plain_and_local(client: Any, demo: Any) 
     from tests.conftest import log_in_with_keys
 
     from veche.apps.accounts.models import Member
-    from veche.apps.proposals.commands import DEMO_PASSPHRASE
     from veche.crypto import unlock
+    from veche.demo import PASSPHRASE as DEMO_PASSPHRASE
 
     for group, pseudonyms in demo.items():
         # The coordinator and one other member: their pages differ (carrying, inviting).

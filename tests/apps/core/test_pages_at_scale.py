@@ -124,8 +124,9 @@ def test_no_page_view_writes_to_the_database(client) -> None:
     from tests.conftest import log_in_with_keys
 
     from veche.apps.accounts.models import Member
-    from veche.apps.proposals.commands import DEMO_PASSPHRASE, build_demo
     from veche.crypto import unlock
+    from veche.demo import PASSPHRASE as DEMO_PASSPHRASE
+    from veche.demo import build as build_demo
 
     demo = build_demo(now=timezone.now())
     s.settle_due(now=timezone.now())  # nothing is left due for a page to settle

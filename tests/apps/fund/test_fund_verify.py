@@ -9,7 +9,7 @@ from fund_steps import contribute
 
 from veche.apps.fund.models import Account, FundTransaction
 from veche.apps.fund.selectors import verify_fund
-from veche.apps.proposals.commands import cmd_verify
+from veche.cli import cmd_verify
 
 pytestmark = pytest.mark.django_db
 

@@ -15,10 +15,11 @@ INSPECT = """
 import json, sys
 from veche.cli import setup_django
 setup_django()
+from veche.apps.accounts.keys import keyring_for
 from veche.apps.accounts.models import Member
 from veche.apps.core import keyring
 from veche.apps.proposals import selectors, services
-from veche.apps.proposals.commands import DEMO_PASSPHRASE
+from veche.demo import PASSPHRASE as DEMO_PASSPHRASE
 from veche.apps.proposals.models import Proposal
 from veche.crypto import Keyring, unlock
 from veche.domain.decisions_log import records_to_jsonl
@@ -26,7 +27,7 @@ from veche.domain.decisions_log import records_to_jsonl
 keys = Keyring()
 for group_id in set(Member.objects.values_list("group_id", flat=True)):
     m = Member.objects.filter(group_id=group_id).first()
-    held = keyring.keyring_for(m, unlock(m.key_record(), DEMO_PASSPHRASE))
+    held = keyring_for(m, unlock(m.key_record(), DEMO_PASSPHRASE))
     for key_id in held:
         if not keys.has(key_id):
             keys.add(key_id, held.get(key_id))

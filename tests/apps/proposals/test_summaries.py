@@ -193,8 +193,8 @@ def test_every_demo_proposal_s_summary_equals_its_replay() -> None:
     from django.utils import timezone
 
     from veche.apps.core import keyring
-    from veche.apps.proposals.commands import build_demo
     from veche.crypto import Keyring
+    from veche.demo import build as build_demo
 
     now = timezone.now()
     every_key = Keyring()

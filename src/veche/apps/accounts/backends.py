@@ -6,6 +6,8 @@ from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
 
+from veche.apps.accounts.services import check_passphrase
+
 
 class MemberBackend(ModelBackend):
     """ModelBackend without Django's permission tables (members have no permissions).
@@ -24,8 +26,6 @@ class MemberBackend(ModelBackend):
         pseudonym: str | None = None,
         **kwargs: Any,
     ) -> Any:
-        from veche.apps.accounts.services import check_passphrase
-
         name = pseudonym or username
         if not name or not password:
             return None

@@ -10,26 +10,25 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
-from veche.apps.accounts.models import KeyEpoch, KeyGrant
+from veche.apps.accounts.models import KeyEpoch, KeyGrant, Member
 from veche.crypto import (
     DEFAULT_KDF,
     FAST_KDF_FOR_TESTS,
     FEDERATION,
+    CannotDecrypt,
     KeyId,
     Keyring,
+    PrivateKey,
     group_scope,
     new_secret_key,
+    open_key,
     seal_key,
 )
-
-if TYPE_CHECKING:
-    from veche.apps.accounts.models import Member
 
 
 def kdf_cost() -> tuple[int, int]:
@@ -94,14 +93,12 @@ def share_missing_keys(keyring: Keyring, member: Member) -> int:
     are public: so someone who joined with an invitation made before a rotation gets
     the new epoch the next time a fellow member logs in, with nobody needing to act.
     """
-    from veche.apps.accounts.models import Member as MemberModel
-
     made = 0
     for scope in (FEDERATION, group_scope(member.group_id)):
         key_id = keyring.latest(scope)
         if key_id is None or key_id.epoch != latest_epoch(scope):
             continue
-        entitled = MemberModel.objects.filter(is_active=True, group__dissolved_at__isnull=True)
+        entitled = Member.objects.filter(is_active=True, group__dissolved_at__isnull=True)
         if scope != FEDERATION:
             entitled = entitled.filter(group_id=member.group_id)
         have = KeyGrant.objects.filter(scope=scope, epoch=key_id.epoch).values("member_id")
@@ -109,3 +106,24 @@ def share_missing_keys(keyring: Keyring, member: Member) -> int:
             grant(other, key_id, keyring.get(key_id))
             made += 1
     return made
+
+
+def keyring_for(member: Member, private_key: PrivateKey) -> Keyring:
+    """Return a keyring holding every key granted to ``member`` that opens with ``private_key``."""
+    keyring = Keyring()
+    for scope, epoch, sealed in KeyGrant.objects.filter(member=member).values_list(
+        "scope", "epoch", "sealed_key"
+    ):
+        try:
+            key_id = KeyId(scope, epoch)
+            keyring.add(key_id, open_key(private_key, key_id, bytes(sealed)))
+        except CannotDecrypt:
+            # A grant that does not open is someone's mistake, never a reason to stop
+            # the member from reading what their other keys open.
+            continue
+    return keyring
+
+
+def share_on_login(member: Member, private_key: PrivateKey) -> None:
+    """Pass the newest keys ``member`` holds to fellow members who lack them."""
+    share_missing_keys(keyring_for(member, private_key), member)

@@ -15,6 +15,9 @@ from django.db import models
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from veche.apps.core import keyring
+from veche.crypto import KdfParams, MemberKeys, keyed_hash
+
 PSEUDONYM_RE = re.compile(r"^[\w.\-]{3,40}$")
 PASSPHRASE_AS_TYPED = 0
 PASSPHRASE_NORMALISED = 1
@@ -33,8 +36,6 @@ def pseudonym_key(pseudonym: str) -> str:
     database alone cannot be searched for a guessed name). Casefolded in Python, not
     with SQL LOWER(): SQLite's lower() only knows ASCII, and pseudonyms may be Cyrillic.
     """
-    from veche.crypto import keyed_hash
-
     folded = normalise_pseudonym(pseudonym).casefold()
     return keyed_hash(settings.SECRET_KEY.encode(), folded, purpose="pseudonym")
 
@@ -134,8 +135,6 @@ class Member(AbstractBaseUser):
         plain = self.__dict__.get("_pseudonym_plain")
         if plain is not None:
             return str(plain)
-        from veche.apps.core import keyring
-
         return keyring.decrypt(self.pseudonym_ct, context=self._pseudonym_context())
 
     @pseudonym.setter
@@ -149,8 +148,6 @@ class Member(AbstractBaseUser):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.__dict__.pop("_pseudonym_dirty", False):
-            from veche.apps.core import keyring
-
             plain = self.__dict__["_pseudonym_plain"]
             self.pseudonym_key = pseudonym_key(plain)
             if self.group_id is None:
@@ -162,8 +159,6 @@ class Member(AbstractBaseUser):
 
     def key_record(self) -> Any:
         """Return the member's stored key pair record (veche.crypto.MemberKeys)."""
-        from veche.crypto import KdfParams, MemberKeys
-
         return MemberKeys(
             public_key=bytes(self.public_key),
             sealed_private_key=bytes(self.sealed_private_key),

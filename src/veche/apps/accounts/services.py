@@ -1,4 +1,7 @@
-"""Writes about members: joining by invitation, logging in (with delays), logging out everywhere.
+"""Writes about members: enrolling, logging in (with delays), logging out everywhere.
+
+Joining a group by invitation is the federation's (``federation.services``), which
+enrols the newcomer through :func:`enrol_member`'s parts here.
 
 A member's passphrase is checked by opening their sealed private key (Argon2id, then an
 authenticated decryption): one Argon2id per login, run within the server's hashing
@@ -14,27 +17,26 @@ from typing import Any
 
 import nacl.utils
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.contrib.sessions.models import Session
+from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
-from veche.apps.accounts import keys
 from veche.apps.accounts import keys as keys_service
 from veche.apps.accounts.models import (
     PASSPHRASE_AS_TYPED,
     PASSPHRASE_NORMALISED,
     LoginDelay,
     Member,
+    MemberSession,
     pseudonym_key,
     throttle_key,
 )
 from veche.apps.core import keyring
 from veche.apps.core.hashers import HashingBusy, run_expensive
 from veche.apps.core.validators import normalise_passphrase
-from veche.apps.federation.models import CoordinatorTerm, Invitation, hash_invitation_secret
 from veche.crypto import (
-    CannotDecrypt,
     CryptoError,
     KdfParams,
     Keyring,
@@ -43,12 +45,10 @@ from veche.crypto import (
     new_member_keys,
     rewrap,
     unlock,
-    unpack_keys,
 )
 
 __all__ = [
     "HashingBusy",
-    "InvitationUnusable",
     "LoginDelayed",
     "LoginRefused",
     "PseudonymTaken",
@@ -57,12 +57,8 @@ __all__ = [
     "enrol_member",
     "log_out_everywhere",
     "login_delay_seconds",
-    "redeem_invitation",
+    "set_passphrase_record",
 ]
-
-
-class InvitationUnusable(Exception):
-    """The invitation does not exist, was used, or has expired (deliberately not said which)."""
 
 
 class PseudonymTaken(Exception):
@@ -79,69 +75,6 @@ class LoginDelayed(Exception):
     def __init__(self, seconds: int) -> None:
         super().__init__(seconds)
         self.seconds = seconds
-
-
-def redeem_invitation(
-    *, secret: str, pseudonym: str, passphrase: str, now: dt.datetime | None = None
-) -> Member:
-    """Create a member from an invitation and mark it used; return the member.
-
-    The new member's unlocked private key is on ``member.unlocked_private_key`` so the
-    joining request can keep it in the session without a second Argon2 run.
-
-    The key pair is made and sealed under the passphrase's normal form before the
-    transaction opens, within the server's hashing budget (HashingBusy if it is spent),
-    so the slow Argon2id run never holds SQLite's write lock. Claiming the invitation is a
-    conditional UPDATE: of two simultaneous redemptions exactly one matches the row.
-    The keys the invitation carries are sealed to the newcomer: nobody needs to be
-    online for someone to join.
-    """
-    now = now or timezone.now()
-    normal, cost = normalise_passphrase(passphrase), keys.kdf_cost()
-    record, private_key = run_expensive(lambda: new_member_keys(normal, kdf=cost))
-    with transaction.atomic():
-        invitation = (
-            Invitation.objects.select_related("group")
-            .filter(token_hash=hash_invitation_secret(secret))
-            .first()
-        )
-        if invitation is None:
-            raise InvitationUnusable
-        if invitation.group.dissolved_at is not None:
-            raise InvitationUnusable
-        # The claim's conditions must all be on the invitation's own row: PostgreSQL
-        # re-checks them against the row a concurrent claimer committed, whereas a
-        # condition on a joined table goes into a subquery whose old snapshot let two
-        # simultaneous claims both succeed.
-        claimed = Invitation.objects.filter(
-            pk=invitation.pk,
-            used_at__isnull=True,
-            expires_at__gt=now,
-        ).update(used_at=now)
-        if claimed != 1:
-            raise InvitationUnusable
-        if Member.objects.filter(pseudonym_key=pseudonym_key(pseudonym)).exists():
-            raise PseudonymTaken
-        try:
-            granted = unpack_keys(secret, bytes(invitation.keys_blob or b""))
-        except CannotDecrypt as exc:
-            raise InvitationUnusable from exc
-        member = Member(group=invitation.group, joined_at=now)
-        _set_passphrase_record(member, record)
-        with keyring.using(Keyring(granted)):
-            member.pseudonym = pseudonym
-            try:
-                with transaction.atomic():
-                    member.save()
-            except IntegrityError as exc:  # a concurrent join took the pseudonym
-                raise PseudonymTaken from exc
-        keys.grant_all(member, granted)
-        # The invitation's keys are in the member's grants now; the packed copy goes.
-        Invitation.objects.filter(pk=invitation.pk).update(used_by=member, keys_blob=b"")
-        if invitation.as_coordinator:
-            CoordinatorTerm.objects.create(group=invitation.group, member=member, starts_at=now)
-    member.unlocked_private_key = private_key  # type: ignore[attr-defined]
-    return member
 
 
 def login_delay_seconds(failures: int) -> int:
@@ -260,7 +193,7 @@ def check_passphrase(*, pseudonym: str, passphrase: str) -> tuple[Member | None,
     return member, private_key
 
 
-def _set_passphrase_record(member: Member, record: MemberKeys) -> None:
+def set_passphrase_record(member: Member, record: MemberKeys) -> None:
     """Store a key record sealed under the passphrase's normal form.
 
     The password column Django requires holds no hash: the sealed key is the only
@@ -290,7 +223,7 @@ def _bring_record_up_to_date(member: Member, private_key: Any, passphrase: str) 
     except HashingBusy:
         return
     if legacy:
-        _set_passphrase_record(member, record)
+        set_passphrase_record(member, record)
     else:
         member.set_key_record(record)
     member.save(
@@ -338,10 +271,6 @@ def log_out_everywhere(*, member: Member) -> None:
     Bumping the epoch makes every session fail Django's auth check at once; deleting
     the session rows destroys the wrapped private keys they held.
     """
-    from django.contrib.sessions.models import Session
-
-    from veche.apps.accounts.models import MemberSession
-
     with transaction.atomic():
         Member.objects.filter(pk=member.pk).update(session_epoch=F("session_epoch") + 1)
         keys_ = MemberSession.objects.filter(member=member).values_list("session_key", flat=True)
@@ -371,7 +300,7 @@ def enrol_member(
         normalise_passphrase(passphrase), kdf=keys_service.kdf_cost()
     )
     member = Member(group=group, joined_at=joined_at or timezone.now(), is_active=is_active)
-    _set_passphrase_record(member, record)
+    set_passphrase_record(member, record)
     with keyring.using(keys):
         member.pseudonym = pseudonym
         member.save()

@@ -5,7 +5,6 @@ from veche.apps.accounts import views
 app_name = "accounts"
 
 urlpatterns = [
-    path("join/<str:secret>/", views.join, name="join"),
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("logout/everywhere/", views.logout_everywhere, name="logout_everywhere"),

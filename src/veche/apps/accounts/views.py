@@ -1,10 +1,9 @@
-"""Joining, logging in and out. Views validate, call a service, render."""
+"""Logging in and out. Views validate, call a service, render. (Joining: federation.)"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,78 +14,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from veche.apps.accounts import services
-from veche.apps.accounts.forms import JoinForm, LoginForm
+from veche.apps.accounts.forms import LoginForm
+from veche.apps.accounts.keys import share_on_login
+from veche.apps.accounts.middleware import remember_private_key
 from veche.apps.core import keyring
 from veche.apps.core.permissions import member_required, public
-from veche.apps.federation.selectors import get_usable_invitation
-
-
-def _invitation_gone(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/invitation_invalid.html", status=404)
-
-
-def _share_keys(member: Any) -> None:
-    """Pass the newest keys this member holds to fellow members who lack them."""
-    from veche.apps.accounts.keys import share_missing_keys
-
-    held = keyring.keyring_for(member, member.unlocked_private_key)
-    share_missing_keys(held, member)
-
-
-@public
-@never_cache
-@require_http_methods(["GET", "POST"])
-def join(request: HttpRequest, secret: str) -> HttpResponse:
-    """Show the join form for a valid invitation; on POST, create the member and log in."""
-    invitation = get_usable_invitation(secret=secret)
-    if invitation is None:
-        return _invitation_gone(request)
-    if request.method == "POST":
-        form = JoinForm(request.POST)
-        if form.is_valid():
-            try:
-                member = services.redeem_invitation(
-                    secret=secret,
-                    pseudonym=form.cleaned_data["pseudonym"],
-                    passphrase=form.cleaned_data["passphrase"],
-                )
-            except services.InvitationUnusable:
-                return _invitation_gone(request)
-            except services.HashingBusy:
-                return _busy(
-                    request,
-                    "accounts/join.html",
-                    form,
-                    {
-                        "group_name": invitation.group.name,
-                        "as_coordinator": invitation.as_coordinator,
-                    },
-                )
-            except services.PseudonymTaken:
-                form.add_error("pseudonym", _("This pseudonym is taken. Please choose another."))
-            else:
-                if request.user.is_authenticated:
-                    logout(request)
-                login(request, member)
-                messages.success(request, _("Welcome. You are now a member of your group."))
-                response = redirect("home")
-                keyring.remember_private_key(request, response, member.unlocked_private_key)
-                _share_keys(member)
-                return response
-        status = 400
-    else:
-        form = JoinForm()
-        status = 200
-    return render(
-        request,
-        "accounts/join.html",
-        {
-            "form": form,
-            "group_name": invitation.group.name,
-            "as_coordinator": invitation.as_coordinator,
-        },
-        status=status,
-    )
 
 
 @public
@@ -123,7 +55,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 response["Retry-After"] = str(delayed.seconds)
                 return response
             except services.HashingBusy:
-                return _busy(request, "accounts/login.html", form, {"next": next_url})
+                return busy(request, "accounts/login.html", form, {"next": next_url})
             except services.LoginRefused:
                 form.add_error(None, _("Wrong pseudonym or passphrase."))
                 status = 400
@@ -131,8 +63,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 request.session.pop(keyring.KEY_LOST, None)
                 login(request, member)
                 response = redirect(next_url or "home")
-                keyring.remember_private_key(request, response, member.unlocked_private_key)
-                _share_keys(member)
+                remember_private_key(request, response, member.unlocked_private_key)
+                share_on_login(member, member.unlocked_private_key)
                 return response
         else:
             status = 400
@@ -156,7 +88,7 @@ def _render_login(
 BUSY_RETRY_SECONDS = 5
 
 
-def _busy(request: HttpRequest, template: str, form: Any, context: dict[str, Any]) -> HttpResponse:
+def busy(request: HttpRequest, template: str, form: Any, context: dict[str, Any]) -> HttpResponse:
     """Return the form again, what was typed kept (never the passphrase), with a 503 saying
     the server is busy with other logins: nothing was checked or saved."""
     form.add_error(

@@ -9,7 +9,6 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 
 from veche.apps.core.permissions import MEMBER, PUBLIC, access_of
 
@@ -105,18 +104,6 @@ class AccessMiddleware:
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
-        if access == MEMBER and user.is_active and _in_a_dissolved_group(user):
-            # No longer a member of the federation: nothing members-only, not even
-            # the federation's pages or their old group's (the compartment matrix).
-            return render(request, "group_dissolved.html", status=403)
         if access == MEMBER and user.is_active:
             return None
         raise PermissionDenied
-
-
-def _in_a_dissolved_group(user: Any) -> bool:
-    from veche.apps.federation.models import Group
-
-    if user.group_id is None:
-        return False
-    return Group.objects.filter(pk=user.group_id, dissolved_at__isnull=False).exists()

@@ -18,6 +18,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from zxcvbn import zxcvbn
 
 # Unicode's default-ignorable code points that are not in category Cf (which is removed
 # as a whole): combining grapheme joiner, Hangul fillers, Khmer inherent vowels, Mongolian
@@ -156,8 +157,6 @@ class PassphraseStrengthValidator:
         self.min_guesses_log10 = min_guesses_log10
 
     def validate(self, password: str, user: Any = None) -> None:
-        from zxcvbn import zxcvbn
-
         normal = normalise_passphrase(password)
         if not normal:
             return  # the length validator says what is wrong

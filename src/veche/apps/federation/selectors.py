@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from veche.apps.federation.models import CoordinatorTerm, Federation, Group, Invitation
-
-if TYPE_CHECKING:
-    from veche.apps.accounts.models import Member
-    from veche.domain.charter import Charter
+from veche.apps.accounts.models import Member
+from veche.apps.federation.models import (
+    CoordinatorTerm,
+    Federation,
+    Group,
+    Invitation,
+    hash_invitation_secret,
+)
+from veche.domain.charter import Charter, MandateFallback, Mode, Scope, VoteFallback
 
 
 def get_federation() -> Federation | None:
@@ -35,8 +39,6 @@ def get_charter() -> Charter | None:
     The one place that turns the stored dict into a ``veche.domain.charter.Charter``;
     a stored charter that no longer validates is a bug, so InvalidCharter propagates.
     """
-    from veche.domain.charter import Charter
-
     federation = get_federation()
     if federation is None or not federation.charter:
         return None
@@ -56,8 +58,6 @@ def _days(period: dt.timedelta) -> str:
 
 def charter_decision_kinds() -> list[dict[str, Any]]:
     """Return the charter's decision kinds as readable rows: name, scope, how it is decided."""
-    from veche.domain.charter import MandateFallback, Mode, Scope, VoteFallback
-
     charter = get_charter()
     if charter is None:
         return []
@@ -143,8 +143,6 @@ def group_members(*, group: Group) -> QuerySet[Member]:
 
 def get_usable_invitation(*, secret: str, at: dt.datetime | None = None) -> Invitation | None:
     """Return the unused, unexpired invitation for this secret, or None."""
-    from veche.apps.federation.models import hash_invitation_secret
-
     at = at or timezone.now()
     return (
         Invitation.objects.select_related("group")

@@ -1,16 +1,27 @@
-"""Writes about the organisation: founding, groups, invitations."""
+"""Writes about the organisation: founding, groups, coordinators, invitations, joining.
+
+Removing a member is told to the apps above by :data:`signals.member_removed` (the
+proposals app records it in the group's log), never by importing them.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from veche.apps.accounts import keys as key_service
+from veche.apps.accounts import services as accounts
+from veche.apps.accounts.models import KeyGrant, Member, pseudonym_key
+from veche.apps.core import keyring
+from veche.apps.core.hashers import run_expensive
+from veche.apps.core.validators import normalise_passphrase
+from veche.apps.federation import signals
 from veche.apps.federation.models import (
     CoordinatorTerm,
     Federation,
@@ -18,9 +29,16 @@ from veche.apps.federation.models import (
     Invitation,
     hash_invitation_secret,
 )
-
-if TYPE_CHECKING:
-    from veche.apps.accounts.models import Member
+from veche.crypto import (
+    FEDERATION,
+    CannotDecrypt,
+    Keyring,
+    group_scope,
+    new_member_keys,
+    pack_keys,
+    unpack_keys,
+)
+from veche.domain.charter import default_charter
 
 
 class AlreadyInitialised(Exception):
@@ -33,8 +51,6 @@ class GroupNameTaken(Exception):
 
 def default_charter_dict() -> dict[str, Any]:
     """Return the domain's default charter as a plain dict."""
-    from veche.domain.charter import default_charter
-
     return dict(default_charter().to_dict())
 
 
@@ -75,12 +91,9 @@ def create_founding_keys(
 
     Returned to be packed into the founding invitation; never stored in clear.
     """
-    from veche.apps.accounts import keys
-    from veche.crypto import FEDERATION, group_scope
-
-    made = dict([keys.new_key(group_scope(group.pk), now=now)])
-    if fresh_federation_key or keys.latest_epoch(FEDERATION) == 0:
-        made.update([keys.new_key(FEDERATION, now=now)])
+    made = dict([key_service.new_key(group_scope(group.pk), now=now)])
+    if fresh_federation_key or key_service.latest_epoch(FEDERATION) == 0:
+        made.update([key_service.new_key(FEDERATION, now=now)])
     return made
 
 
@@ -100,10 +113,6 @@ def create_invitation(
     key derived from the secret. The secret is returned once and never stored: only
     its sha256 is kept, for lookup.
     """
-    from veche.apps.accounts import keys as key_service
-    from veche.apps.core import keyring
-    from veche.crypto import FEDERATION, group_scope, pack_keys
-
     now = now or timezone.now()
     valid_for = valid_for or dt.timedelta(days=settings.VECHE_INVITATION_DAYS)
     if keys is None:
@@ -129,7 +138,10 @@ def start_coordinator_term(
 ) -> CoordinatorTerm:
     """Make ``member`` a coordinator of ``group`` from ``now``, open-ended."""
     now = now or timezone.now()
-    return CoordinatorTerm.objects.create(group=group, member=member, starts_at=now)
+    term = CoordinatorTerm.objects.create(group=group, member=member, starts_at=now)
+    # Who may carry the group's position, or cast its ballot, has changed.
+    signals.membership_changed.send(sender=Group, group=group, at=now)
+    return term
 
 
 class CannotRemove(Exception):
@@ -147,29 +159,88 @@ def remove_member(
     removed member's reach. What they could read before, they may have kept: that is
     said plainly in docs/security.md. Invitations the removed member made are voided.
     """
-    from veche.apps.accounts import keys
-    from veche.apps.accounts.models import KeyGrant
-    from veche.apps.accounts.models import Member as MemberModel
-    from veche.apps.accounts.services import log_out_everywhere
-    from veche.crypto import FEDERATION, group_scope
-
     now = now or timezone.now()
     if member.group_id != group.pk or not member.is_active or member.pk == by.pk:
         raise CannotRemove
     with transaction.atomic():
-        MemberModel.objects.filter(pk=member.pk).update(is_active=False, left_at=now)
+        Member.objects.filter(pk=member.pk).update(is_active=False, left_at=now)
         CoordinatorTerm.objects.filter(member=member, ends_at__isnull=True).update(ends_at=now)
         KeyGrant.objects.filter(member=member).delete()
         Invitation.objects.filter(created_by=member, used_at__isnull=True).update(expires_at=now)
-        remaining = MemberModel.objects.filter(is_active=True, group__dissolved_at__isnull=True)
-        keys.rotate(group_scope(group.pk), remaining.filter(group=group), now=now)
-        keys.rotate(FEDERATION, remaining, now=now)
-        log_out_everywhere(member=member)
-        # Removing someone is on the group's record, like its decisions.
-        from veche.apps.proposals.services import append_to_log
+        remaining = Member.objects.filter(is_active=True, group__dissolved_at__isnull=True)
+        key_service.rotate(group_scope(group.pk), remaining.filter(group=group), now=now)
+        key_service.rotate(FEDERATION, remaining, now=now)
+        accounts.log_out_everywhere(member=member)
+        # Removing someone is on the group's record, like its decisions (proposals).
+        signals.member_removed.send(sender=Group, group=group, member=member, by=by, at=now)
+        signals.membership_changed.send(sender=Group, group=group, at=now)
 
-        append_to_log(
-            group_id=group.pk,
-            kind="removal",
-            payload={"member": member.pk, "by": by.pk, "at": now.isoformat()},
+
+# --- joining ---------------------------------------------------------------------------
+
+
+class InvitationUnusable(Exception):
+    """The invitation does not exist, was used, or has expired (deliberately not said which)."""
+
+
+def redeem_invitation(
+    *, secret: str, pseudonym: str, passphrase: str, now: dt.datetime | None = None
+) -> Member:
+    """Create a member from an invitation and mark it used; return the member.
+
+    The new member's unlocked private key is on ``member.unlocked_private_key`` so the
+    joining request can keep it in the session without a second Argon2 run.
+
+    The key pair is made and sealed under the passphrase's normal form before the
+    transaction opens, within the server's hashing budget (HashingBusy if it is spent),
+    so the slow Argon2id run never holds SQLite's write lock. Claiming the invitation is a
+    conditional UPDATE: of two simultaneous redemptions exactly one matches the row.
+    The keys the invitation carries are sealed to the newcomer: nobody needs to be
+    online for someone to join.
+    """
+    now = now or timezone.now()
+    normal, cost = normalise_passphrase(passphrase), key_service.kdf_cost()
+    record, private_key = run_expensive(lambda: new_member_keys(normal, kdf=cost))
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_related("group")
+            .filter(token_hash=hash_invitation_secret(secret))
+            .first()
         )
+        if invitation is None:
+            raise InvitationUnusable
+        if invitation.group.dissolved_at is not None:
+            raise InvitationUnusable
+        # The claim's conditions must all be on the invitation's own row: PostgreSQL
+        # re-checks them against the row a concurrent claimer committed, whereas a
+        # condition on a joined table goes into a subquery whose old snapshot let two
+        # simultaneous claims both succeed.
+        claimed = Invitation.objects.filter(
+            pk=invitation.pk,
+            used_at__isnull=True,
+            expires_at__gt=now,
+        ).update(used_at=now)
+        if claimed != 1:
+            raise InvitationUnusable
+        if Member.objects.filter(pseudonym_key=pseudonym_key(pseudonym)).exists():
+            raise accounts.PseudonymTaken
+        try:
+            granted = unpack_keys(secret, bytes(invitation.keys_blob or b""))
+        except CannotDecrypt as exc:
+            raise InvitationUnusable from exc
+        member = Member(group=invitation.group, joined_at=now)
+        accounts.set_passphrase_record(member, record)
+        with keyring.using(Keyring(granted)):
+            member.pseudonym = pseudonym
+            try:
+                with transaction.atomic():
+                    member.save()
+            except IntegrityError as exc:  # a concurrent join took the pseudonym
+                raise accounts.PseudonymTaken from exc
+        key_service.grant_all(member, granted)
+        # The invitation's keys are in the member's grants now; the packed copy goes.
+        Invitation.objects.filter(pk=invitation.pk).update(used_by=member, keys_blob=b"")
+        if invitation.as_coordinator:
+            CoordinatorTerm.objects.create(group=invitation.group, member=member, starts_at=now)
+    member.unlocked_private_key = private_key  # type: ignore[attr-defined]
+    return member

@@ -6,6 +6,7 @@ app_name = "federation"
 
 urlpatterns = [
     path("federation/", views.overview, name="overview"),
+    path("join/<str:secret>/", views.join, name="join"),
     path("groups/<int:group_id>/", views.group_detail, name="group"),
     path("groups/<int:group_id>/invite/", views.invite, name="invite"),
     path(

@@ -1,23 +1,27 @@
-"""The start page, the federation page, group pages and invitations."""
+"""The start page, the federation page, group pages, invitations, and joining."""
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import login, logout
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from veche.apps.core.permissions import (
-    member_required,
-    public,
-    require_coordinator,
-    require_group_member,
-)
+from veche.apps.accounts import services as accounts
+from veche.apps.accounts.forms import JoinForm
+from veche.apps.accounts.keys import share_on_login
+from veche.apps.accounts.middleware import remember_private_key
+from veche.apps.accounts.models import Member
+from veche.apps.accounts.views import busy
+from veche.apps.core.permissions import member_required, public
 from veche.apps.federation import selectors, services
 from veche.apps.federation.forms import InviteForm
 from veche.apps.federation.models import Group
+from veche.apps.federation.permissions import require_coordinator, require_group_member
 
 
 @public
@@ -97,7 +101,7 @@ def invite(request: HttpRequest, group_id: int) -> HttpResponse:
                 return render(
                     request, "federation/invite.html", {"group": group, "form": form}, status=409
                 )
-            join_url = request.build_absolute_uri(reverse("accounts:join", args=[secret]))
+            join_url = request.build_absolute_uri(reverse("federation:join", args=[secret]))
             return render(
                 request,
                 "federation/invitation_created.html",
@@ -111,8 +115,6 @@ def invite(request: HttpRequest, group_id: int) -> HttpResponse:
 @require_POST
 def remove_member(request: HttpRequest, group_id: int, member_id: int) -> HttpResponse:
     """Remove a member from the group (coordinators only); rotates the group's keys."""
-    from veche.apps.accounts.models import Member
-
     group = _group_or_404(group_id)
     require_coordinator(request.user, group)
     member = Member.objects.filter(pk=member_id, group=group, is_active=True).first()
@@ -131,3 +133,63 @@ def remove_member(request: HttpRequest, group_id: int, member_id: int) -> HttpRe
         _("The member was removed; the group's keys were renewed for what is written next."),
     )
     return redirect("federation:group", group_id=group.pk)
+
+
+def _invitation_gone(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/invitation_invalid.html", status=404)
+
+
+@public
+@never_cache
+@require_http_methods(["GET", "POST"])
+def join(request: HttpRequest, secret: str) -> HttpResponse:
+    """Show the join form for a valid invitation; on POST, create the member and log in."""
+    invitation = selectors.get_usable_invitation(secret=secret)
+    if invitation is None:
+        return _invitation_gone(request)
+    if request.method == "POST":
+        form = JoinForm(request.POST)
+        if form.is_valid():
+            try:
+                member = services.redeem_invitation(
+                    secret=secret,
+                    pseudonym=form.cleaned_data["pseudonym"],
+                    passphrase=form.cleaned_data["passphrase"],
+                )
+            except services.InvitationUnusable:
+                return _invitation_gone(request)
+            except accounts.HashingBusy:
+                return busy(
+                    request,
+                    "accounts/join.html",
+                    form,
+                    {
+                        "group_name": invitation.group.name,
+                        "as_coordinator": invitation.as_coordinator,
+                    },
+                )
+            except accounts.PseudonymTaken:
+                form.add_error("pseudonym", _("This pseudonym is taken. Please choose another."))
+            else:
+                if request.user.is_authenticated:
+                    logout(request)
+                login(request, member)
+                messages.success(request, _("Welcome. You are now a member of your group."))
+                response = redirect("home")
+                remember_private_key(request, response, member.unlocked_private_key)
+                share_on_login(member, member.unlocked_private_key)
+                return response
+        status = 400
+    else:
+        form = JoinForm()
+        status = 200
+    return render(
+        request,
+        "accounts/join.html",
+        {
+            "form": form,
+            "group_name": invitation.group.name,
+            "as_coordinator": invitation.as_coordinator,
+        },
+        status=status,
+    )

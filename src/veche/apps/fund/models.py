@@ -20,6 +20,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from veche.apps.core import keyring
 from veche.domain.ledger import AccountKind, TransactionKind
 
 FUND_CHAIN = "fund"
@@ -68,16 +69,12 @@ class _EncryptedText:
         plain = self.__dict__.get("_plain_text")
         if plain is not None:
             return str(plain)
-        from veche.apps.core import keyring
-
         return keyring.decrypt(getattr(self, self._text_field), context=self._text_context())
 
     def _set_text(self, value: str) -> None:
         self.__dict__["_plain_text"] = value or ""
 
     def _encrypt_text(self) -> None:
-        from veche.apps.core import keyring
-
         plain = self.__dict__.get("_plain_text")
         if plain is None:
             return

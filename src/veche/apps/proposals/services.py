@@ -545,6 +545,14 @@ def settle_due(
     return closed
 
 
+def open_in(group: Group | None) -> Any:
+    """Return the open proposals a change to ``group`` (None: any) can touch."""
+    rows = Proposal.objects.filter(closed_at__isnull=True)
+    if group is None:
+        return rows
+    return rows.filter(Q(federation_wide=True) | Q(group=group))
+
+
 def mark_due(rows: Any, *, now: dt.datetime | None = None) -> int:
     """Make open proposals fall due now (membership changed: their summaries must follow)."""
     now = now or timezone.now()

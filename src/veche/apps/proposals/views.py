@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from veche.apps.accounts.models import Member
 from veche.apps.core.errors import translated
 from veche.apps.core.pagination import paginate
 from veche.apps.core.permissions import member_required
@@ -72,8 +73,6 @@ def proposal_new(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         coordinator = None
         if data.get("coordinator"):
-            from veche.apps.accounts.models import Member
-
             coordinator = Member.objects.filter(pk=int(data["coordinator"])).first()
         try:
             row = services.create_proposal(

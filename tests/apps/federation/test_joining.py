@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from veche.apps.accounts import services
 from veche.apps.accounts.models import Member
+from veche.apps.federation import services as federation_services
 from veche.apps.federation.models import Invitation
 from veche.apps.federation.selectors import is_coordinator
 
@@ -126,9 +127,11 @@ def test_duplicate_pseudonym_is_refused_case_insensitively(
 
 
 def test_cyrillic_pseudonyms_are_unique_regardless_of_case(group_a, make_invitation):
-    services.redeem_invitation(secret=make_invitation(group_a), pseudonym="Ольга", passphrase=GOOD)
+    federation_services.redeem_invitation(
+        secret=make_invitation(group_a), pseudonym="Ольга", passphrase=GOOD
+    )
     with pytest.raises(services.PseudonymTaken):
-        services.redeem_invitation(
+        federation_services.redeem_invitation(
             secret=make_invitation(group_a), pseudonym="ОЛЬГА", passphrase=GOOD
         )
 
@@ -149,9 +152,11 @@ def test_two_simultaneous_redemptions_of_one_invitation_make_exactly_one_member(
     def redeem(pseudonym: str) -> None:
         try:
             barrier.wait()
-            services.redeem_invitation(secret=secret, pseudonym=pseudonym, passphrase=GOOD)
+            federation_services.redeem_invitation(
+                secret=secret, pseudonym=pseudonym, passphrase=GOOD
+            )
             outcomes.append("joined")
-        except services.InvitationUnusable:
+        except federation_services.InvitationUnusable:
             outcomes.append("refused")
         finally:
             connection.close()
