@@ -215,6 +215,9 @@ def test_what_waits_for_a_member_is_what_they_may_do_that_is_theirs_to_do(
             may = actions(now, member)
             assert (Wait.VOTE in mine) == (Action.VOTE in may)
             assert (Wait.VOLUNTEER in mine) == (Action.VOLUNTEER in may)
+            own = electorate.group_of(member)
+            carries = Action.CARRY in may and own not in now.carried
+            assert (Wait.CARRY in mine) == carries
             responds = bool(mine & {Wait.RESPOND, Wait.RESPOND_AGAIN})
             assert responds == (Action.RESPOND in may and member not in now.responses)
         assert summarise(now).waits == ({} if not now.is_open else found)

@@ -146,6 +146,7 @@ WAIT_LABELS = {
     domain.Wait.CONFIRM_MEETING: gettext_lazy(
         "A meeting record awaits confirmation by those present"
     ),
+    domain.Wait.CARRY: gettext_lazy("Carry your group's position (you coordinate it)"),
 }
 
 

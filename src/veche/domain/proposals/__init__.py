@@ -234,6 +234,7 @@ def _freeze(fold: Fold, now: datetime) -> ProposalState:
         decision=fold.decision,
         electorate=fold.electorate,
         body_groups=fold.body_groups,
+        carried=dict(fold.carried),
         context=fold.context,
         last_event_at=fold.last_at,
         at=fold.clock,
@@ -280,6 +281,10 @@ def waits(st: ProposalState) -> dict[str, tuple[Wait, ...]]:
     for member in sorted(people):
         if member not in st.responses and why_not(st, member, Action.RESPOND) is None:
             add(member, Wait.RESPOND_AGAIN if st.version > 1 else Wait.RESPOND)
+        if why_not(st, member, Action.CARRY) is None:
+            group = st.electorate.group_of(member)
+            if group is not None and group not in st.carried:
+                add(member, Wait.CARRY)
         if why_not(st, member, Action.VOTE) is None:
             add(member, Wait.VOTE)
         if why_not(st, member, Action.VOLUNTEER) is None:

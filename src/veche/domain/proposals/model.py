@@ -120,6 +120,8 @@ class Wait(StrEnum):
     HOLD_MANDATE = "hold_mandate"
     MANDATE_IN_FORCE = "mandate_in_force"
     CONFIRM_MEETING = "confirm_meeting"
+    # Spokes mode: a coordinator carries their group's position.
+    CARRY = "carry"
 
 
 # --- who takes part --------------------------------------------------------------------
@@ -362,6 +364,8 @@ class ProposalState:
     electorate: Electorate
     # The groups that take positions (spokes mode), fixed at opening.
     body_groups: frozenset[str]
+    # Positions coordinators carried for their groups (spokes mode), by group.
+    carried: Mapping[str, Position]
     context: Context
     last_event_at: datetime
     # The instant this state describes (a closed proposal: when it closed).
