@@ -1,22 +1,28 @@
 """What a seized server gives away: no content, in the database, its log, backups or config.
 
-Every kind of text members write is seeded with a unique marker; then the database file
-with its write-ahead log, a backup made by `veche backup`, a pg_dump when the suite runs
-on PostgreSQL, and the server's configuration (its data directory and settings) are
-searched byte by byte for every marker. The same markers must be readable through the
-web pages by a logged-in member who may read them: the test proves the data is there,
-only not in the clear.
+Every kind of text members write is seeded with a unique marker — every field of every
+form, checked mechanically (:data:`FORM_FIELDS` must list each one) — then the database
+file with its write-ahead log, a backup made by `veche backup`, and on PostgreSQL a
+pg_dump and the server's own data directory (the database's heap files and ``pg_wal``,
+after a ``CHECKPOINT``), and the server's configuration (its data directory and
+settings) are searched byte by byte for every marker. The same markers must be readable
+through the web pages by a logged-in member who may read them: the test proves the data
+is there, only not in the clear.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import inspect
+import pkgutil
 import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django import forms
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
@@ -32,16 +38,100 @@ def _marker(kind: str) -> str:
     return f"MARK{kind}{uuid.uuid4().hex[:12]}"
 
 
+# Every field of every form, and what the seed below writes through it: a marker's kind
+# (the text must not be found in clear), SECRET (typed, never stored in any form: its
+# marker must not be found either) or STRUCTURE (a choice, a number, a date, an id, a
+# form token: not content, stored in clear by design, docs/security.md).
+SECRET, STRUCTURE = "secret", "structure"
+FORM_FIELDS: dict[tuple[str, str], str] = {
+    ("JoinForm", "pseudonym"): "joinpseudonym",
+    ("JoinForm", "passphrase"): SECRET,
+    ("JoinForm", "passphrase_again"): SECRET,
+    ("LoginForm", "pseudonym"): "loginpseudonym",
+    ("LoginForm", "passphrase"): SECRET,
+    ("InviteForm", "as_coordinator"): STRUCTURE,
+    ("ProposalForm", "kind"): STRUCTURE,
+    ("ProposalForm", "title"): "title",
+    ("ProposalForm", "body"): "body",
+    ("ProposalForm", "urgent"): STRUCTURE,
+    ("ProposalForm", "deadline"): STRUCTURE,
+    ("ProposalForm", "options"): "option",
+    ("ProposalForm", "mandate_scope"): "matter",
+    ("ProposalForm", "new_group_name"): "groupname",
+    ("ProposalForm", "coordinator"): STRUCTURE,
+    ("ProposalForm", "draft"): STRUCTURE,
+    ("AmendForm", "title"): "amendedtitle",
+    ("AmendForm", "body"): "amendedbody",
+    ("ResponseForm", "position"): STRUCTURE,
+    ("ResponseForm", "reason"): "reason",
+    ("ResponseForm", "version"): STRUCTURE,
+    ("MandateDecisionForm", "matter"): "matter",
+    ("MandateDecisionForm", "text"): "mandatetext",
+    ("MeetingForm", "outcome"): STRUCTURE,
+    ("MeetingForm", "reached_by"): STRUCTURE,
+    ("MeetingForm", "attendance"): STRUCTURE,
+    ("MeetingForm", "notes"): "meetingnotes",
+    ("CommentForm", "body"): "comment",
+    ("MoneyForm", "token"): STRUCTURE,
+    ("MoneyForm", "amount"): STRUCTURE,
+    ("MoneyForm", "currency"): STRUCTURE,
+    ("ContributionForm", "token"): STRUCTURE,
+    ("ContributionForm", "amount"): STRUCTURE,
+    ("ContributionForm", "currency"): STRUCTURE,
+    ("ContributionForm", "memo"): "memo",
+    ("MoneyRequestForm", "token"): STRUCTURE,
+    ("MoneyRequestForm", "amount"): STRUCTURE,
+    ("MoneyRequestForm", "currency"): STRUCTURE,
+    ("MoneyRequestForm", "purpose"): "purpose",
+    ("HelpRequestForm", "token"): STRUCTURE,
+    ("HelpRequestForm", "purpose"): "helppurpose",
+    ("AnswerForm", "token"): STRUCTURE,
+    ("AnswerForm", "text"): "answer",
+    ("DisburseForm", "token"): STRUCTURE,
+    ("DisburseForm", "decision"): STRUCTURE,
+    ("TransferForm", "token"): STRUCTURE,
+    ("TransferForm", "amount"): STRUCTURE,
+    ("TransferForm", "currency"): STRUCTURE,
+    ("TransferForm", "to_group"): STRUCTURE,
+    ("TransferForm", "decision"): STRUCTURE,
+    ("TransferForm", "memo"): "transfermemo",
+    ("PeriodForm", "start"): STRUCTURE,
+    ("PeriodForm", "end"): STRUCTURE,
+}
+MARKERS = sorted({kind for kind in FORM_FIELDS.values() if kind not in (STRUCTURE, SECRET)} | {
+    "pseudonym", "groupcomment", "fedtitle", "fedreason", "fedcomment", "joinpassphrase",
+    "loginpassphrase",
+})  # fmt: skip
+
+
+def every_form_field() -> set[tuple[str, str]]:
+    """Return (form class, field) for every form of every veche app."""
+    import veche.apps
+
+    found = set()
+    for app in pkgutil.iter_modules(veche.apps.__path__):
+        try:
+            module = importlib.import_module(f"veche.apps.{app.name}.forms")
+        except ModuleNotFoundError:
+            continue
+        for name, cls in inspect.getmembers(module, inspect.isclass):
+            if (
+                issubclass(cls, forms.Form)
+                and cls.__module__ == module.__name__
+                and not name.startswith("_")
+            ):
+                found |= {(name, field) for field in cls.base_fields}
+    return found
+
+
+def test_the_seizure_test_covers_every_field_of_every_form() -> None:
+    """A new form field must say here what it stores, and the seed below must write it."""
+    assert every_form_field() == set(FORM_FIELDS)
+
+
 def _seed(make_member: Any, group_a: Any, group_b: Any) -> tuple[dict[str, str], Any, Any]:
     """Create one of every kind of text, each with its own marker; return them."""
-    m = {
-        kind: _marker(kind)
-        for kind in (
-            "pseudonym", "title", "body", "amendedtitle", "amendedbody", "reason", "option",
-            "matter", "mandatetext", "meetingnotes", "comment", "groupcomment", "fedtitle",
-            "fedreason", "fedcomment", "memo", "purpose", "helppurpose", "answer",
-        )
-    }  # fmt: skip
+    m = {kind: _marker(kind) for kind in MARKERS}
     author = make_member(group_a, m["pseudonym"], coordinator=True)
     others = [make_member(group_a, f"alpha{i}") for i in range(3)]
     outsider = make_member(group_b, "beta1", coordinator=True)
@@ -49,10 +139,11 @@ def _seed(make_member: Any, group_a: Any, group_b: Any) -> tuple[dict[str, str],
     h = dt.timedelta(hours=1)
     # The history below reaches back two days: everyone was there from its start.
     from veche.apps.accounts.models import Member
-    from veche.apps.federation.models import Group
+    from veche.apps.federation.models import CoordinatorTerm, Group
 
     Member.objects.update(joined_at=now - 100 * h)
     Group.objects.update(created_at=now - 100 * h)
+    CoordinatorTerm.objects.update(starts_at=now - 100 * h)
 
     # A group proposal, amended, with reasons, alternatives, a vote and a discussion.
     voted = s.create_proposal(
@@ -101,6 +192,25 @@ def _seed(make_member: Any, group_a: Any, group_b: Any) -> tuple[dict[str, str],
     # The fund: a contribution's memo, a money request's purpose, help asked and given.
     from veche.apps.fund import services as fund
 
+    # Money granted to group A, then moved to B on A's decision, with a memo.
+    fund.contribute(actor=outsider, amount=3000, currency="EUR",
+                    idempotency_key=fund.new_token(), now=now - 51 * h)  # fmt: skip
+    granted = fund.request_money(actor=author, amount=1200, currency="EUR", purpose="seed",
+                                 idempotency_key=fund.new_token(), now=now - 50 * h)  # fmt: skip
+    for coordinator in (author, outsider):
+        s.carry_group_position(row=granted.proposal, coordinator=coordinator,
+                               position=Position.AGREE, now=now - 50 * h)  # fmt: skip
+    fund.disburse(actor=author, proposal_id=granted.proposal_id,
+                  idempotency_key=fund.new_token(), now=now - 49 * h)  # fmt: skip
+    moving = s.create_proposal(author=author, kind_key="group-practice", title="move",
+                               body="move money", now=now - 48 * h)  # fmt: skip
+    for member in (author, *others):
+        s.respond(row=moving, member=member, position=Position.AGREE, version=1,
+                  now=now - 47 * h)  # fmt: skip
+    fund.transfer(actor=author, to_group_id=group_b.pk, amount=1000, currency="EUR",
+                  proposal_id=moving.pk, memo=m["transfermemo"],
+                  idempotency_key=fund.new_token(), now=now - 46 * h)  # fmt: skip
+
     fund.contribute(actor=author, amount=5000, currency="EUR", memo=m["memo"],
                     idempotency_key=fund.new_token(), now=now - h)  # fmt: skip
     fund.request_money(actor=author, amount=2500, currency="EUR", purpose=m["purpose"],
@@ -109,6 +219,30 @@ def _seed(make_member: Any, group_a: Any, group_b: Any) -> tuple[dict[str, str],
                               idempotency_key=fund.new_token(), now=now - h)  # fmt: skip
     fund.answer_help(actor=outsider, request=asked, text=m["answer"],
                      idempotency_key=fund.new_token(), now=now - h / 2)  # fmt: skip
+
+    # A group proposed for admission keeps its name encrypted until it is admitted.
+    s.create_proposal(author=author, kind_key="admit-group", title="admit", body="admit body",
+                      new_group_name=m["groupname"], now=now - 3 * h)  # fmt: skip
+    # Joining by invitation, and logging in with a wrong passphrase and a right one:
+    # pseudonyms are kept encrypted, passphrases not at all.
+    from tests.conftest import PASSPHRASE
+
+    from veche.apps.accounts import keys as key_service
+    from veche.apps.accounts.services import check_passphrase
+    from veche.apps.federation.services import create_invitation, redeem_invitation
+
+    _, secret = create_invitation(
+        group=group_a, created_by=author, keys=key_service.keys_for_group(
+            __import__("veche.apps.core.keyring", fromlist=["current"]).current(), group_a.pk
+        ),
+    )  # fmt: skip
+    joined = redeem_invitation(secret=secret, pseudonym=m["joinpseudonym"],
+                               passphrase=f"{m['joinpassphrase']} river lamp table")  # fmt: skip
+    assert joined.pk
+    make_member(group_a, m["loginpseudonym"], passphrase=f"{m['loginpassphrase']} a b c d")
+    check_passphrase(pseudonym=m["loginpseudonym"], passphrase="wrong " + m["loginpassphrase"])
+    check_passphrase(pseudonym=m["loginpseudonym"], passphrase=f"{m['loginpassphrase']} a b c d")
+    assert PASSPHRASE not in m.values()
     s.settle_due(now=now)
     return m, author, outsider
 
@@ -126,6 +260,27 @@ def _configuration_files() -> list[Path]:
     if data_dir and data_dir.exists():
         files += [p for p in data_dir.iterdir() if p.is_file() and "sqlite3" not in p.name]
     return files
+
+
+def _pg_files() -> dict[str, bytes]:
+    """Return the PostgreSQL server's files for this database, and its whole WAL.
+
+    After a CHECKPOINT, so that every page written so far is in the heap files as a
+    seized, stopped server's disk would hold it; the WAL keeps every change since.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("CHECKPOINT")
+        cursor.execute("SHOW data_directory")
+        data = Path(cursor.fetchone()[0])
+        cursor.execute("SELECT oid FROM pg_database WHERE datname = current_database()")
+        oid = cursor.fetchone()[0]
+    found: dict[str, bytes] = {}
+    for folder in (data / "base" / str(oid), data / "pg_wal"):
+        assert folder.is_dir(), f"cannot read {folder}: run the suite as the database's owner"
+        for path in folder.iterdir():
+            if path.is_file():
+                found[str(path)] = path.read_bytes()
+    return found
 
 
 def _pg_dump() -> bytes:
@@ -155,6 +310,7 @@ def test_a_seized_database_backups_and_configuration_reveal_no_content(
     haystacks["backup"] = backup.read_bytes()
     if connection.vendor == "postgresql":
         haystacks["pg_dump"] = _pg_dump()
+        haystacks.update(_pg_files())
     for path in _configuration_files():
         haystacks[str(path)] = path.read_bytes()
     assert any(len(h) > 10_000 for h in haystacks.values()), "the database was searched"
@@ -168,6 +324,12 @@ def test_a_seized_database_backups_and_configuration_reveal_no_content(
     ]
     assert hits == []
     assert any(canary.encode() in data for data in haystacks.values())
+    if connection.vendor == "postgresql":
+        # The server's own files were searched too: the canary is in them.
+        server_files = [
+            d for where, d in haystacks.items() if "/base/" in where or "pg_wal" in where
+        ]
+        assert any(canary.encode() in data for data in server_files)
 
     # The content is there: a member who may read it reads every marker on the pages.
     from veche.apps.fund.models import SupportRequest
@@ -183,6 +345,8 @@ def test_a_seized_database_backups_and_configuration_reveal_no_content(
         + [f"/fund/requests/{pk}/" for pk in request_ids]
     )
     for kind, marker in markers.items():
+        if kind.endswith("passphrase"):
+            continue  # typed to log in or join, never stored anywhere
         assert marker in seen, kind
     # And a member of another group reads the federation's markers only.
     other_pages = client_for(outsider)

@@ -213,6 +213,10 @@ def detail(
         "thread": thread(thread_page.object_list, member) if thread_page else [],
         "page": thread_page,
         "options": list(row.options),
+        # What adopting it does, said before anyone responds.
+        "admits_group": row.admit_group_name or str(row.effect.get("admit_group", ""))
+        if kind.power is Power.ADMIT_GROUP
+        else "",
     }
     if spokes:
         names = _group_names()
