@@ -1,6 +1,7 @@
 """What threshold-encrypted secret ballots cost: a cast, the close, the offline check.
 
     .venv/bin/python bench/ballots.py [--ballots 10000] [--rounds 15] [--processes N]
+                                      [--cache FILE] [--cast-only | --skip-cast]
 
 No Django: the cast is measured without its storage (one INSERT the integrator adds by
 passing ``store`` to ``cast``). Baselines measured in the same run:
@@ -44,8 +45,7 @@ from veche.crypto.election import (
     decryption_share,
     encrypt_ballot,
     open_share,
-    read_ciphertexts,
-    sum_ciphertexts,
+    sum_ballots,
     verify_record,
 )
 from veche.domain.voting import Method, VoteSpec, tally
@@ -170,7 +170,22 @@ def _encrypt(vector: Sequence[int]) -> bytes:
     return encrypt_ballot(_WORKER, vector)
 
 
-def build_board(spec: VoteSpec, count: int, processes: int) -> tuple[Any, ...]:
+def build_board(spec: VoteSpec, count: int, processes: int, cache: Path | None) -> tuple[Any, ...]:
+    """Return (manifest, sealed shares, teller keys, plain ballots, encrypted ballots).
+
+    Encrypting 10,000 Schulze ballots takes minutes; ``cache`` keeps a board between runs.
+    """
+    if cache is not None and cache.exists():
+        data = json.loads(cache.read_text())
+        if data["count"] == count:
+            print(f"(board of {count:,} ballots read from {cache})")
+            return (
+                Manifest.from_dict(data["manifest"]),
+                tuple(bytes.fromhex(s) for s in data["sealed"]),
+                [nacl.public.PrivateKey(bytes.fromhex(k)) for k in data["tellers"]],
+                data["plain"],
+                [bytes.fromhex(b) for b in data["ballots"]],
+            )
     manifest, sealed, tellers = new_vote(spec, count)
     rng = random.Random(2)
     plain = [random_ballot(spec, rng) for _ in range(count)]
@@ -181,12 +196,25 @@ def build_board(spec: VoteSpec, count: int, processes: int) -> tuple[Any, ...]:
     ) as pool:
         ballots = pool.map(_encrypt, vectors, chunksize=64)
     print(f"(encrypted {count:,} ballots in {time.perf_counter() - start:.1f} s on {processes})")
+    if cache is not None:
+        cache.write_text(
+            json.dumps(
+                {
+                    "count": count,
+                    "manifest": manifest.to_dict(),
+                    "sealed": [s.hex() for s in sealed],
+                    "tellers": [bytes(t).hex() for t in tellers],
+                    "plain": plain,
+                    "ballots": [b.hex() for b in ballots],
+                }
+            )
+        )
     return manifest, sealed, tellers, plain, ballots
 
 
-def bench_close_and_verify(count: int, processes: int) -> None:
+def bench_close_and_verify(count: int, processes: int, cache: Path | None) -> None:
     spec = VoteSpec(Method.SCHULZE, tuple(f"option {i}" for i in range(OPTIONS)))
-    manifest, sealed, tellers, plain, ballots = build_board(spec, count, processes)
+    manifest, sealed, tellers, plain, ballots = build_board(spec, count, processes, cache)
     print(f"== close at {count:,} Schulze ballots, {OPTIONS} options, k={THRESHOLD} of {TELLERS}")
 
     box = Box(plain)
@@ -195,7 +223,7 @@ def bench_close_and_verify(count: int, processes: int) -> None:
     today = time.perf_counter() - start
 
     start = time.perf_counter()
-    sums = sum_ciphertexts(manifest, [read_ciphertexts(manifest, b) for b in ballots])
+    sums = sum_ballots(manifest, ballots)
     summed = time.perf_counter() - start
     start = time.perf_counter()
     keys = [open_share(manifest, i, sealed[i - 1], tellers[i - 1]) for i in (1, 2)]
@@ -236,11 +264,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--cast-only", action="store_true")
+    parser.add_argument("--skip-cast", action="store_true")
+    parser.add_argument("--cache", type=Path, help="keep the encrypted board in this file")
     args = parser.parse_args()
     print(f"cores: {os.cpu_count()}, processes: {args.processes}")
-    bench_cast(args.rounds, args.ballots)
+    if not args.skip_cast:
+        bench_cast(args.rounds, args.ballots)
     if not args.cast_only:
-        bench_close_and_verify(args.ballots, args.processes)
+        bench_close_and_verify(args.ballots, args.processes, args.cache)
 
 
 if __name__ == "__main__":

@@ -31,10 +31,11 @@ from veche.crypto.election import (
     open_share,
     read_ciphertexts,
     receipt,
+    sum_ballots,
     sum_ciphertexts,
     verify_record,
 )
-from veche.crypto.election.group import Q, base_mul, scalar_from_bytes, sum_points
+from veche.crypto.election.group import Q, base_mul, scalar_from_bytes, sum_encoded, sum_points
 from veche.crypto.election.manifest import Manifest
 from veche.crypto.keys import CannotDecrypt
 from veche.domain.voting import Method, VoteSpec, tally
@@ -482,3 +483,23 @@ def test_a_share_for_the_wrong_sums_is_refused(board: Record) -> None:
         )
     with pytest.raises(ElectionError, match="decryption share is"):
         DecryptionShare.from_bytes(1, b"x", 3)
+
+
+def test_summing_stored_ballots_equals_summing_their_ciphertexts(board: Record) -> None:
+    sums = sum_ballots(board.manifest, list(board.ballots))
+    assert sums == list(board.sums)
+    assert sum_ballots(board.manifest, []) == [sum_ciphertexts(board.manifest, [])[0]] * 3
+    with pytest.raises(ElectionError, match="ballot 1 is not"):
+        sum_ballots(board.manifest, [board.ballots[0], b"short"])
+    bad = b"\x01" * 64 + board.ballots[0][64:]
+    with pytest.raises(ElectionError, match="not a point on the curve"):
+        sum_ballots(board.manifest, [bad])
+
+
+def test_summing_encoded_points_handles_the_identity() -> None:
+    g = base_mul(1)
+    assert sum_encoded([]) == Point.identity()
+    assert sum_encoded([bytes(64), g.to_bytes()]) == g
+    assert sum_encoded([g.to_bytes(), (-g).to_bytes()]) == Point.identity()
+    with pytest.raises(GroupError):
+        sum_encoded([b"x"])

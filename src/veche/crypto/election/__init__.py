@@ -33,6 +33,7 @@ from veche.crypto.election.tally import (
     combine,
     decryption_share,
     discrete_logs,
+    sum_ballots,
     sum_ciphertexts,
 )
 
@@ -62,6 +63,7 @@ __all__ = [
     "open_share",
     "read_ciphertexts",
     "receipt",
+    "sum_ballots",
     "sum_ciphertexts",
     "verify_record",
 ]

@@ -38,6 +38,7 @@ __all__ = [
     "random_scalar",
     "scalar_from_bytes",
     "scalar_to_bytes",
+    "sum_encoded",
     "sum_points",
 ]
 
@@ -182,6 +183,28 @@ def sum_points(points: Iterable[Point]) -> Point:
     array = ffi.new("secp256k1_pubkey *[]", raws)
     # combine fails exactly when the sum is the point at infinity.
     if not lib.secp256k1_ec_pubkey_combine(_CTX, out, array, len(raws)):
+        return Point(None)
+    return Point(out)
+
+
+def sum_encoded(encoded: Sequence[bytes]) -> Point:
+    """Return the sum of the points ``encoded`` (64 bytes each); raise GroupError if one
+    is not a point. The close's hot loop: no ``Point`` per summand, one ``combine`` call."""
+    array = ffi.new("secp256k1_pubkey[]", max(1, len(encoded)))
+    pointers = []
+    for number, data in enumerate(encoded):
+        if len(data) != POINT_BYTES:
+            raise GroupError(f"a point is {POINT_BYTES} bytes")
+        if data == _IDENTITY_BYTES:
+            continue
+        slot = array + number
+        if not lib.secp256k1_ec_pubkey_parse(_CTX, slot, b"\x04" + data, POINT_BYTES + 1):
+            raise GroupError("not a point on the curve")
+        pointers.append(slot)
+    if not pointers:
+        return Point(None)
+    out = ffi.new("secp256k1_pubkey *")
+    if not lib.secp256k1_ec_pubkey_combine(_CTX, out, pointers, len(pointers)):
         return Point(None)
     return Point(out)
 

@@ -14,16 +14,43 @@ from dataclasses import dataclass
 
 from veche.crypto.election.elgamal import (
     BRANCH_BYTES,
+    CIPHERTEXT_BYTES,
     Ciphertext,
     add_all,
     check_dleq,
     prove_dleq,
 )
-from veche.crypto.election.group import POINT_BYTES, GroupError, Point, Q, sum_points
+from veche.crypto.election.group import (
+    POINT_BYTES,
+    GroupError,
+    Point,
+    Q,
+    sum_encoded,
+    sum_points,
+)
 from veche.crypto.election.manifest import ElectionError, Manifest, TellerKey
 
 SHARE_ENTRY_BYTES = POINT_BYTES + BRANCH_BYTES
 _MAX_TABLE = 1 << 22  # baby steps kept in memory at most (~0.5 GB would be far beyond)
+
+
+def sum_ballots(manifest: Manifest, ballots: Sequence[bytes]) -> list[Ciphertext]:
+    """Return the entry-wise sums of encrypted ballots (bytes as stored); ElectionError if
+    one is malformed. Proofs are not checked here: each was checked when it was cast."""
+    length = manifest.shape.ballot_bytes()
+    for number, ballot in enumerate(ballots):
+        if not isinstance(ballot, bytes) or len(ballot) != length:
+            raise ElectionError(f"ballot {number} is not {length} bytes")
+    sums = []
+    try:
+        for entry in range(manifest.shape.length):
+            at = entry * CIPHERTEXT_BYTES
+            alpha = sum_encoded([b[at : at + POINT_BYTES] for b in ballots])
+            beta = sum_encoded([b[at + POINT_BYTES : at + CIPHERTEXT_BYTES] for b in ballots])
+            sums.append(Ciphertext(alpha, beta))
+    except GroupError as error:
+        raise ElectionError(f"a ballot's ciphertext is malformed: {error}") from None
+    return sums
 
 
 def sum_ciphertexts(
