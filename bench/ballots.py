@@ -241,7 +241,7 @@ def bench_close_and_verify(count: int, processes: int, cache: Path | None) -> No
         f"  -> ratio {close / today:.0f}"
     )
 
-    record = Record(manifest, tuple(ballots), tuple(sums), tuple(shares), totals, {})
+    record = Record.build(manifest, ballots, sums, shares, totals, {})
     size = len(record.to_json())
     print(f"== verify_record at {count:,} ballots (record {size / 1e6:.1f} MB of JSON)")
     sample = Record(manifest, tuple(ballots[: max(1, count // 20)]), (), (), (), {})

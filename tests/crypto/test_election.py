@@ -74,7 +74,7 @@ def close(dealt, ballots: list[bytes], tellers: tuple[int, ...] = (1, 2)):
         for i in tellers
     ]
     totals = combine(manifest, sums, shares, cast=len(ballots))
-    return Record(manifest, tuple(ballots), tuple(sums), tuple(shares), totals, {})
+    return Record.build(manifest, ballots, sums, shares, totals, {})
 
 
 @pytest.fixture(scope="module")
@@ -219,6 +219,11 @@ def test_a_ciphertext_off_the_curve_is_rejected(board: Record) -> None:
     ballots[2] = flip(ballots[2], 63)
     found = reasons(replace(board, ballots=tuple(ballots)))
     assert any("ballot 2: a ciphertext is malformed: not a point" in r for r in found)
+
+
+def test_ballots_out_of_order_are_rejected(board: Record) -> None:
+    found = reasons(replace(board, ballots=board.ballots[::-1]))
+    assert "ballots: are not sorted: their order could tell when each came" in found
 
 
 def test_a_repeated_ballot_is_rejected(board: Record) -> None:

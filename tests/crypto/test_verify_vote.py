@@ -55,9 +55,7 @@ def schulze_record() -> Record:
     ]
     totals = combine(manifest, sums, shares, cast=len(ballots))
     result = tally(spec, plain, eligible=6, tie_seed=SEED)
-    return Record(
-        manifest, tuple(ballots), tuple(sums), tuple(shares), totals, vote_outcome(result)
-    )
+    return Record.build(manifest, ballots, sums, shares, totals, vote_outcome(result))
 
 
 @pytest.fixture(scope="module")

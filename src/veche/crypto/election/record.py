@@ -55,6 +55,24 @@ class Record:
     totals: tuple[int, ...]
     outcome: Mapping[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def build(
+        cls,
+        manifest: Manifest,
+        ballots: Sequence[bytes],
+        sums: Sequence[Ciphertext],
+        shares: Sequence[DecryptionShare],
+        totals: Sequence[int],
+        outcome: Mapping[str, Any],
+    ) -> Record:
+        """Return the record with its ballots sorted by their bytes.
+
+        Sorted, the board's order is random (ciphertexts are) and says nothing about
+        when each ballot was cast, which the roll's times could otherwise reveal.
+        """
+        ordered = tuple(sorted(ballots))
+        return cls(manifest, ordered, tuple(sums), tuple(shares), tuple(totals), outcome)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "format": RECORD_FORMAT,
@@ -149,14 +167,16 @@ def find_receipt(record: Record, text: str) -> int | None:
 def verify_record(record: Record, *, processes: int | None = None) -> list[Problem]:
     """Return every problem with ``record`` (empty when it all holds), outcome aside.
 
-    Checks: the manifest's keys agree (Feldman); each ballot has the vote's length, valid
-    points and valid proofs; no two ballots share ciphertexts; the sums are the sums of
-    the ballots; each share is from a teller, once, with valid proofs; at least k shares
-    hold; each total decrypts its sum. ``processes`` (default: the machine's cores)
-    check ballots in parallel.
+    Checks: the manifest's keys agree (Feldman); the ballots are sorted; each ballot has
+    the vote's length, valid points and valid proofs; no two ballots share ciphertexts;
+    the sums are the sums of the ballots; each share is from a teller, once, with valid
+    proofs; at least k shares hold; each total decrypts its sum. ``processes`` (default:
+    the machine's cores) check ballots in parallel.
     """
     manifest = record.manifest
     problems = [Problem("manifest", p) for p in check_manifest(manifest)]
+    if any(a > b for a, b in zip(record.ballots, record.ballots[1:], strict=False)):
+        problems.append(Problem("ballots", "are not sorted: their order could tell when each came"))
     chunk_results = _check_ballots(manifest, record.ballots, processes)
     partial_sums: list[list[Ciphertext]] = []
     heads: dict[bytes, int] = {}
