@@ -74,7 +74,7 @@ def test_tally_from_summed_vectors_equals_the_plain_tally(
     vote: tuple[VoteSpec, list[object], int], slack: int
 ) -> None:
     spec, ballots, eligible = vote
-    max_ballots = eligible + slack
+    max_ballots = max(1, eligible + slack)
     shape = vector_shape(spec, max_ballots=max_ballots)
     vectors = [ballot_vector(spec, b, max_ballots=max_ballots) for b in ballots]
     for vector in vectors:
@@ -134,7 +134,7 @@ def test_malformed_ballots_and_limits_are_refused() -> None:
     with pytest.raises(InvalidBallot):
         ballot_vector(spec, [0, 0], max_ballots=3)
     with pytest.raises(InvalidCharter):
-        vector_shape(spec, max_ballots=-1)
+        vector_shape(spec, max_ballots=0)
     with pytest.raises(InvalidCharter):
         vector_shape(spec, max_ballots=True)
 

@@ -82,8 +82,9 @@ def _require_summable(spec: VoteSpec, max_ballots: int) -> None:
             _("an instant-runoff vote cannot be secret: its ballots cannot be summed"),
             field="method",
         )
-    if not isinstance(max_ballots, int) or isinstance(max_ballots, bool) or max_ballots < 0:
-        raise InvalidCharter(_("the most ballots a vote can hold must be >= 0"), field="ballots")
+    # At least 1: Schulze's packing base W = max_ballots + 1 must differ from 1.
+    if not isinstance(max_ballots, int) or isinstance(max_ballots, bool) or max_ballots < 1:
+        raise InvalidCharter(_("the most ballots a vote can hold must be >= 1"), field="ballots")
 
 
 def _pairs(m: int) -> list[tuple[int, int]]:
