@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/ballots.py [--ballots 10000] [--rounds 15] [--processes N]
                                       [--cache FILE] [--cast-only | --skip-cast]
+                                      [--skip-verify]
 
 No Django: the cast is measured without its storage (one INSERT the integrator adds by
 passing ``store`` to ``cast``). Baselines measured in the same run:
@@ -212,7 +213,9 @@ def build_board(spec: VoteSpec, count: int, processes: int, cache: Path | None) 
     return manifest, sealed, tellers, plain, ballots
 
 
-def bench_close_and_verify(count: int, processes: int, cache: Path | None) -> None:
+def bench_close_and_verify(
+    count: int, processes: int, cache: Path | None, *, verify: bool = True
+) -> None:
     spec = VoteSpec(Method.SCHULZE, tuple(f"option {i}" for i in range(OPTIONS)))
     manifest, sealed, tellers, plain, ballots = build_board(spec, count, processes, cache)
     print(f"== close at {count:,} Schulze ballots, {OPTIONS} options, k={THRESHOLD} of {TELLERS}")
@@ -242,6 +245,8 @@ def bench_close_and_verify(count: int, processes: int, cache: Path | None) -> No
     )
 
     record = Record.build(manifest, ballots, sums, shares, totals, {})
+    if not verify:
+        return
     size = len(record.to_json())
     print(f"== verify_record at {count:,} ballots (record {size / 1e6:.1f} MB of JSON)")
     sample = Record(manifest, tuple(ballots[: max(1, count // 20)]), (), (), (), {})
@@ -265,13 +270,16 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--cast-only", action="store_true")
     parser.add_argument("--skip-cast", action="store_true")
+    parser.add_argument("--skip-verify", action="store_true")
     parser.add_argument("--cache", type=Path, help="keep the encrypted board in this file")
     args = parser.parse_args()
     print(f"cores: {os.cpu_count()}, processes: {args.processes}")
     if not args.skip_cast:
         bench_cast(args.rounds, args.ballots)
     if not args.cast_only:
-        bench_close_and_verify(args.ballots, args.processes, args.cache)
+        bench_close_and_verify(
+            args.ballots, args.processes, args.cache, verify=not args.skip_verify
+        )
 
 
 if __name__ == "__main__":
