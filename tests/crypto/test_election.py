@@ -136,6 +136,35 @@ def test_the_threshold_tally_equals_the_plain_tally(vote: tuple[VoteSpec, list[o
     assert result == tally(spec, ballots, eligible=6, tie_seed=SEED)
 
 
+FIXED_BALLOTS: dict[Method, list[object]] = {
+    Method.MAJORITY: [0, 1, 1, None, 2],
+    Method.SUPERMAJORITY: [2, 2, None, 2, 0],
+    Method.APPROVAL: [[0, 1], [], [2], [1, 2], [1]],
+    Method.SCORE: [[2, 0, 1], None, [0, 0, 0], [2, 2, 2], [1, 0, 2]],
+    Method.SCHULZE: [[2, 0], [], [1, 2, 0], [0], [2, 1, 0]],
+}
+
+
+@pytest.mark.parametrize("method", sorted(SUMMABLE_METHODS))
+def test_every_summable_method_counts_the_same_encrypted(method: Method) -> None:
+    spec = VoteSpec(method, ("a", "b", "c"), status_quo=0, threshold=Fraction(1, 2), max_score=2)
+    ballots = FIXED_BALLOTS[method]
+    shape = Shape.from_dict(vector_shape(spec, max_ballots=8).to_dict())
+    dealt = new_vote(shape)
+    encrypted = [
+        encrypt_ballot(dealt.manifest, ballot_vector(spec, b, max_ballots=8)) for b in ballots
+    ]
+    assert {len(b) for b in encrypted} == {shape.ballot_bytes()}  # abstentions included
+    record = close(dealt, encrypted, tellers=(2, 3))
+    assert verify_record(record, processes=1) == []
+    expected = tally(spec, ballots, eligible=7, tie_seed=SEED)
+    assert expected.abstained == 1
+    got = tally_totals(
+        spec, record.totals, cast=len(ballots), eligible=7, tie_seed=SEED, max_ballots=8
+    )
+    assert got == expected
+
+
 def test_any_k_of_n_shares_give_the_same_totals_and_k_minus_1_give_none(board: Record) -> None:
     dealt = new_vote(threshold=2)
     ballots = [encrypt_ballot(dealt.manifest, v) for v in [(0, 0, 1), (0, 0, 1), (1, 0, 0)]]
