@@ -490,6 +490,7 @@ def test_a_share_that_disagrees_with_the_commitments_is_refused() -> None:
         ({"threshold": 0}, "threshold"),
         ({"teller_keys": [b"short"], "threshold": 1}, "malformed"),
         ({"vote_id": 5}, "vote id"),
+        ({"teller_keys": [bytes(TELLERS[0].public_key)] * 3}, "appears twice"),
         ({"context": {"x": 0.5}}, "canonical"),
     ],
 )

@@ -291,9 +291,13 @@ def deal(
     if not isinstance(vote_id, str):
         raise ElectionError("the vote id is a string")
     try:
-        recipients = [nacl.public.SealedBox(nacl.public.PublicKey(k)) for k in teller_keys]
+        public_keys = [nacl.public.PublicKey(k) for k in teller_keys]
     except (TypeError, nacl.exceptions.CryptoError) as error:
         raise ElectionError(f"a teller's public key is malformed: {error}") from None
+    if len({bytes(key) for key in public_keys}) != n:
+        # One person holding two shares would lower the threshold for them.
+        raise ElectionError("a teller appears twice")
+    recipients = [nacl.public.SealedBox(key) for key in public_keys]
     coefficients = [random_scalar() for _ in range(threshold)]
     shares = [_evaluate(coefficients, index) for index in range(1, n + 1)]
     manifest = Manifest(
