@@ -400,6 +400,19 @@ def _register_core(subparsers: argparse._SubParsersAction) -> None:  # type: ign
     p = subparsers.add_parser("check", help="run configuration checks")
     p.set_defaults(handler=cmd_check)
 
+    p = subparsers.add_parser("verify-vote", help="check a secret vote's record offline")
+    p.add_argument("file", help="a vote record downloaded from the server")
+    p.add_argument("--receipt", help="a receipt to look up on the board")
+    p.add_argument("--processes", type=int, help="worker processes (default: all cores)")
+    p.set_defaults(handler=cmd_verify_vote)
+
+
+def cmd_verify_vote(args: argparse.Namespace) -> int:
+    # No Django: the record is checked with the crypto package and the pure domain only.
+    from veche.verify_vote import run
+
+    return run(args.file, receipt=args.receipt, processes=args.processes)
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]

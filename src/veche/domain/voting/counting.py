@@ -34,18 +34,29 @@ def tally(
     ``len(ballots) >= quorum * eligible`` (abstentions count). ``tie_seed`` was fixed
     and recorded before the vote opened; every lot is drawn from it.
     """
+    cast = len(ballots)
+    check_turnout(cast, eligible=eligible, tie_seed=tie_seed)
+    return apply_rules(
+        spec, COUNTERS[spec.method](spec, ballots, tie_seed), cast=cast, eligible=eligible
+    )
+
+
+def check_turnout(cast: int, *, eligible: int, tie_seed: bytes) -> None:
+    """Raise InvalidBallot unless ``eligible`` and ``tie_seed`` are sound and cast <= eligible."""
     if not isinstance(eligible, int) or isinstance(eligible, bool) or eligible < 0:
         raise InvalidBallot(_("the number of eligible voters must be >= 0"), field="eligible")
     if not isinstance(tie_seed, bytes):
         raise InvalidBallot(_("the tie seed must be bytes"), field="tie_seed")
-    cast = len(ballots)
     if cast > eligible:
         raise InvalidBallot(
             _("%(cast)d ballots were cast but only %(eligible)d voters are eligible"),
             params={"cast": cast, "eligible": eligible},
             field="ballots",
         )
-    count = COUNTERS[spec.method](spec, ballots, tie_seed)
+
+
+def apply_rules(spec: VoteSpec, count: MethodCount, *, cast: int, eligible: int) -> TallyResult:
+    """Return the result of a method's count once quorum and status quo are applied."""
     quorum_met = cast >= spec.quorum * eligible
     # With the quorum missed nothing is decided, so no lot decided anything either.
     winner = count.winner if quorum_met else None

@@ -31,6 +31,13 @@ def count_approval(spec: VoteSpec, ballots: Sequence[object], tie_seed: bytes) -
     valid = sum(1 for approved in approvals if approved)
     flat = np.fromiter(chain.from_iterable(approvals), dtype=np.int64)
     counts = tuple(int(c) for c in np.bincount(flat, minlength=len(spec.options)))
+    return approval_from_counts(counts, valid, len(ballots) - valid, tie_seed)
+
+
+def approval_from_counts(
+    counts: tuple[int, ...], valid: int, abstained: int, tie_seed: bytes
+) -> MethodCount:
+    """Return the count of an approval vote from approvals per option."""
     cowinners, winner, lots = pick_top(counts, tie_seed, has_votes=valid > 0)
     audit = ApprovalAudit(approvals=counts, valid=valid)
-    return MethodCount(counts, audit, cowinners, winner, lots, len(ballots) - valid)
+    return MethodCount(counts, audit, cowinners, winner, lots, abstained)

@@ -36,8 +36,15 @@ def count_choice(spec: VoteSpec, ballots: Sequence[object], tie_seed: bytes) -> 
                 ) from None
         tallied = Counter(ballots)
     counts = tuple(tallied.get(option, 0) for option in range(m))
-    abstained = tallied.get(None, 0)
-    valid = len(ballots) - abstained
+    return choice_from_counts(spec, counts, tallied.get(None, 0), tie_seed)
+
+
+def choice_from_counts(
+    spec: VoteSpec, counts: tuple[int, ...], abstained: int, tie_seed: bytes
+) -> MethodCount:
+    """Return the count of a majority or supermajority vote from its per-option counts."""
+    m = len(spec.options)
+    valid = sum(counts)
     strict = spec.method is Method.MAJORITY
     needed = _needed(spec.threshold, valid, strict=strict) if valid else None
     yes_no = m == 2 and spec.status_quo is not None

@@ -26,9 +26,20 @@ def count_schulze(spec: VoteSpec, ballots: Sequence[object], tie_seed: bytes) ->
     arrays = encode_rankings(spec, ballots)
     n = arrays.ranks.shape[0]
     pairwise = pairwise_counts(arrays.positions)
+    first = np.bincount(arrays.ranks[:, 0].astype(np.int64), minlength=m) if n else [0] * m
+    counts = tuple(int(c) for c in first)
+    return schulze_from_pairwise(pairwise, counts, n, arrays.abstained, tie_seed)
+
+
+def schulze_from_pairwise(
+    pairwise: Matrix, counts: tuple[int, ...], n: int, abstained: int, tie_seed: bytes
+) -> MethodCount:
+    """Return the count of a Schulze vote from its pairwise matrix.
+
+    ``counts`` are first preferences, ``n`` the non-empty rankings.
+    """
     paths = strongest_paths(pairwise)
     tiers = ranking_tiers(paths)
-    first = np.bincount(arrays.ranks[:, 0].astype(np.int64), minlength=m) if n else [0] * m
     cowinners = tiers[0] if n else ()
     winner: int | None = None
     lots: tuple[TieBreak, ...] = ()
@@ -44,8 +55,7 @@ def count_schulze(spec: VoteSpec, ballots: Sequence[object], tie_seed: bytes) ->
         cowinners=cowinners,
         valid=n,
     )
-    counts = tuple(int(c) for c in first)
-    return MethodCount(counts, audit, cowinners, winner, lots, arrays.abstained)
+    return MethodCount(counts, audit, cowinners, winner, lots, abstained)
 
 
 def pairwise_counts(positions: SmallIntArray) -> Matrix:

@@ -31,6 +31,13 @@ def count_score(spec: VoteSpec, ballots: Sequence[object], tie_seed: bytes) -> M
     m = len(spec.options)
     matrix = np.array(scored, dtype=np.int64).reshape(len(scored), m)
     counts = tuple(int(total) for total in matrix.sum(axis=0))
-    cowinners, winner, lots = pick_top(counts, tie_seed, has_votes=bool(scored))
-    audit = ScoreAudit(sums=counts, max_score=spec.max_score, valid=len(scored))
-    return MethodCount(counts, audit, cowinners, winner, lots, len(ballots) - len(scored))
+    return score_from_sums(spec, counts, len(scored), len(ballots) - len(scored), tie_seed)
+
+
+def score_from_sums(
+    spec: VoteSpec, counts: tuple[int, ...], valid: int, abstained: int, tie_seed: bytes
+) -> MethodCount:
+    """Return the count of a score vote from the score sums per option."""
+    cowinners, winner, lots = pick_top(counts, tie_seed, has_votes=valid > 0)
+    audit = ScoreAudit(sums=counts, max_score=spec.max_score, valid=valid)
+    return MethodCount(counts, audit, cowinners, winner, lots, abstained)
