@@ -30,6 +30,7 @@ the smallest.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import contextlib
 import hashlib
 import http.client
@@ -58,7 +59,7 @@ HOST = "127.0.0.1"  # never anything else
 TARGET_RATIO = 0.5  # every page at least half the bare page's rate
 TARGET_GROWTH = 1.5  # a page at the largest size within 1.5x its time at the smallest
 PG_RUN_DB = "veche_bench_run"
-PG_BUILD_DB = "veche_bench_build"
+PG_BUILD_DB = "veche_bench_build_{size}"
 PG_WORLD_PREFIX = "veche_bench_w"
 
 
@@ -158,12 +159,15 @@ def ensure_world(db: str, size: int, args: argparse.Namespace) -> tuple[Path, di
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     url = None
+    build_db = PG_BUILD_DB.format(size=size)
     if db == "postgresql":
-        pg_admin(args.postgres_url, f'DROP DATABASE IF EXISTS "{PG_BUILD_DB}"')
-        pg_admin(args.postgres_url, f'CREATE DATABASE "{PG_BUILD_DB}"')
-        url = pg_url(args.postgres_url, PG_BUILD_DB)
+        pg_admin(args.postgres_url, f'DROP DATABASE IF EXISTS "{build_db}"')
+        pg_admin(args.postgres_url, f'CREATE DATABASE "{build_db}"')
+        url = pg_url(args.postgres_url, build_db)
+    command = [sys.executable, __file__, "_build", "--size", str(size)]
+    command += ["--label", f"{db} {size}:", "--out", str(tmp / "world.json")]
     done = subprocess.run(  # noqa: S603 - this very script, with the venv's Python
-        [sys.executable, __file__, "_build", "--size", str(size), "--out", str(tmp / "world.json")],
+        command,
         env=python_env(tmp, url),
         check=False,
         timeout=args.build_timeout,
@@ -173,7 +177,7 @@ def ensure_world(db: str, size: int, args: argparse.Namespace) -> tuple[Path, di
     if db == "postgresql":
         for old in pg_databases(args.postgres_url, f"{PG_WORLD_PREFIX}{size}_"):
             pg_admin(args.postgres_url, f'DROP DATABASE IF EXISTS "{old}"')
-        pg_admin(args.postgres_url, f'ALTER DATABASE "{PG_BUILD_DB}" RENAME TO "{pg_name}"')
+        pg_admin(args.postgres_url, f'ALTER DATABASE "{build_db}" RENAME TO "{pg_name}"')
     meta = json.loads((tmp / "world.json").read_text())
     meta["built_at"] = time.time()
     meta["build_seconds"] = round(time.monotonic() - started, 1)
@@ -195,7 +199,9 @@ def describe(meta: dict[str, Any]) -> str:
     )
 
 
-def fresh_copy(db: str, size: int, cache: Path, meta: dict[str, Any], args: argparse.Namespace):
+def fresh_copy(
+    db: str, size: int, cache: Path, meta: dict[str, Any], args: argparse.Namespace
+) -> tuple[Path, str | None]:
     """Return (data dir, DATABASE_URL or None) of a fresh copy of the cached world."""
     run_dir = Path(args.cache_dir).resolve() / "run" / f"{db}-{size}"
     shutil.rmtree(run_dir, ignore_errors=True)
@@ -217,6 +223,7 @@ def cmd_build(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="pages.py _build")
     parser.add_argument("--size", type=int, required=True)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--label", default="")
     args = parser.parse_args(argv)
     import django
 
@@ -229,7 +236,9 @@ def cmd_build(argv: list[str]) -> int:
     import world
 
     call_command("migrate", interactive=False, verbosity=0)
-    meta = world.build(size=args.size, now=timezone.now(), progress=say)
+    meta = world.build(
+        size=args.size, now=timezone.now(), progress=lambda m: say(f"{args.label}{m}")
+    )
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -663,7 +672,7 @@ def report(runs: list[dict[str, Any]]) -> str:
             f"### {db}: time at {big} against {s} proposals (p50)",
             "",
             f"| page | p50 ms at {s} | p50 ms at {big} | ratio | target ≤ 1.5 "
-            f"| ratio of veche ÷ bare | queries at {s} | queries at {big} |",
+            f"| same, against bare¹ | queries at {s} | queries at {big} |",
             "|---|---:|---:|---:|---|---:|---:|---:|",
         ]
         for a, b in zip(small["pages"], large["pages"], strict=True):
@@ -675,6 +684,11 @@ def report(runs: list[dict[str, Any]]) -> str:
                 f"| {a['page']} | {fmt(a['p50_ms'])} | {fmt(b['p50_ms'])} | {fmt(growth, 2)} "
                 f"| {ok} | {fmt(norm, 2)} | {a['queries']:,} | {b['queries']:,} |"
             )
+        lines += [
+            "",
+            f"¹ (veche ÷ bare at {s}) / (veche ÷ bare at {big}), from req/s: the growth with "
+            "the machine's drift between the two worlds cancelled by each world's bare bursts.",
+        ]
     return "\n".join(lines)
 
 
@@ -703,7 +717,8 @@ def main() -> int:
     parser.add_argument("--max-age-hours", type=float, default=12, help="rebuild older worlds")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the worlds")
     parser.add_argument("--build-only", action="store_true", help="build (or check) the worlds")
-    parser.add_argument("--build-timeout", type=float, default=3600)
+    parser.add_argument("--build-timeout", type=float, default=5400, help="per world, seconds")
+    parser.add_argument("--jobs", type=int, default=2, help="worlds built at once (default 2)")
     parser.add_argument("--json", help="also write the raw results to this file")
     args = parser.parse_args()
     sizes = args.sizes or ("20,100" if args.quick else "50,10000")
@@ -717,13 +732,15 @@ def main() -> int:
     load_before = os.getloadavg()
     runs = []
     loads = []
-    for db in databases:
-        for size in sorted(int(s) for s in sizes.split(",")):
-            if size < 1:
-                parser.error("sizes are whole numbers of proposals, at least 1")
-            if args.build_only:
-                ensure_world(db, size, args)
-                continue
+    worlds = [(db, size) for db in databases for size in sorted(int(s) for s in sizes.split(","))]
+    if any(size < 1 for _, size in worlds):
+        parser.error("sizes are whole numbers of proposals, at least 1")
+    # Build what is missing first, --jobs at a time (each build is one Python process).
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        for built in [pool.submit(ensure_world, db, size, args) for db, size in worlds]:
+            built.result()
+    for db, size in worlds:
+        if not args.build_only:
             runs.append(run_world(db, size, args))
             runs[-1]["load_after"] = os.getloadavg()
             loads.append(runs[-1]["load_after"][0])
