@@ -105,6 +105,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "veche.apps.core.middleware.SecurityHeadersMiddleware",
+    "veche.apps.core.requestcache.RequestCacheMiddleware",
     # Outermost but for the headers: a lock not granted in time becomes a clear 503.
     "veche.apps.core.busy.BusyDatabaseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -171,6 +172,10 @@ else:
             },
             # A file, not :memory:, so tests with threads share one database.
             "TEST": {"NAME": str(DATA_DIR / "test_veche.sqlite3")},
+            # One connection per worker thread, kept: opening one (and its PRAGMAs) cost
+            # a page more than its own queries (bench/pages.py).
+            "CONN_MAX_AGE": 600,
+            "CONN_HEALTH_CHECKS": True,
         }
     }
 

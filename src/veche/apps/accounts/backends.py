@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
 
+from veche.apps.accounts.models import Member
 from veche.apps.accounts.services import check_passphrase
 
 
@@ -36,6 +37,11 @@ class MemberBackend(ModelBackend):
 
     def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
         return set()
+
+    def get_user(self, user_id: Any) -> Any:
+        """Return the active member, with their group (every page asks whether it was dissolved)."""
+        member = Member.objects.select_related("group").filter(pk=user_id).first()
+        return member if member is not None and self.user_can_authenticate(member) else None
 
     def get_user_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
         return set()

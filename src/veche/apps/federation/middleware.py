@@ -9,7 +9,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from veche.apps.core.permissions import MEMBER, access_of
-from veche.apps.federation.models import Group
 
 
 class DissolvedGroupMiddleware:
@@ -31,10 +30,8 @@ class DissolvedGroupMiddleware:
         user = request.user
         if access_of(view_func) != MEMBER or not user.is_authenticated:
             return None
-        group_id = getattr(user, "group_id", None)
-        if (
-            group_id is not None
-            and Group.objects.filter(pk=group_id, dissolved_at__isnull=False).exists()
-        ):
+        # The member's group came with them (accounts.backends.MemberBackend.get_user).
+        group = user.group if getattr(user, "group_id", None) is not None else None
+        if group is not None and group.dissolved_at is not None:
             return render(request, "group_dissolved.html", status=403)
         return None

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from veche.apps.accounts.models import Member
+from veche.apps.core.requestcache import cached
 from veche.apps.federation.models import (
     CoordinatorTerm,
     Federation,
@@ -23,8 +24,8 @@ from veche.domain.charter import Charter, MandateFallback, Mode, Scope, VoteFall
 
 
 def get_federation() -> Federation | None:
-    """Return the federation, or None before `veche init`."""
-    return Federation.objects.order_by("pk").first()
+    """Return the federation, or None before `veche init` (read once per request)."""
+    return cached("federation", lambda: Federation.objects.order_by("pk").first())
 
 
 def federation_name() -> str:
@@ -42,7 +43,7 @@ def get_charter() -> Charter | None:
     federation = get_federation()
     if federation is None or not federation.charter:
         return None
-    return Charter.from_dict(federation.charter)
+    return cached("charter", lambda: Charter.from_dict(federation.charter))
 
 
 def _percent(share: Fraction) -> str:

@@ -68,6 +68,45 @@ METHOD_LABELS = {
 }
 
 
+class Who:
+    """Who is who on one page: members and group names, each read once, when first needed."""
+
+    def __init__(self, loaded: selectors.Loaded) -> None:
+        st = loaded.state
+        ids = {*st.responses, str(loaded.row.author_id)}
+        if st.mandate is not None:
+            ids |= {*st.mandate.volunteers, *st.mandate.candidates}
+            if st.mandate.holder:
+                ids.add(st.mandate.holder)
+        self._ids = ids
+        self._people: dict[str, Member] | None = None
+        self._groups: dict[str, str] | None = None
+
+    def person(self, member_id: str) -> Member | None:
+        if self._people is None or member_id not in self._ids:
+            self._ids.add(member_id)
+            self._people = _names(self._ids)
+        return self._people.get(member_id)
+
+    def people(self) -> dict[str, Member]:
+        if self._people is None:
+            self._people = _names(self._ids)
+        return self._people
+
+    def group(self, group_id: object) -> str:
+        if self._groups is None:
+            self._groups = _group_names()
+        return self._groups.get(str(group_id), "?")
+
+
+def _who(loaded: selectors.Loaded) -> Who:
+    cached = getattr(loaded, "_who", None)
+    if cached is None:
+        cached = Who(loaded)
+        loaded._who = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def _names(ids: Iterable[str]) -> dict[str, Member]:
     return {str(m.pk): m for m in Member.objects.filter(pk__in=[int(i) for i in ids])}
 
@@ -78,13 +117,13 @@ def _group_names() -> dict[str, str]:
 
 def _holder_label(holder: str, member: Member, loaded: selectors.Loaded) -> str:
     """Return how the temporary coordinator is named to this member."""
-    people = _names([holder])
-    person = people.get(holder)
+    who = _who(loaded)
+    person = who.person(holder)
     if person is None:
         return _("a former member")
     if person.group_id == member.group_id or loaded.charter.show_coordinators:
         return person.pseudonym
-    return _("a member of %(group)s") % {"group": _group_names().get(str(person.group_id), "?")}
+    return _("a member of %(group)s") % {"group": who.group(person.group_id)}
 
 
 def _title(row: Proposal) -> str:
@@ -198,7 +237,7 @@ def detail(
         "federation": kind.scope is Scope.FEDERATION,
         "spokes": spokes,
         "is_author": row.author_id == member.pk,
-        "author_label": _person_label(row.author, member),
+        "author_label": _author_label(loaded, member),
         "my_response": st.responses.get(me),
         "can_respond": domain.Action.RESPOND in may,
         "can_carry": domain.Action.CARRY in may,
@@ -219,9 +258,9 @@ def detail(
         else "",
     }
     if spokes:
-        names = _group_names()
+        who = _who(loaded)
         context["group_positions"] = [
-            (names.get(g, "?"), forms.POSITION_LABELS[p] if p else None)
+            (who.group(g), forms.POSITION_LABELS[p] if p else None)
             for g, p in st.group_positions.items()
         ]
     context.update(_vote_context(loaded, member))
@@ -235,7 +274,7 @@ def detail(
             "at": st.decision.at,
             "version": st.decision.version,
         }
-        record = DecisionRecord.objects.filter(proposal=row).first()
+        record = DecisionRecord.objects.filter(proposal=row).first() if row.closed_at else None
         context["decision_record"] = record
         effect = (record.payload.get("effect") or {}) if record else {}
         admitted = effect.get("power") == Power.ADMIT_GROUP.value or "admit_group" in effect
@@ -246,6 +285,16 @@ def detail(
             and not row.invitation_issued
         )
     return context
+
+
+def _author_label(loaded: selectors.Loaded, viewer: Member) -> str:
+    who = _who(loaded)
+    author = who.person(str(loaded.row.author_id))
+    if author is None:
+        return _("a former member")
+    if author.group_id == viewer.group_id:
+        return author.pseudonym
+    return _("a member of %(group)s") % {"group": who.group(author.group_id)}
 
 
 def _person_label(person: Member, viewer: Member, names: dict[str, str] | None = None) -> str:
@@ -264,8 +313,8 @@ def _responses(loaded: selectors.Loaded, member: Member) -> dict[str, Any]:
     """
     st = loaded.state
     spokes = loaded.proposal.spokes
-    reasons = selectors.reasons(loaded.row, st.version)
-    people = _names(st.responses)
+    reasons = selectors.reasons(loaded, st.version)
+    people = _who(loaded).people()
     mine, others = [], Counter[str]()
     for member_id, position in st.responses.items():
         person = people.get(member_id)
@@ -378,7 +427,7 @@ def _mandate_context(loaded: selectors.Loaded, member: Member) -> dict[str, Any]
     me = str(member.pk)
     decisions = [
         {"matter": _matter_label(loaded.row, e.data.get("matter")), "text": e.text, "at": e.at}
-        for e in selectors.mandate_decision_texts(loaded.row)
+        for e in selectors.mandate_decision_texts(loaded)
     ]
     return {
         "mandate": {
@@ -421,7 +470,7 @@ def _matter_label(row: Proposal, matter: str | None) -> str:
 def _meeting_context(loaded: selectors.Loaded, member: Member) -> dict[str, Any]:
     st = loaded.state
     me = str(member.pk)
-    record = selectors.meeting_record(loaded.row)
+    record = selectors.meeting_record(loaded)
     context: dict[str, Any] = {
         "can_record_meeting": domain.Action.RECORD_MEETING in domain.actions(st, me)
     }

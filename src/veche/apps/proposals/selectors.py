@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import F, Q, QuerySet
@@ -139,7 +139,9 @@ def is_secret_ballot(kind: DecisionKind) -> bool:
     return False
 
 
-def to_domain_events(row: Proposal, kind: DecisionKind) -> list[domain.Event]:
+def to_domain_events(
+    row: Proposal, kind: DecisionKind, stored: list[ProposalEvent] | None = None
+) -> list[domain.Event]:
     """Return the proposal's events in order, as domain events (the domain's codec).
 
     A secret vote's roll (who voted) and its ballot box (what was voted) are stored
@@ -147,7 +149,8 @@ def to_domain_events(row: Proposal, kind: DecisionKind) -> list[domain.Event]:
     does not depend on which voter cast which ballot, and the pairing is never stored
     or shown. Raises BallotsUnreadable without the key that opens the ballots.
     """
-    stored = list(ProposalEvent.objects.filter(proposal=row).order_by("seq"))
+    if stored is None:
+        stored = list(ProposalEvent.objects.filter(proposal=row).order_by("seq"))
     casts = [e for e in stored if e.type == domain.BallotCast.TYPE]
     boxes = _ballots(row) if casts and is_secret_ballot(kind) else {}
     box = boxes.get(ballot_round(kind), [])
@@ -195,6 +198,8 @@ class Loaded:
     events: list[domain.Event]
     context: domain.Context
     state: domain.ProposalState
+    # The stored events, in order: pages read reasons and decisions' texts from them.
+    rows: list[ProposalEvent] = field(default_factory=list)
 
 
 def load(row: Proposal, *, now: dt.datetime | None = None) -> Loaded:
@@ -204,7 +209,8 @@ def load(row: Proposal, *, now: dt.datetime | None = None) -> Loaded:
     if charter is None:  # pragma: no cover - a proposal cannot exist before the federation
         raise RuntimeError("the federation has no charter")
     proposal = to_domain_proposal(row, charter)
-    events = to_domain_events(row, proposal.kind)
+    stored = list(ProposalEvent.objects.filter(proposal=row).order_by("seq"))
+    events = to_domain_events(row, proposal.kind, stored)
     el = electorate(at=now, group_id=None if row.federation_wide else row.group_id)
     mandates = past_mandates(row) if isinstance(proposal.kind.fallback, MandateFallback) else ()
     context = domain.Context(el, mandates)
@@ -216,6 +222,7 @@ def load(row: Proposal, *, now: dt.datetime | None = None) -> Loaded:
         events=events,
         context=context,
         state=domain.state(proposal, events, context, now),
+        rows=stored,
     )
 
 
@@ -272,33 +279,24 @@ def current_version(row: Proposal) -> ProposalVersion:
     return version
 
 
-def reasons(row: Proposal, version: int) -> dict[str, str]:
+def reasons(loaded: Loaded, version: int) -> dict[str, str]:
     """Return each member's latest reason for their response to ``version``, by member id."""
     found: dict[str, str] = {}
-    responses = ProposalEvent.objects.filter(
-        proposal=row, type=domain.Responded.TYPE, data__version=version
-    ).order_by("seq")
-    for e in responses:
-        found[str(e.actor_id)] = e.text
+    for e in loaded.rows:
+        if e.type == domain.Responded.TYPE and e.data.get("version") == version:
+            found[str(e.actor_id)] = e.text
     return found
 
 
-def mandate_decision_texts(row: Proposal) -> list[ProposalEvent]:
+def mandate_decision_texts(loaded: Loaded) -> list[ProposalEvent]:
     """Return the decisions recorded under the proposal's mandate, oldest first."""
-    return list(
-        ProposalEvent.objects.filter(proposal=row, type=domain.MandateDecisionRecorded.TYPE)
-        .select_related("actor")
-        .order_by("seq")
-    )
+    return [e for e in loaded.rows if e.type == domain.MandateDecisionRecorded.TYPE]
 
 
-def meeting_record(row: Proposal) -> ProposalEvent | None:
+def meeting_record(loaded: Loaded) -> ProposalEvent | None:
     """Return the latest meeting record of the proposal, if any."""
-    return (
-        ProposalEvent.objects.filter(proposal=row, type=domain.MeetingRecorded.TYPE)
-        .order_by("-seq")
-        .first()
-    )
+    records = [e for e in loaded.rows if e.type == domain.MeetingRecorded.TYPE]
+    return records[-1] if records else None
 
 
 def comments(row: Proposal) -> QuerySet[Comment]:
