@@ -60,6 +60,23 @@ class TestKeys:
 
 
 @pytest.fixture(autouse=True)
+def _settlement_checks_afresh() -> Any:
+    """Each test starts with no memory of what fell due in another test's database."""
+    try:
+        from django.conf import settings
+
+        if not settings.configured:
+            raise ImportError
+        from veche.apps.proposals.services import quiet
+    except ImportError:
+        yield
+        return
+    quiet.wake()
+    yield
+    quiet.wake()
+
+
+@pytest.fixture(autouse=True)
 def test_keys() -> Any:
     """Hold this test's keys, and make them the current keyring outside requests."""
     try:

@@ -5,7 +5,9 @@ beside them (its summary, the inboxes, the decision log) follows deadlines throu
 settlement. Before each request one indexed query asks whether any proposal's stored
 due time has passed; only then does this settle a bounded batch of them, with the keys
 the request holds (a vote's count, or a decision's encrypted effect, needs a member of
-the body). ``veche settle`` does the same from the command line, without keys.
+the body). ``veche settle`` does the same from the command line, without keys. A
+process that has seen nothing due skips the check until the earliest due time (at most
+10 s, so what another process marks due is seen soon).
 """
 
 from __future__ import annotations
@@ -28,12 +30,16 @@ class SettleDueMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.path.startswith("/static/"):
-            now = timezone.now()
-            scopes = services.held_scopes()
-            if services.due(now=now, scopes=scopes).exists():
-                # Busy (another writer holds the database): this request is served from
-                # what is stored at once, not after a wait; the next one settles.
-                with contextlib.suppress(DatabaseError), short_waits():
-                    services.settle_due(now=now, scopes=scopes, limit=services.SETTLE_BATCH)
+        now = timezone.now()
+        if not request.path.startswith("/static/") and not services.quiet.is_quiet(now):
+            soonest = services.soonest_due()
+            if soonest is None or soonest > now:
+                services.quiet.learn(soonest, now)
+            else:
+                scopes = services.held_scopes()
+                if services.due(now=now, scopes=scopes).exists():
+                    # Busy (another writer holds the database): this request is served
+                    # from what is stored at once, not after a wait; the next one settles.
+                    with contextlib.suppress(DatabaseError), short_waits():
+                        services.settle_due(now=now, scopes=scopes, limit=services.SETTLE_BATCH)
         return self.get_response(request)

@@ -556,7 +556,46 @@ def open_in(group: Group | None) -> Any:
 def mark_due(rows: Any, *, now: dt.datetime | None = None) -> int:
     """Make open proposals fall due now (membership changed: their summaries must follow)."""
     now = now or timezone.now()
+    quiet.wake()
     return rows.filter(closed_at__isnull=True).update(due_at=now)
+
+
+def soonest_due() -> dt.datetime | None:
+    """Return the earliest stored due time of any open proposal (None: nothing will fall due)."""
+    return (
+        Proposal.objects.filter(closed_at__isnull=True, due_at__isnull=False)
+        .order_by("due_at")
+        .values_list("due_at", flat=True)
+        .first()
+    )
+
+
+class _Quiet:
+    """Until when this process knows nothing falls due: a page skips the check till then.
+
+    Known from the earliest stored due time, and never for more than ``LONGEST`` seconds,
+    so that what another process marks due is seen soon; a mark here wakes it at once.
+    """
+
+    LONGEST = dt.timedelta(seconds=10)
+
+    def __init__(self) -> None:
+        self.since: dt.datetime | None = None
+        self.until: dt.datetime | None = None
+
+    def is_quiet(self, now: dt.datetime) -> bool:
+        # Wall-clock time, as deadlines are: a clock that stepped back checks again.
+        return self.until is not None and self.since is not None and self.since <= now < self.until
+
+    def learn(self, soonest: dt.datetime | None, now: dt.datetime) -> None:
+        latest = now + self.LONGEST
+        self.since, self.until = now, latest if soonest is None else min(soonest, latest)
+
+    def wake(self) -> None:
+        self.since = self.until = None
+
+
+quiet = _Quiet()
 
 
 # --- decisions into the log, and what they do ---------------------------------------------------
