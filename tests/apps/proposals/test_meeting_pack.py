@@ -189,3 +189,18 @@ def test_members_reach_the_pack_by_links_and_reading_it_writes_nothing(client):
         if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
     ]
     assert writes == []
+
+
+def test_a_proposal_whose_kind_the_charter_dropped_still_has_its_sheet(
+    federation, group_a, make_member, client_for
+):
+    ada = make_member(group_a, "ada")
+    a = client_for(ada)
+    propose(a, kind="group-practice", title="Under the old rules")
+    charter = dict(federation.charter)
+    charter["kinds"] = [k for k in charter["kinds"] if k["key"] != "group-practice"]
+    type(federation).objects.filter(pk=federation.pk).update(charter=charter)
+    page = pack(a, group_a)
+    assert "Under the old rules" in page
+    assert "group-practice" in page
+    assert "What the meeting decided" in page

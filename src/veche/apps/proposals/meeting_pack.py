@@ -95,9 +95,11 @@ def pack_items(
     """Return the pack's sheets for ``rows``; with ``meeting``, each with its form to fill."""
     rows = list(rows)
     awaiting = _awaiting_confirmation(rows) if meeting else set()
+    kinds = {kind.key: kind for kind in charter.kinds}
     items = []
     for number, row in enumerate(rows, start=1):
-        kind = charter.kind(row.kind_key)
+        # A kind the charter has since dropped still names the proposal, by its key.
+        kind = kinds.get(row.kind_key)
         version = selectors.current_version(row)
         item: dict[str, Any] = {
             "number": number,
@@ -105,12 +107,12 @@ def pack_items(
             "title": version.title,
             "body_html": markdown.render(version.body),
             "version": row.version,
-            "kind": kind.name,
+            "kind": kind.name if kind else row.kind_key,
             "urgent": row.urgent,
             "options": list(row.options) if row.option_count else [],
             "standing": _standing(row),
             "url": request.build_absolute_uri(reverse("proposals:detail", args=[row.pk])),
-            "spokes": kind.mode is Mode.SPOKES,
+            "spokes": kind is not None and kind.mode is Mode.SPOKES,
         }
         if meeting:
             # The phases in which the domain accepts a meeting's record (its own list).
@@ -118,10 +120,10 @@ def pack_items(
             item["meeting"] = {
                 "form": may_record and row.pk not in awaiting,
                 "awaiting": row.pk in awaiting,
-                "quorum": needed_for(row.eligible_count, kind.consensus.quorum),
+                "quorum": needed_for(row.eligible_count, kind.consensus.quorum) if kind else None,
                 "members": row.eligible_count,
-                "confirmations": kind.meeting_confirmations,
-                "confirmation_boxes": range(1, kind.meeting_confirmations + 1),
+                "confirmations": kind.meeting_confirmations if kind else None,
+                "confirmation_boxes": range(1, kind.meeting_confirmations + 1) if kind else (),
             }
         items.append(item)
     return items
