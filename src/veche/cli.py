@@ -277,13 +277,17 @@ def _read_charter(path: Path) -> Any:
         raise CommandError(f"{path} is not a valid charter: nested too deeply") from None
 
 
+def _refuse_existing(target: str, force: bool) -> None:
+    if target != "-" and Path(target).exists() and not force:
+        raise CommandError(f"{target} exists; add --force to overwrite it")
+
+
 def _open_output(target: str, force: bool) -> Any:
     """Return a text file to write ``target`` into ("-": standard output), for the operator only."""
     if target == "-":
         return contextlib.nullcontext(sys.stdout)
+    _refuse_existing(target, force)
     path = Path(target)
-    if path.exists() and not force:
-        raise CommandError(f"{path} exists; add --force to overwrite it")
     try:
         # The umask (main) leaves it readable by the operator alone.
         return path.open("w", encoding="utf-8")
@@ -327,6 +331,16 @@ def _read_passphrase(args: argparse.Namespace, pseudonym: str) -> str:
     return getpass.getpass(f"Passphrase of {pseudonym}: ")
 
 
+class _NoPassphraseHere(argparse.Action):
+    """``--passphrase``: refused without repeating what followed it (it may be the secret)."""
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
+        raise CommandError(
+            "a passphrase is never given on the command line (the shell's history and the "
+            "process list keep it): use --passphrase-file FILE, or type it when asked"
+        )
+
+
 def _ask_pseudonym(args: argparse.Namespace) -> str:
     if args.member:
         return str(args.member)
@@ -350,6 +364,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     group = selectors.get_group_by_name(name=args.group)
     if group is None:
         raise CommandError(f"no group named {args.group!r}")
+    _refuse_existing(args.file, args.force)
     pseudonym = _ask_pseudonym(args)
     passphrase = _read_passphrase(args, pseudonym)
     member, private_key = check_passphrase(pseudonym=pseudonym, passphrase=passphrase)
@@ -606,7 +621,9 @@ def _register_core(subparsers: argparse._SubParsersAction) -> None:  # type: ign
     q.set_defaults(handler=cmd_charter_export)
 
     p = subparsers.add_parser(
-        "export", help="write a group's decisions and readable content (a member's keys)"
+        "export",
+        help="write a group's decisions and readable content (a member's keys)",
+        allow_abbrev=False,
     )
     p.add_argument("--group", required=True, help="the group's name")
     p.add_argument("file", help="where to write the JSON Lines (- for standard output)")
@@ -616,6 +633,7 @@ def _register_core(subparsers: argparse._SubParsersAction) -> None:  # type: ign
         metavar="FILE",
         help="read the member's passphrase from FILE's first line (else asked for)",
     )
+    p.add_argument("--passphrase", nargs="?", action=_NoPassphraseHere, help=argparse.SUPPRESS)
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     p.set_defaults(handler=cmd_export)
 
@@ -669,6 +687,9 @@ def _register_core(subparsers: argparse._SubParsersAction) -> None:  # type: ign
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         # argparse prints the whole usage; keep it to one line.
+        if message.startswith("unrecognized arguments"):
+            # Not repeated: a passphrase typed in the wrong place must not reach a log.
+            message = "unrecognized arguments"
         raise CommandError(f"{message} (see `veche --help`)")
 
 

@@ -235,8 +235,13 @@ def test_export_refuses_wrong_credentials_outsiders_and_the_command_line(
         veche(demo, "export", "--group", "Nobody", str(target), "--member", "marko",
               "--passphrase-file", str(passphrase_file))
     )  # fmt: skip
-    # There is no way to give the passphrase itself as an argument.
-    assert_one_line_error(veche(demo, *base, "--member", "marko", "--passphrase", "x"))
+    # There is no way to give the passphrase itself as an argument, and an attempt is not
+    # repeated back (nor read as a file's name).
+    for option in ("--passphrase", "--passphrase=", "--passphrase-f"):
+        secret = "hunter2 horse staple"
+        args = [option + secret] if option.endswith("=") else [option, secret]
+        error = assert_one_line_error(veche(demo, *base, "--member", "marko", *args))
+        assert secret not in error
     assert not target.exists()
 
 
