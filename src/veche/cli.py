@@ -1,5 +1,5 @@
 """The ``veche`` command for operators: init, serve, demo, invite, backup, restore,
-verify, settle, migrate, check.
+charter export, export, verify, settle, migrate, check.
 
 Every subcommand is listed in :func:`build_parser`, here: no discovery at run time.
 Each handler takes the parsed ``argparse.Namespace`` and returns an exit code. Django
@@ -13,6 +13,7 @@ Exit codes: 0 ok, 1 unexpected error, 2 usage error or refused.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -51,7 +52,12 @@ def _join_url(base_url: str, secret: str) -> str:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    """Create the database, the federation and its first group; print a founding invitation."""
+    """Create the database, the federation and its first group; print a founding invitation.
+
+    With ``--charter FILE`` the federation starts with the rules in FILE (as written by
+    ``veche charter export``), read and validated before anything is created.
+    """
+    charter = _read_charter(Path(args.charter)) if args.charter else None
     setup_django()
     _migrate()
     from veche.apps.federation import selectors, services
@@ -59,7 +65,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     if selectors.get_federation() is not None:
         raise CommandError("veche is already initialised here; nothing was changed.")
     try:
-        _, group = services.create_federation(name=args.federation, first_group_name=args.group)
+        _, group = services.create_federation(
+            name=args.federation, first_group_name=args.group, charter=charter
+        )
     except services.AlreadyInitialised as exc:
         raise CommandError("veche is already initialised here; nothing was changed.") from exc
     keys = services.create_founding_keys(group=group)
@@ -67,6 +75,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         group=group, created_by=None, as_coordinator=True, keys=keys
     )
     print(f"Federation {args.federation!r} created with the group {args.group!r}.")
+    if charter is not None:
+        print(f"Its charter is the one in {args.charter} ({len(charter.kinds)} decision kinds).")
     print("Founding invitation (coordinator; works once; shown only now):")
     print(_join_url(args.base_url, secret))
     return 0
@@ -236,6 +246,149 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- portable charters and records ---------------------------------------------------------
+
+
+def _read_charter(path: Path) -> Any:
+    """Return the charter in the JSON file ``path``, validated; refuse in one line."""
+    import json
+
+    from veche.domain.charter import Charter
+    from veche.domain.errors import InvalidCharter
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise CommandError(f"{path} is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise CommandError(
+            f"{path} is not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        ) from None
+    if not isinstance(data, dict):
+        raise CommandError(f"{path} is not a charter: it must be a JSON object")
+    try:
+        return Charter.from_dict(data)
+    except InvalidCharter as exc:
+        where = f" ({exc.field})" if exc.field else ""
+        raise CommandError(f"{path} is not a valid charter{where}: {exc.message}") from None
+    except RecursionError:
+        raise CommandError(f"{path} is not a valid charter: nested too deeply") from None
+
+
+def _refuse_existing(target: str, force: bool) -> None:
+    if target != "-" and Path(target).exists() and not force:
+        raise CommandError(f"{target} exists; add --force to overwrite it")
+
+
+def _open_output(target: str, force: bool) -> Any:
+    """Return a text file to write ``target`` into ("-": standard output), for the operator only."""
+    if target == "-":
+        return contextlib.nullcontext(sys.stdout)
+    _refuse_existing(target, force)
+    path = Path(target)
+    try:
+        # The umask (main) leaves it readable by the operator alone.
+        return path.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def cmd_charter_export(args: argparse.Namespace) -> int:
+    """Write the federation's charter to FILE as plain JSON, for `veche init --charter`."""
+    import json
+
+    setup_django()
+    _require_initialised()
+    from veche.apps.federation.selectors import get_charter
+
+    charter = get_charter()
+    if charter is None:
+        raise CommandError("the federation has no charter")
+    text = json.dumps(charter.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    with _open_output(args.file, args.force) as out:
+        out.write(text)
+    if args.file != "-":
+        print(f"charter written to {args.file} ({len(charter.kinds)} decision kinds)")
+    return 0
+
+
+def _read_passphrase(args: argparse.Namespace, pseudonym: str) -> str:
+    """Return the passphrase from --passphrase-file, or asked at the terminal (never argv)."""
+    import getpass
+
+    if args.passphrase_file:
+        path = Path(args.passphrase_file)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"cannot read the passphrase file {path}: {exc}") from None
+        # The first line, as typed: only the line break is not part of it.
+        return text.split("\n", 1)[0].removesuffix("\r")
+    if not sys.stdin.isatty():
+        raise CommandError("no terminal to ask for the passphrase: give --passphrase-file FILE")
+    return getpass.getpass(f"Passphrase of {pseudonym}: ")
+
+
+class _NoPassphraseHere(argparse.Action):
+    """``--passphrase``: refused without repeating what followed it (it may be the secret)."""
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
+        raise CommandError(
+            "a passphrase is never given on the command line (the shell's history and the "
+            "process list keep it): use --passphrase-file FILE, or type it when asked"
+        )
+
+
+def _ask_pseudonym(args: argparse.Namespace) -> str:
+    if args.member:
+        return str(args.member)
+    if not sys.stdin.isatty():
+        raise CommandError("no terminal to ask for the member's pseudonym: give --member NAME")
+    return input("Pseudonym of a member of the group: ").strip()
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write a group's decision chains and its readable content, with a member's keys."""
+    setup_django()
+    _require_initialised()
+    from django.utils import timezone
+
+    from veche.apps.accounts.keys import keyring_for
+    from veche.apps.accounts.services import check_passphrase
+    from veche.apps.core import keyring
+    from veche.apps.federation import selectors
+    from veche.apps.proposals.portable import group_export
+
+    group = selectors.get_group_by_name(name=args.group)
+    if group is None:
+        raise CommandError(f"no group named {args.group!r}")
+    _refuse_existing(args.file, args.force)
+    pseudonym = _ask_pseudonym(args)
+    passphrase = _read_passphrase(args, pseudonym)
+    member, private_key = check_passphrase(pseudonym=pseudonym, passphrase=passphrase)
+    if member is None:
+        raise CommandError("that pseudonym and passphrase open no active member's keys")
+    if member.group_id != group.pk:
+        raise CommandError(
+            f"that member is not in {args.group!r}: only its own members hold its keys"
+        )
+    count = 0
+    with keyring.using(keyring_for(member, private_key)):
+        lines = list(group_export(member=member, now=timezone.now()))
+    with _open_output(args.file, args.force) as out:
+        for line in lines:
+            out.write(line)
+            count += line.count("\n")
+    if args.file != "-":
+        print(
+            f"{args.group}: {count} lines written to {args.file}; it holds the group's "
+            "content in clear: keep it as safe as the passphrase"
+        )
+    return 0
+
+
 # --- verify ---------------------------------------------------------------------------------
 
 
@@ -267,6 +420,98 @@ def _report(name: str, records: list[Any], head: Any) -> bool:
     return False
 
 
+class _Section:
+    """One chain of a file: its name and published head (from its marker line, if any),
+    and the file's text with every line not of this chain blanked (line numbers hold)."""
+
+    def __init__(self, name: str | None, head: Any, size: int) -> None:
+        self.name = name
+        self.head = head
+        self.lines = [""] * size
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def _marker_head(path: Path, number: int, raw: Any) -> Any:
+    from veche.domain.decisions_log import GENESIS_DIGEST, Head
+
+    if raw is None:
+        return None
+    count = raw.get("count") if isinstance(raw, dict) else None
+    digest = raw.get("digest") if isinstance(raw, dict) else None
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise CommandError(f"{path}: line {number}: a chain's head needs a count", exit_code=1)
+    if count == 0 and digest is None:
+        digest = GENESIS_DIGEST
+    if not isinstance(digest, str) or len(digest) != 64:
+        raise CommandError(f"{path}: line {number}: a chain's head needs a digest", exit_code=1)
+    return Head(count=count, digest=digest)
+
+
+def _split_export(path: Path, text: str) -> tuple[list[_Section], list[tuple[int, Any]]]:
+    """Return a file's chains, and its other lines (an export's header and content).
+
+    A plain log (``/decisions/<chain>.jsonl``) is one unnamed chain. An export by
+    ``veche export`` opens each chain with ``{"chain": NAME, "head": {...}}``; its
+    ``{"veche_export": ...}`` header and ``{"content": ...}`` lines are not records.
+    Lines that are not JSON stay with the chain, whose reader names them.
+    """
+    import json
+
+    raw_lines = text.split("\n")
+    sections = [_Section(None, None, len(raw_lines))]
+    other: list[tuple[int, Any]] = []
+    for index, line in enumerate(raw_lines):
+        try:
+            obj = json.loads(line) if line.strip() else None
+        except (json.JSONDecodeError, RecursionError):
+            obj = None
+        if isinstance(obj, dict) and "chain" in obj and set(obj) <= {"chain", "head"}:
+            if not isinstance(obj["chain"], str) or not obj["chain"]:
+                raise CommandError(f"{path}: line {index + 1}: a chain needs a name", exit_code=1)
+            head = _marker_head(path, index + 1, obj.get("head"))
+            sections.append(_Section(obj["chain"], head, len(raw_lines)))
+        elif isinstance(obj, dict) and ("content" in obj or "veche_export" in obj):
+            other.append((index + 1, obj))
+        else:
+            sections[-1].lines[index] = line
+    named = sections[1:]
+    if named and any(line.strip() for line in sections[0].lines):
+        raise CommandError(f"{path}: records before the first chain's marker line", exit_code=1)
+    return (named or sections[:1]), other
+
+
+def _check_references(path: Path, other: list[tuple[int, Any]], chains: dict[str, Any]) -> bool:
+    """Return whether every content line's decision is a record of its chain in the file."""
+    ok, items, references = True, 0, 0
+    for number, obj in other:
+        if "content" not in obj:
+            continue
+        items += 1
+        decision, chain = obj.get("decision"), obj.get("chain")
+        if decision is None:
+            continue
+        references += 1
+        seq = decision.get("seq") if isinstance(decision, dict) else None
+        digest = decision.get("digest") if isinstance(decision, dict) else None
+        found = chains.get(chain, {}) if isinstance(chain, str) else {}
+        if isinstance(seq, int) and found.get(seq) == digest:
+            continue
+        ok = False
+        print(
+            f"{path}: line {number}: names record {seq} of {chain!r}, which the file's "
+            "chains do not hold with that digest",
+            file=sys.stderr,
+        )
+    if items:
+        print(
+            f"{path}: {items} readable items, which the hash chains do not cover; "
+            f"{references} name their decision record" + (", all found" if ok else "")
+        )
+    return ok
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     """Verify one exported log file offline, or every chain in the database."""
     from veche.domain.decisions_log import records_from_jsonl
@@ -279,11 +524,21 @@ def cmd_verify(args: argparse.Namespace) -> int:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise CommandError(f"cannot read {path}: {exc}") from None
-        try:
-            records = records_from_jsonl(text)
-        except ChainError as exc:
-            raise CommandError(f"{path}: {exc.message}", exit_code=1) from None
-        return 0 if _report(str(path), records, head) else 1
+        sections, other = _split_export(path, text)
+        if head is not None and len(sections) > 1:
+            raise CommandError(f"--head names one chain; {path} holds {len(sections)}")
+        ok = True
+        chains: dict[str, Any] = {}
+        for section in sections:
+            try:
+                records = records_from_jsonl(section.text())
+            except ChainError as exc:
+                raise CommandError(f"{path}: {exc.message}", exit_code=1) from None
+            name = f"{path}: {section.name}" if section.name else str(path)
+            ok = _report(name, records, head or section.head) and ok
+            if section.name:
+                chains[section.name] = {r.seq: r.digest for r in records}
+        return 0 if _check_references(path, other, chains) and ok else 1
     setup_django()
     from veche.apps.federation.selectors import get_federation
     from veche.apps.fund.selectors import verify_fund
@@ -351,8 +606,36 @@ def _register_core(subparsers: argparse._SubParsersAction) -> None:  # type: ign
     p = subparsers.add_parser("init", help="create the federation and its first group")
     p.add_argument("--federation", default="Federation", help="the federation's name")
     p.add_argument("--group", default="Founding group", help="the first group's name")
+    p.add_argument(
+        "--charter", metavar="FILE", help="start with this charter (from `veche charter export`)"
+    )
     _add_base_url(p)
     p.set_defaults(handler=cmd_init)
+
+    p = subparsers.add_parser("charter", help="move the federation's rules (charter export)")
+    charter = p.add_subparsers(dest="charter_command", metavar="ACTION", parser_class=_Parser)
+    charter.required = True
+    q = charter.add_parser("export", help="write the charter as JSON, for `veche init --charter`")
+    q.add_argument("file", help="where to write it (- for standard output)")
+    q.add_argument("--force", action="store_true", help="overwrite an existing file")
+    q.set_defaults(handler=cmd_charter_export)
+
+    p = subparsers.add_parser(
+        "export",
+        help="write a group's decisions and readable content (a member's keys)",
+        allow_abbrev=False,
+    )
+    p.add_argument("--group", required=True, help="the group's name")
+    p.add_argument("file", help="where to write the JSON Lines (- for standard output)")
+    p.add_argument("--member", help="a member's pseudonym (asked for if not given)")
+    p.add_argument(
+        "--passphrase-file",
+        metavar="FILE",
+        help="read the member's passphrase from FILE's first line (else asked for)",
+    )
+    p.add_argument("--passphrase", nargs="?", action=_NoPassphraseHere, help=argparse.SUPPRESS)
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    p.set_defaults(handler=cmd_export)
 
     p = subparsers.add_parser("serve", help="run the web server (gunicorn)")
     p.add_argument("--host", default="127.0.0.1")
@@ -417,6 +700,9 @@ def cmd_verify_vote(args: argparse.Namespace) -> int:
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         # argparse prints the whole usage; keep it to one line.
+        if message.startswith("unrecognized arguments"):
+            # Not repeated: a passphrase typed in the wrong place must not reach a log.
+            message = "unrecognized arguments"
         raise CommandError(f"{message} (see `veche --help`)")
 
 

@@ -102,7 +102,7 @@ def test_every_main_page_makes_the_same_number_of_queries_at_10_and_at_1000_prop
     s.settle_due(now=now)
     client = client_for(coordinator)
     pages = [*PAGES, f"/proposals/{open_one.pk}/", f"/proposals/{voting.pk}/",
-             f"/groups/{group_a.pk}/"]  # fmt: skip
+             f"/groups/{group_a.pk}/", f"/groups/{group_a.pk}/meeting-pack/"]  # fmt: skip
 
     _history(members, group_a, open_one, start, SMALL)
     s.settle_due(now=timezone.now())

@@ -38,7 +38,7 @@ from veche.crypto import (
     pack_keys,
     unpack_keys,
 )
-from veche.domain.charter import default_charter
+from veche.domain.charter import Charter, default_charter, validate
 
 
 class AlreadyInitialised(Exception):
@@ -56,15 +56,22 @@ def default_charter_dict() -> dict[str, Any]:
 
 @transaction.atomic
 def create_federation(
-    *, name: str, first_group_name: str, now: dt.datetime | None = None
+    *,
+    name: str,
+    first_group_name: str,
+    now: dt.datetime | None = None,
+    charter: Charter | None = None,
 ) -> tuple[Federation, Group]:
-    """Create the federation (default charter) and its first group; return both."""
+    """Create the federation and its first group; return both.
+
+    The federation starts with ``charter`` (another federation's rules, say, from
+    ``veche charter export``), or with the domain's default charter.
+    """
     now = now or timezone.now()
     if Federation.objects.exists():
         raise AlreadyInitialised
-    federation = Federation.objects.create(
-        name=name, created_at=now, charter=default_charter_dict()
-    )
+    rules = default_charter_dict() if charter is None else dict(validate(charter).to_dict())
+    federation = Federation.objects.create(name=name, created_at=now, charter=rules)
     group = create_group(name=first_group_name, now=now)
     return federation, group
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from veche.apps.proposals import views
+from veche.apps.proposals import meeting_pack, views
 
 app_name = "proposals"
 
@@ -33,6 +33,7 @@ urlpatterns = [
         name="founding_invitation",
     ),
     path("discussion/", views.group_thread, name="group_thread"),
+    path("groups/<int:group_id>/meeting-pack/", meeting_pack.meeting_pack, name="meeting_pack"),
     path("decisions/", views.decision_log, name="decisions"),
     path("decisions/<str:chain>.jsonl", views.decision_export, name="decision_export"),
 ]
