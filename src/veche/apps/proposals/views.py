@@ -15,9 +15,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from veche.apps.accounts.models import Member
+from veche.apps.core.actions import form_at
 from veche.apps.core.errors import translated
 from veche.apps.core.pagination import paginate
 from veche.apps.core.permissions import member_required
@@ -35,6 +36,10 @@ def _visible_or_404(request: HttpRequest, proposal_id: int) -> Proposal:
     if row is None:
         raise Http404
     return row
+
+
+# A proposal's actions: opened in the browser, they lead back to the proposal's page.
+_form_on_proposal = form_at("proposals:detail", guard=_visible_or_404)
 
 
 @member_required
@@ -138,7 +143,7 @@ def _after(request: HttpRequest, row: Proposal, action: Any, where: str) -> Http
 
 
 @member_required
-@require_POST
+@_form_on_proposal
 def respond(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """Record the member's response."""
     row = _visible_or_404(request, proposal_id)
@@ -161,7 +166,7 @@ def respond(request: HttpRequest, proposal_id: int) -> HttpResponse:
 
 
 @member_required
-@require_POST
+@_form_on_proposal
 def carry(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """Spokes mode: a coordinator carries the group's position."""
     row = _visible_or_404(request, proposal_id)
@@ -212,7 +217,7 @@ def amend(request: HttpRequest, proposal_id: int) -> HttpResponse:
 
 
 @member_required
-@require_POST
+@_form_on_proposal
 def withdraw(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """Withdraw the proposal (author only)."""
     row = _visible_or_404(request, proposal_id)
@@ -220,7 +225,7 @@ def withdraw(request: HttpRequest, proposal_id: int) -> HttpResponse:
 
 
 @member_required
-@require_POST
+@_form_on_proposal
 def publish(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """Open a draft for responses."""
     row = _visible_or_404(request, proposal_id)
@@ -228,7 +233,7 @@ def publish(request: HttpRequest, proposal_id: int) -> HttpResponse:
 
 
 @member_required
-@require_POST
+@_form_on_proposal
 def vote(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """Cast a ballot in the open vote."""
     row = _visible_or_404(request, proposal_id)
@@ -248,7 +253,7 @@ def vote(request: HttpRequest, proposal_id: int) -> HttpResponse:
 
 
 @member_required
-@require_POST
+@_form_on_proposal
 def volunteer(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """Come forward as temporary coordinator."""
     row = _visible_or_404(request, proposal_id)
@@ -256,7 +261,7 @@ def volunteer(request: HttpRequest, proposal_id: int) -> HttpResponse:
 
 
 @member_required
-@require_POST
+@_form_on_proposal
 def mandate_decide(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """The temporary coordinator records a decision within the mandate."""
     row = _visible_or_404(request, proposal_id)
@@ -277,7 +282,7 @@ def mandate_decide(request: HttpRequest, proposal_id: int) -> HttpResponse:
 
 
 @member_required
-@require_POST
+@_form_on_proposal
 def recall(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """Support recalling the temporary coordinator."""
     row = _visible_or_404(request, proposal_id)
@@ -287,7 +292,7 @@ def recall(request: HttpRequest, proposal_id: int) -> HttpResponse:
 
 
 @member_required
-@require_POST
+@_form_on_proposal
 def meeting(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """Record a decision reached at an in-person meeting."""
     row = _visible_or_404(request, proposal_id)
@@ -311,7 +316,7 @@ def meeting(request: HttpRequest, proposal_id: int) -> HttpResponse:
 
 
 @member_required
-@require_POST
+@_form_on_proposal
 def meeting_confirm(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """Confirm a meeting record as someone who was present."""
     row = _visible_or_404(request, proposal_id)
@@ -321,7 +326,7 @@ def meeting_confirm(request: HttpRequest, proposal_id: int) -> HttpResponse:
 
 
 @member_required
-@require_POST
+@_form_on_proposal
 def comment(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """Add a message to the proposal's thread."""
     row = _visible_or_404(request, proposal_id)
@@ -337,7 +342,7 @@ def comment(request: HttpRequest, proposal_id: int) -> HttpResponse:
 
 
 @member_required
-@require_POST
+@_form_on_proposal
 def founding_invitation(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """Issue, once, the founding invitation of a group the federation admitted."""
     row = _visible_or_404(request, proposal_id)
