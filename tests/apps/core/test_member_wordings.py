@@ -25,8 +25,8 @@ OLD_FORMAT = re.compile(r"\b\d{4}-\d{2}-\d{2} \d{2}:\d{2}\b")
 @pytest.fixture
 def demo(db: Any, client: Any, test_keys: Any) -> Any:
     from django.utils import timezone
-
     from tests.conftest import log_in_with_keys
+
     from veche.apps.accounts.models import Member
     from veche.crypto import unlock
     from veche.demo import PASSPHRASE

@@ -155,6 +155,8 @@ WAIT_LABELS = {
 def inbox_items(waits: Iterable[Awaiting], now: dt.datetime) -> list[dict[str, Any]]:
     """Return a page of the inbox: one item per proposal, with what waits there."""
     items: dict[int, dict[str, Any]] = {}
+    charter = get_charter()
+    kinds = {k.key: k for k in charter.kinds} if charter else {}
     for wait in waits:
         row = wait.proposal
         item = items.get(row.pk)
@@ -167,6 +169,8 @@ def inbox_items(waits: Iterable[Awaiting], now: dt.datetime) -> list[dict[str, A
                 "deadline": deadline,
                 "soon": deadline is not None and deadline - now <= dt.timedelta(hours=24),
                 "phase": PHASE_LABELS[domain.Phase(row.phase)],
+                "to_fund": row.kind_key in kinds
+                and kinds[row.kind_key].power in (Power.DISBURSE, Power.DISBURSE_SMALL),
             }
         item["reasons"].append(WAIT_LABELS[domain.Wait(wait.wait)])
     return list(items.values())

@@ -24,7 +24,7 @@ from veche.apps.core.pagination import paginate
 from veche.apps.core.permissions import member_required
 from veche.apps.federation.models import Group
 from veche.apps.federation.selectors import get_charter, group_members
-from veche.apps.proposals import forms, presenters, selectors, services
+from veche.apps.proposals import forms, presenters, selectors, services, signals
 from veche.apps.proposals.models import Proposal, chain_name
 from veche.domain import proposals as domain
 from veche.domain.decisions_log import records_to_jsonl
@@ -361,7 +361,14 @@ def inbox(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     page = paginate(request, selectors.inbox(member=request.user), per_page=100)
     items = presenters.inbox_items(page.object_list, now)
-    return render(request, "proposals/inbox.html", {"items": items, "page": page, "now": now})
+    # What the apps above put in the inbox (the fund's requests), from their own rows.
+    sent = signals.inbox_wanted.send(sender=None, member=request.user)
+    extra = [item for _receiver, found in sent for item in found]
+    return render(
+        request,
+        "proposals/inbox.html",
+        {"items": items, "extra": extra, "page": page, "now": now},
+    )
 
 
 @member_required
