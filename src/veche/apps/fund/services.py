@@ -412,7 +412,10 @@ def _decision(proposal_id: object, *, among: QuerySet[Proposal]) -> tuple[Propos
         raise NotEligible(_("there is no such decision"), field="decision")
     record = DecisionRecord.objects.filter(proposal=proposal).first()
     if record is None:
-        raise NotEligible(_("this proposal has not been decided yet"), field="decision")
+        raise NotEligible(
+            _("this proposal has not been decided yet: the money moves once it is adopted"),
+            field="decision",
+        )
     return proposal, record
 
 

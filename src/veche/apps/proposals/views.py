@@ -122,8 +122,26 @@ def _detail(
     thread = paginate(request, selectors.comments(row), latest=True)
     context = presenters.detail(loaded, request.user, now, thread_page=thread)
     context["errors"] = errors or {}
+    if errors and request.method == "POST":
+        _keep_typed(request, row, context, errors)
     context.update(forms_in or {})
     return render(request, "proposals/detail.html", context, status=status)
+
+
+def _keep_typed(
+    request: HttpRequest, row: Proposal, context: dict[str, Any], errors: dict[str, str]
+) -> None:
+    """Put what the member typed back in the refused form (shown once, beside it)."""
+    typed = request.POST.dict()
+    context["typed"] = typed
+    if "comment" in errors:
+        context["comment_form"] = forms.CommentForm(initial=typed)
+    if "meeting" in errors:
+        context["meeting_form"] = forms.MeetingForm(initial=typed)
+    if "mandate" in errors and "mandate" in context:
+        context["mandate"]["decision_form"] = forms.MandateDecisionForm(
+            scope=tuple(row.mandate_scope), initial=typed
+        )
 
 
 @member_required
