@@ -30,12 +30,27 @@ def _dead_end(response: Any) -> bool:
     return response.status_code == 405 and not matrix.body_of(response).strip()
 
 
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
 @pytest.mark.parametrize("role_name", ["anonymous", "member_A", "coordinator_A"])
 def test_no_route_answers_a_get_with_an_empty_405(world: Any, role_name: str) -> None:
+    """Nor does a GET of any route (the redirects and the logout page included) write."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from veche.apps.proposals.services import settle_due
+
     role = matrix.make_role(role_name, world)
+    settle_due(now=timezone.now())  # nothing is left due for a request to settle
     problems = []
     for target in matrix.targets(world):
-        response = role.client.get(target.url)
+        with CaptureQueriesContext(connection) as queries:
+            response = role.client.get(target.url)
+        problems += [f"{role_name} GET {target.url} wrote: {q['sql'][:80]}"
+                     for q in queries.captured_queries
+                     if q["sql"].lstrip().upper().startswith(WRITES)]  # fmt: skip
         if _dead_end(response):
             problems.append(f"{role_name} GET {target.url}: an empty 405")
         elif response.status_code in (301, 302, 303):
