@@ -40,9 +40,12 @@ def test_login_redirects_only_to_local_next(client, member_a):
     assert response["Location"] == "/federation/"
 
 
-def test_logout_is_post_only(client_for, member_a):
+def test_logout_is_post_only_and_its_url_shows_the_buttons(client_for, member_a):
     client = client_for(member_a)
-    assert client.get("/logout/").status_code == 405
+    shown = client.get("/logout/")
+    assert shown.status_code == 200
+    page = shown.content.decode()
+    assert 'action="/logout/"' in page and 'action="/logout/everywhere/"' in page
     assert client.get("/federation/").status_code == 200
     assert client.post("/logout/").status_code == 302
     assert client.get("/federation/").status_code == 302
@@ -52,7 +55,9 @@ def test_logout_everywhere_ends_other_sessions(member_a):
     laptop, phone = Client(), Client()
     assert login(laptop, member_a.pseudonym).status_code == 302
     assert login(phone, member_a.pseudonym).status_code == 302
-    assert laptop.get("/logout/everywhere/").status_code == 405
+    opened = laptop.get("/logout/everywhere/")
+    assert opened.status_code == 302 and opened["Location"] == "/logout/"
+    assert phone.get("/federation/").status_code == 200
     assert laptop.post("/logout/everywhere/").status_code == 302
     assert phone.get("/federation/").status_code == 302
     assert laptop.get("/federation/").status_code == 302

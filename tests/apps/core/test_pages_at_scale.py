@@ -59,7 +59,10 @@ PAGES = [
     "/federation/",
     "/fund/",
     "/fund/accounts/fund/",
+    "/fund/charts/balance-EUR.svg",
+    "/fund/charts/monthly-EUR.svg",
     "/discussion/",
+    "/logout/",
 ]
 
 
@@ -100,9 +103,13 @@ def test_every_main_page_makes_the_same_number_of_queries_at_10_and_at_1000_prop
         now=now - dt.timedelta(hours=2),
     )  # fmt: skip
     s.settle_due(now=now)
+    # A request for help from the other group: it waits in the coordinator's inbox.
+    bianca = Member.objects.get(pseudonym="bianca")
+    asked = fund.request_help(actor=bianca, purpose="How?", idempotency_key=fund.new_token())
     client = client_for(coordinator)
     pages = [*PAGES, f"/proposals/{open_one.pk}/", f"/proposals/{voting.pk}/",
-             f"/groups/{group_a.pk}/", f"/groups/{group_a.pk}/meeting-pack/"]  # fmt: skip
+             f"/groups/{group_a.pk}/", f"/groups/{group_a.pk}/meeting-pack/",
+             f"/fund/requests/{asked.pk}/"]  # fmt: skip
 
     _history(members, group_a, open_one, start, SMALL)
     s.settle_due(now=timezone.now())
@@ -115,6 +122,8 @@ def test_every_main_page_makes_the_same_number_of_queries_at_10_and_at_1000_prop
     # A later page of the long list costs what the first does.
     later = _counts(client, ["/proposals/?show=closed&page=7"])
     assert later["/proposals/?show=closed&page=7"] == large["/proposals/?show=closed"]
+    # The fund's inbox item is among what was counted.
+    assert "Beta asks for help and advice" in client.get("/inbox/").content.decode()
     # And the lists really are long now: the decided list has more than one page.
     assert 'rel="next"' in client.get("/proposals/?show=closed").content.decode()
 

@@ -27,7 +27,7 @@ def coord(federation, group_a, make_member, client_for):
         ("1e40", "EUR", "as a number"),
         ("1e3", "EUR", "as a number"),
         ("１２", "EUR", "as a number"),
-        ("1,000", "EUR", "2 decimal places"),
+        ("1,000", "EUR", "can be read as 1\u202f000.00 EUR or as 1.00 EUR"),
         ("99999999999999999999", "EUR", "absurd"),
         ("1.005", "EUR", "2 decimal places"),
         ("1.5", "JPY", "0 decimal places"),

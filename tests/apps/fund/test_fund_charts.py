@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -48,3 +49,111 @@ def test_clean_refuses_a_chart_with_a_script_or_a_link():
         charts.clean(
             '<svg xmlns="http://www.w3.org/2000/svg"><image href="https://e.example/x"/></svg>'
         )
+
+
+# --- honest charts ---------------------------------------------------------------------------
+
+PATH = re.compile(r'<g class="series lines"><path [^>]*d="([^"]+)"')
+TICK = re.compile(r'<text x="-8" y="([0-9.]+)"[^>]*>([^<]+)</text>')
+
+
+def _points(svg: str) -> list[tuple[float, float]]:
+    path = PATH.search(svg)
+    assert path is not None
+    numbers = [float(n) for n in path.group(1).replace("M", "").replace("L", "").split()]
+    return list(zip(numbers[::2], numbers[1::2], strict=True))
+
+
+def _moments(member, days_and_amounts: list[tuple[int, int]]) -> None:
+    """Record contributions of ``member``'s group, each so many days after T0."""
+    from fund_steps import at
+
+    from veche.apps.fund import services
+
+    for day, amount in days_and_amounts:
+        services.contribute(actor=member, amount=amount, currency="EUR",
+                            idempotency_key=services.new_token(), now=at(days=day))  # fmt: skip
+
+
+@pytest.fixture
+def clock():
+    import time_machine
+    from fund_steps import T0
+
+    with time_machine.travel(T0, tick=False) as traveller:
+        yield traveller
+
+
+def test_the_balance_is_drawn_as_steps_on_an_axis_from_zero(
+    federation, group_a, make_member, client_for, clock
+):
+    coral = make_member(group_a, "coral", coordinator=True)
+    client = client_for(coral)
+    _moments(coral, [(0, 20000), (3, 15000), (10, 5000)])
+    svg = client.get("/fund/charts/balance-EUR.svg").content.decode()
+    points = _points(svg)
+    # Every segment is flat (nothing moved) or upright (money moved at that moment).
+    for (x1, y1), (x2, y2) in itertools.pairwise(points):
+        assert x1 == x2 or y1 == y2, (x1, y1, x2, y2)
+    # The line starts at zero, and zero is the axis's lowest tick, at its foot.
+    ticks = {label: float(y) for y, label in TICK.findall(svg)}
+    assert "0" in ticks and ticks["0"] == max(ticks.values())
+    assert points[0][1] == ticks["0"]
+    # Three rises, to 200, 350 and 400: four levels including zero.
+    assert len({y for _x, y in points}) == 4
+
+
+def test_the_monthly_chart_shows_the_months_in_which_money_moved_and_no_other(
+    federation, group_a, make_member, client_for, clock
+):
+    coral = make_member(group_a, "coral", coordinator=True)
+    client = client_for(coral)
+    _moments(coral, [(0, 2000), (1, 3000), (60, 1000)])  # January and March 2030
+    svg = client.get("/fund/charts/monthly-EUR.svg").content.decode()
+    assert "Jan 2030" in svg and "Mar 2030" in svg
+    assert "Feb 2030" not in svg and "Dec 2029" not in svg
+    assert ">contributions<" in svg and ">disbursements<" in svg
+    ticks = {label for _y, label in TICK.findall(svg)}
+    assert "0" in ticks
+
+
+def test_chart_labels_are_in_the_members_language(
+    federation, group_a, make_member, client_for, clock
+):
+    coral = make_member(group_a, "coral", coordinator=True)
+    client = client_for(coral)
+    _moments(coral, [(0, 2000), (60, 1050)])
+    assert client.post("/i18n/setlang/", {"language": "ru", "next": "/fund/"}).status_code == 302
+    svg = client.get("/fund/charts/monthly-EUR.svg").content.decode()
+    assert "янв. 2030" in svg and "март 2030" in svg
+    balance = client.get("/fund/charts/balance-EUR.svg").content.decode()
+    assert "янв." in balance
+
+
+def test_charts_read_stored_totals_in_the_same_number_of_queries(
+    federation, group_a, make_member, client_for, clock
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    coral = make_member(group_a, "coral", coordinator=True)
+    client = client_for(coral)
+
+    def queries() -> dict[str, int]:
+        found = {}
+        for url in ("/fund/charts/balance-EUR.svg", "/fund/charts/monthly-EUR.svg"):
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(url).status_code == 200
+            found[url] = len(captured)
+        return found
+
+    _moments(coral, [(0, 2000), (40, 1000)])
+    few = queries()
+    _moments(coral, [(41 + day, 100) for day in range(0, 120, 3)])
+    assert queries() == few
+
+
+def test_an_empty_fund_says_so_in_its_charts(federation, group_a, make_member, client_for):
+    client = client_for(make_member(group_a, "coral", coordinator=True))
+    for url in ("/fund/charts/balance-EUR.svg", "/fund/charts/monthly-EUR.svg"):
+        assert "nothing has moved yet" in client.get(url).content.decode()

@@ -158,14 +158,19 @@ POST_ONLY = [
 
 
 @pytest.mark.parametrize("what", POST_ONLY)
-def test_get_on_a_post_only_url_is_405(ada, proposal, what):
-    assert ada.get(f"/proposals/{proposal}/{what}/").status_code == 405
+def test_get_on_a_post_only_url_leads_back_to_the_proposal(ada, proposal, what):
+    before = counts()
+    response = ada.get(f"/proposals/{proposal}/{what}/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/proposals/{proposal}/"
+    assert ada.put(f"/proposals/{proposal}/{what}/").status_code == 405
+    assert counts() == before
 
 
 @pytest.mark.parametrize("what", ["", "amend/", *(f"{w}/" for w in POST_ONLY)])
 def test_a_proposal_that_does_not_exist_is_404(ada, proposal, what):
     before = counts()
-    assert ada.get(f"/proposals/999999/{what}").status_code in (404, 405)
+    assert ada.get(f"/proposals/999999/{what}").status_code == 404
     data = {"position": "agree", "version": 1, "matter": "x", "text": "x", "body": "x"}
     expected = 405 if what == "" else 404  # the detail page only answers GET
     assert ada.post(f"/proposals/999999/{what}", data).status_code == expected

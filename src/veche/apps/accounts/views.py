@@ -11,13 +11,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from veche.apps.accounts import services
 from veche.apps.accounts.forms import LoginForm
 from veche.apps.accounts.keys import share_on_login
 from veche.apps.accounts.middleware import remember_private_key
 from veche.apps.core import keyring
+from veche.apps.core.actions import form_at
 from veche.apps.core.permissions import member_required, public
 
 
@@ -104,9 +105,13 @@ def busy(request: HttpRequest, template: str, form: Any, context: dict[str, Any]
 
 
 @public
-@require_POST
+@require_http_methods(["GET", "POST"])
 def logout_view(request: HttpRequest) -> HttpResponse:
-    """Log out this session (POST only) and return to the start page."""
+    """Log out this session (POST) and return to the start page; GET shows the buttons."""
+    if request.method != "POST":
+        if not request.user.is_authenticated:
+            return redirect("home")
+        return render(request, "accounts/logout.html")
     logout(request)  # flushes the session, and with it the wrapped key
     response = redirect("home")
     keyring.forget_private_key(response)
@@ -114,7 +119,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 @member_required
-@require_POST
+@form_at("accounts:logout")
 def logout_everywhere(request: HttpRequest) -> HttpResponse:
     """End every session of the member, this one included (POST only)."""
     services.log_out_everywhere(member=request.user)

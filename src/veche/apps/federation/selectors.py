@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from veche.apps.accounts.models import Member
+from veche.apps.core.labels import kind_name, method_label
 from veche.apps.core.requestcache import cached
 from veche.apps.federation.models import (
     CoordinatorTerm,
@@ -72,9 +73,12 @@ def charter_decision_kinds() -> list[dict[str, Any]]:
         else:
             details.append(_("Decided by the federation: every member takes part directly."))
         details.append(
-            _(
+            ngettext(
                 "Consensus: at least %(quorum)s of members respond within %(period)s; "
-                "%(blocks)d block(s) stop it."
+                "%(blocks)d block stops it.",
+                "Consensus: at least %(quorum)s of members respond within %(period)s; "
+                "%(blocks)d blocks stop it.",
+                kind.consensus.blocks_to_stop,
             )
             % {
                 "quorum": _percent(kind.consensus.quorum),
@@ -84,15 +88,15 @@ def charter_decision_kinds() -> list[dict[str, Any]]:
         )
         if kind.urgent_allowed and isinstance(kind.fallback, VoteFallback):
             details.append(
-                _("If urgent and without consensus: a vote (%(method)s).")
-                % {"method": str(kind.fallback.method.value).replace("_", " ")}
+                _("If urgent and without consensus: a vote by %(method)s.")
+                % {"method": method_label(kind.fallback.method)}
             )
         elif kind.urgent_allowed and isinstance(kind.fallback, MandateFallback):
             details.append(
                 _("If urgent and without consensus: a temporary coordinator for %(length)s.")
                 % {"length": _days(kind.fallback.length)}
             )
-        rows.append({"key": kind.key, "name": kind.name, "details": details})
+        rows.append({"key": kind.key, "name": kind_name(kind), "details": details})
     return rows
 
 

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from veche.apps.accounts import services as accounts
 from veche.apps.accounts.forms import JoinForm
@@ -17,6 +17,7 @@ from veche.apps.accounts.keys import share_on_login
 from veche.apps.accounts.middleware import remember_private_key
 from veche.apps.accounts.models import Member
 from veche.apps.accounts.views import busy
+from veche.apps.core.actions import form_at
 from veche.apps.core.permissions import member_required, public
 from veche.apps.federation import selectors, services
 from veche.apps.federation.forms import InviteForm
@@ -111,8 +112,16 @@ def invite(request: HttpRequest, group_id: int) -> HttpResponse:
     return render(request, "federation/invite.html", {"group": group, "form": InviteForm()})
 
 
+def _removal_page(request: HttpRequest, group_id: int, member_id: int) -> None:
+    """Raise as removing would, for a member who may not see this group or member."""
+    group = _group_or_404(group_id)
+    require_group_member(request.user, group)
+    if not Member.objects.filter(pk=member_id, group=group, is_active=True).exists():
+        raise Http404
+
+
 @member_required
-@require_POST
+@form_at("federation:group", keep=("group_id",), guard=_removal_page)
 def remove_member(request: HttpRequest, group_id: int, member_id: int) -> HttpResponse:
     """Remove a member from the group (coordinators only); rotates the group's keys."""
     group = _group_or_404(group_id)

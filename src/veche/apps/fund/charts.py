@@ -1,5 +1,11 @@
 """Charts of the fund as SVG, drawn on the server with ``leather`` (docs/decisions/0040).
 
+Honest by construction (docs/decisions/0103-honest-charts.md): a balance changes only
+when money moves, so it is drawn as steps, on an axis that starts at zero; money moved
+per month is drawn as columns for the months in which it moved, and no other (no month
+is invented to fill the axis). Both read what the selectors return from the stored
+running totals, never a replay of the ledger. Labels come in the member's language.
+
 leather writes plain SVG with presentation attributes: no script, no style sheet, no
 external reference. :func:`clean` still refuses anything that would make the image
 reach out or run code, should a future version start emitting it.
@@ -9,14 +15,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import xml.etree.ElementTree as ET
 from decimal import Decimal
+from typing import Any
 
 import leather
+from babel.numbers import get_decimal_symbol
+from django.utils.translation import gettext as _
 
+from veche.apps.core.l10n import babel_locale, format_day, format_month
 from veche.domain import ledger
 
 _FORBIDDEN = re.compile(r"<script|javascript:|(?:href|src)\s*=\s*[\"'](?!#)|@import|url\(", re.I)
 _XMLNS = 'xmlns="http://www.w3.org/2000/svg"'
+WIDTH, HEIGHT = 640, 320
+IN_COLOUR, OUT_COLOUR, LINE_COLOUR = "#2f6f4f", "#b5523b", "#2f4f6f"
 
 
 def clean(svg: str) -> str:
@@ -31,57 +44,91 @@ def _major(amount: int, currency: str) -> float:
     return float(Decimal(amount).scaleb(-ledger.CURRENCY_EXPONENTS.get(currency, 2)))
 
 
+def _amount_tick(value: Any, index: int, count: int) -> str:
+    """Return an axis amount as the member's language writes it ("1 500", "2,5")."""
+    number = Decimal(str(value)).normalize()
+    whole, _sep, fraction = f"{number:f}".partition(".")
+    grouped = f"{int(whole):,}".replace(",", "\u202f")
+    mark = get_decimal_symbol(babel_locale())
+    return f"{grouped}{mark}{fraction}" if fraction else grouped
+
+
 def _empty(title: str) -> str:
-    chart = leather.Chart(title)
-    chart.add_line([(0, 0), (1, 0)], name="no data yet")
-    return chart.to_svg(width=640, height=320)
+    # One series draws no legend: the title says that there is nothing to show yet.
+    chart = leather.Chart(f"{title}: {_('nothing has moved yet')}")
+    chart.add_y_scale(0, 1)
+    chart.add_x_scale(0, 1)
+    chart.add_x_axis(ticks=[])
+    chart.add_y_axis(ticks=[0], tick_formatter=_amount_tick)
+    chart.add_line([(0, 0), (1, 0)], stroke_color=LINE_COLOUR)
+    return clean(chart.to_svg(width=WIDTH, height=HEIGHT))
 
 
 def balance_chart(
-    transactions: list[ledger.Transaction], account_id: str, currency: str, title: str
+    steps: list[tuple[dt.datetime, int]], currency: str, title: str, *, until: dt.datetime
 ) -> str:
-    """Return an SVG line of the account's balance after each transaction."""
-    history = ledger.balance_history(transactions, account_id, currency)
-    if len(history) < 2:
-        if history:
-            moment, value = history[0]
-            history = [(moment - dt.timedelta(days=1), 0), (moment, value)]
-        else:
-            return clean(_empty(title))
+    """Return the balance as steps from zero: flat while nothing moves, up or down at once.
+
+    ``steps`` are (moment, balance after) oldest first; the last step is drawn to ``until``.
+    """
+    if not steps:
+        return _empty(title)
     # leather's time scale wants naive datetimes: every moment here is UTC.
-    points = [(m.astimezone(dt.UTC).replace(tzinfo=None), v) for m, v in history]
+    moments = [m.astimezone(dt.UTC).replace(tzinfo=None) for m, _b in steps]
+    end = max(until.astimezone(dt.UTC).replace(tzinfo=None), moments[-1] + dt.timedelta(days=1))
+    points: list[tuple[dt.datetime, float]] = [(moments[0], 0.0)]
+    previous = 0.0
+    for moment, (_m, balance) in zip(moments, steps, strict=True):
+        value = _major(balance, currency)
+        points += [(moment, previous), (moment, value)]
+        previous = value
+    points.append((end, previous))
+    top = max(value for _m, value in points)
     chart = leather.Chart(title)
-    chart.add_x_scale(points[0][0], max(points[-1][0], points[0][0] + dt.timedelta(minutes=1)))
-    chart.add_line([(moment, _major(value, currency)) for moment, value in points])
-    return clean(chart.to_svg(width=640, height=320))
+    chart.add_x_scale(moments[0], end)
+    chart.add_y_scale(0, top if top > 0 else 1)
+    chart.add_x_axis(tick_formatter=lambda value, i, n: format_day(value))
+    chart.add_y_axis(tick_formatter=_amount_tick)
+    chart.add_line(points, name=_("balance, %(currency)s") % {"currency": currency},
+                   stroke_color=LINE_COLOUR)  # fmt: skip
+    return clean(chart.to_svg(width=WIDTH, height=HEIGHT))
 
 
-def monthly_chart(transactions: list[ledger.Transaction], currency: str, title: str) -> str:
-    """Return SVG lines of contributions and disbursements per month."""
-    ins = ledger.monthly_totals(transactions, ledger.TransactionKind.CONTRIBUTION, currency)
-    outs = ledger.monthly_totals(transactions, ledger.TransactionKind.DISBURSEMENT, currency)
-    months = sorted({(y, m) for y, m, _ in ins} | {(y, m) for y, m, _ in outs})
+class _HalfColumns(leather.Columns):  # type: ignore[misc]
+    """Columns drawn in one half of their category's band: two series side by side."""
+
+    def __init__(self, fill_color: str, half: int) -> None:
+        super().__init__(fill_color)
+        self._half = half
+
+    def to_svg(self, width: Any, height: Any, x_scale: Any, y_scale: Any, series: Any,
+               palette: Any) -> ET.Element:  # fmt: skip
+        group = super().to_svg(width, height, x_scale, y_scale, series, palette)
+        for rect in group.iter("rect"):
+            half = float(rect.get("width", "0")) / 2
+            rect.set("width", str(half))
+            rect.set("x", str(float(rect.get("x", "0")) + half * self._half))
+        return group
+
+
+def monthly_chart(months: list[tuple[int, int, int, int]], currency: str, title: str) -> str:
+    """Return columns of money received and paid out, for the months in which it moved.
+
+    ``months`` are (year, month, contributed, paid out) in minor units, oldest first.
+    """
     if not months:
-        return clean(_empty(title))
-    first, last = months[0], months[-1]
-    axis: list[tuple[int, int]] = []
-    year, month = first
-    while (year, month) <= last:
-        axis.append((year, month))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    if len(axis) == 1:
-        year, month = axis[0]
-        axis.insert(0, (year - 1, 12) if month == 1 else (year, month - 1))
-    totals_in = {(y, m): t for y, m, t in ins}
-    totals_out = {(y, m): t for y, m, t in outs}
+        return _empty(title)
+    labels = [format_month(year, month) for year, month, _i, _o in months]
+    top = max(max(ins, outs) for _y, _m, ins, outs in months)
     chart = leather.Chart(title)
-    chart.add_x_scale(dt.date(*axis[0], 1), dt.date(*axis[-1], 1))
-    chart.add_line(
-        [(dt.date(y, m, 1), _major(totals_in.get((y, m), 0), currency)) for y, m in axis],
-        name="contributions",
-    )
-    chart.add_line(
-        [(dt.date(y, m, 1), _major(totals_out.get((y, m), 0), currency)) for y, m in axis],
-        name="disbursements",
-    )
-    return clean(chart.to_svg(width=640, height=320))
+    chart.set_x_scale(leather.Ordinal(labels))
+    chart.add_y_scale(0, _major(top, currency) if top > 0 else 1)
+    chart.add_y_axis(tick_formatter=_amount_tick)
+    received = [
+        (label, _major(row[2], currency)) for label, row in zip(labels, months, strict=True)
+    ]
+    paid = [(label, _major(row[3], currency)) for label, row in zip(labels, months, strict=True)]
+    chart.add_series(leather.Series(received, name=_("contributions")),
+                     _HalfColumns(IN_COLOUR, 0))  # fmt: skip
+    chart.add_series(leather.Series(paid, name=_("disbursements")), _HalfColumns(OUT_COLOUR, 1))
+    return clean(chart.to_svg(width=WIDTH, height=HEIGHT))

@@ -288,3 +288,21 @@ class HelpAnswer(_EncryptedText, models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
+
+
+class AwaitingAnswer(models.Model):
+    """An open request for help that waits for a group's answer: its coordinators' inbox.
+
+    Written with the request, one row for each other group then active; removed when
+    that group answers, and all of them when the request closes. The inbox reads these
+    rows, never the requests' history (docs/decisions/0102-fund-in-the-inbox.md).
+    """
+
+    request = models.ForeignKey(SupportRequest, on_delete=models.CASCADE, related_name="awaiting")
+    group = models.ForeignKey("federation.Group", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["request", "group"], name="fund_one_wait_per_group")
+        ]
+        indexes = [models.Index(fields=["group", "request"])]

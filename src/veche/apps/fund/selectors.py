@@ -11,11 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db.models import QuerySet
+from babel import Locale
+from babel.numbers import NumberFormatError, get_decimal_symbol, get_group_symbol, parse_decimal
+from django.db.models import Max, QuerySet, Subquery, Sum
+from django.db.models.functions import TruncDate, TruncMonth
+from django.utils.translation import gettext_lazy
 
+from veche.apps.core.l10n import babel_locale
 from veche.apps.fund.models import (
     FUND_CHAIN,
     Account,
@@ -129,29 +134,108 @@ def stored_balances() -> dict[str, dict[str, int]]:
 # --- showing money ---------------------------------------------------------------------------
 
 
-AMOUNT_SHAPE = re.compile(r"[-+]?[0-9]+(?:\.(?P<fraction>[0-9]+))?")
+# Digits with separators between them, nothing else: no exponent, no other script's
+# digits, no "NaN" or "Infinity" (Babel alone would read "1e3").
+AMOUNT_SHAPE = re.compile(r"[-+]?[0-9](?:[0-9 \u00a0\u202f\u2009.,]*[0-9])?")
+# One "," or "." with three digits after it, one to three before: "1,000" is a thousand
+# to some and one to others, whatever the page's language.
+AMBIGUOUS = re.compile(r"[-+]?(?P<whole>[0-9]{1,3})[.,](?P<fraction>[0-9]{3})")
+ONE_MARK = re.compile(r"[-+]?[0-9]+[.,][0-9]+")
+SPACE_GROUPS = re.compile(r"[0-9]+|[0-9]{1,3}(?:[ \u00a0\u202f\u2009][0-9]{3})+")
+SPACES = " \u00a0\u202f\u2009"
+EXAMPLE = Decimal("1234.50")
 
 
-def parse_amount(text: str, currency: str) -> int:
-    """Return ``text`` (like "12.50") as minor units of ``currency``; raise LedgerError."""
+def _symbols(locale: Locale) -> tuple[str, str]:
+    """Return the decimal mark and group separator of ``locale``."""
+    return get_decimal_symbol(locale), get_group_symbol(locale)
+
+
+def _plain(value: Decimal, currency: str, locale: Locale) -> str:
+    """Return ``value`` as typed in ``locale``, without grouping ("1.234 EUR", "1,234 EUR")."""
+    return f"{format(value, 'f').replace('.', _symbols(locale)[0])} {currency}"
+
+
+def _example(exponent: int, locale: Locale) -> str:
+    """Return how ``locale`` writes an amount, for messages ("1 234.50", "1 234,50")."""
+    return _number(int(EXAMPLE.scaleb(exponent).to_integral_value()), exponent, locale)
+
+
+def _read(raw: str, exponent: int, currency: str, locale: Locale) -> Decimal:
+    """Return the number ``raw`` says in ``locale``; raise LedgerError if it is unclear."""
+    ambiguous = AMBIGUOUS.fullmatch(raw)
+    if ambiguous is not None:
+        whole = Decimal(ambiguous.group("whole") + ambiguous.group("fraction"))
+        decimal = Decimal(f"{ambiguous.group('whole')}.{ambiguous.group('fraction')}")
+        first = format_money(int(whole.scaleb(exponent)), currency, locale=locale)
+        shown = decimal.scaleb(exponent)
+        if shown == shown.to_integral_value():
+            raise LedgerError(
+                _("“%(text)s” can be read as %(first)s or as %(second)s: write %(plain)s or "
+                  "%(decimal)s to say which"),
+                field="amount",
+                params={
+                    "text": raw, "first": first,
+                    "second": format_money(int(shown), currency, locale=locale),
+                    "plain": str(whole),
+                    "decimal": _number(int(shown), exponent, locale),
+                },
+            )  # fmt: skip
+        raise LedgerError(
+            _("“%(text)s” can be read as %(first)s or as %(second)s, but %(currency)s has "
+              "%(exponent)d decimal places at most: write %(plain)s if you mean the first"),
+            field="amount",
+            params={"text": raw, "first": first, "second": _plain(decimal, currency, locale),
+                    "currency": currency, "exponent": exponent, "plain": str(whole)},
+        )  # fmt: skip
+    group = _symbols(locale)[1]
+    # A space of any width only ever groups digits: read it as the language's separator.
+    spaced = "".join(group if c in SPACES else c for c in raw)
+    try:
+        return Decimal(parse_decimal(spaced, locale=locale, strict=True))
+    except (NumberFormatError, InvalidOperation, ValueError):
+        pass
+    compact = "".join(c for c in raw if c not in SPACES)
+    whole = re.split(r"[.,]", raw)[0].lstrip("+-")
+    if ONE_MARK.fullmatch(compact) and SPACE_GROUPS.fullmatch(whole):
+        # One mark that is not "1,000" (refused above) can only be a decimal mark, and
+        # spaces only ever group thousands: "12,50" in English, "1 000.5" in Russian.
+        return Decimal(compact.replace(",", "."))
+    raise LedgerError(
+        _("write the amount as a number, like %(example)s"),
+        field="amount",
+        params={"example": _example(exponent, locale)},
+    )
+
+
+def parse_amount(text: str, currency: str, *, locale: Locale | None = None) -> int:
+    """Return ``text`` as minor units of ``currency``, read as the member's language
+    writes numbers ("1 000,50" in Russian, "1,000.50" in English); raise LedgerError.
+
+    Refused: anything but digits and separators (no exponent, no other script's
+    digits), an amount that reads two ways ("1,000": both readings are shown), more
+    decimal places than the currency has (even zeros), zero or less, and absurd sums.
+    """
     exponent = ledger.minor_unit_exponent(currency)
-    raw = (text or "").strip().replace(",", ".").replace(" ", "").replace("\u00a0", "")
+    locale = locale or babel_locale()
+    raw = (text or "").strip()
     if not raw:
         raise LedgerError(_("say how much"), field="amount")
     if len(raw) > 30:
         raise LedgerError(_("absurd amount"), field="amount")
-    # Plain ASCII digits with at most one decimal mark: no exponents, no other scripts'
-    # digits, and no thousands separators, which a decimal comma would make ambiguous.
-    shape = AMOUNT_SHAPE.fullmatch(raw)
-    if shape is None:
-        raise LedgerError(_("write the amount as a number, like 12.50"), field="amount")
-    value = Decimal(raw)
-    if value <= 0:
+    if AMOUNT_SHAPE.fullmatch(raw) is None:
+        raise LedgerError(
+            _("write the amount as a number, like %(example)s"),
+            field="amount",
+            params={"example": _example(exponent, locale)},
+        )
+    value = _read(raw, exponent, currency, locale)
+    if not value.is_finite() or value <= 0:
         raise LedgerError(_("the amount must be more than zero"), field="amount")
     minor = value.scaleb(exponent)
-    # "1,000" is a thousand to some and one to others: more decimals than the currency
-    # has is refused, even when they are zeros.
-    if len(shape.group("fraction") or "") > exponent or minor != minor.to_integral_value():
+    places = -value.as_tuple().exponent if isinstance(value.as_tuple().exponent, int) else 0
+    # More decimals than the currency has is refused, even when they are zeros.
+    if places > exponent or minor != minor.to_integral_value():
         raise LedgerError(
             _("%(currency)s has %(exponent)d decimal places at most"),
             field="amount",
@@ -163,17 +247,25 @@ def parse_amount(text: str, currency: str) -> int:
     return amount
 
 
-def format_money(amount: int, currency: str) -> str:
-    """Return minor units as a decimal string with the code: 1050, "USD" -> "10.50 USD"."""
-    exponent = ledger.CURRENCY_EXPONENTS.get(currency, 2)
+def _number(amount: int, exponent: int, locale: Locale) -> str:
+    """Return minor units as a number: thousands grouped by a narrow space (it reads one
+    way in every language), the language's decimal mark."""
     sign = "-" if amount < 0 else ""
     whole, part = divmod(abs(amount), 10**exponent)
     digits = f"{whole:,}".replace(",", "\u202f")
-    return (
-        f"{sign}{digits}.{part:0{exponent}d} {currency}"
-        if exponent
-        else f"{sign}{digits} {currency}"
-    )
+    return f"{sign}{digits}{_symbols(locale)[0]}{part:0{exponent}d}" if exponent else sign + digits
+
+
+def typed_example(locale: Locale | None = None) -> str:
+    """Return how the member's language types an amount, for a placeholder ("12.50")."""
+    return _number(1250, 2, locale or babel_locale())
+
+
+def format_money(amount: int, currency: str, *, locale: Locale | None = None) -> str:
+    """Return minor units as the member's language writes money: 105000, "EUR" ->
+    "1 050.00 EUR" (English), "1 050,00 EUR" (Russian)."""
+    exponent = ledger.CURRENCY_EXPONENTS.get(currency, 2)
+    return f"{_number(amount, exponent, locale or babel_locale())} {currency}"
 
 
 def plain_amount(amount: int, currency: str) -> str:
@@ -182,15 +274,18 @@ def plain_amount(amount: int, currency: str) -> str:
     return str(Decimal(amount).scaleb(-exponent)) if exponent else str(amount)
 
 
+ACCOUNT_LABELS = {
+    Account.Kind.FEDERATION_FUND: gettext_lazy("Common fund"),
+    Account.Kind.GROUP: gettext_lazy("Held for %(group)s"),
+    Account.Kind.CONTRIBUTIONS_RECEIVED: gettext_lazy("Contributed by %(group)s"),
+    Account.Kind.DISBURSEMENTS_PAID: gettext_lazy("Paid out to %(group)s"),
+}
+
+
 def account_label(row: Account) -> str:
     """Return what members call an account (groups by name, never members)."""
-    names = {
-        Account.Kind.FEDERATION_FUND: "Common fund",
-        Account.Kind.GROUP: "Held for {group}",
-        Account.Kind.CONTRIBUTIONS_RECEIVED: "Contributed by {group}",
-        Account.Kind.DISBURSEMENTS_PAID: "Paid out to {group}",
-    }
-    return names[Account.Kind(row.kind)].format(group=row.group.name if row.group_id else "")
+    label = str(ACCOUNT_LABELS[Account.Kind(row.kind)])
+    return label % {"group": row.group.name} if row.group_id else label
 
 
 def balances_table(totals: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
@@ -239,6 +334,54 @@ def balance_before(account: Account, at: dt.datetime) -> dict[str, int]:
         )
         found[currency] = last or 0
     return found
+
+
+# --- charts: stored totals, grouped in SQL ---------------------------------------------------
+
+
+def balance_steps(account_key: str, currency: str) -> list[tuple[dt.datetime, int]]:
+    """Return (moment, balance after) of each day's last posting to the account in
+    ``currency``, oldest first: the stored running totals, one row per day (SQL)."""
+    entries = Entry.objects.filter(account__key=account_key, currency=currency)
+    last_of_each_day = (
+        entries.annotate(day=TruncDate("transaction__at"))
+        .values("day")
+        .annotate(last=Max("transaction__seq"))
+        .values("last")
+    )
+    return list(
+        entries.filter(transaction__seq__in=Subquery(last_of_each_day))
+        .order_by("transaction__seq")
+        .values_list("transaction__at", "balance_after")
+    )
+
+
+def monthly_flows(currency: str) -> list[tuple[int, int, int, int]]:
+    """Return (year, month, contributed, paid out) for each month in which the common
+    fund received or paid money in ``currency``, oldest first; no month without either."""
+    totals = (
+        Entry.objects.filter(
+            account__key=FUND_KEY,
+            currency=currency,
+            transaction__kind__in=[
+                FundTransaction.Kind.CONTRIBUTION,
+                FundTransaction.Kind.DISBURSEMENT,
+            ],
+        )
+        .annotate(month=TruncMonth("transaction__at"))
+        .values("month", "transaction__kind")
+        .annotate(total=Sum("amount"))
+        .order_by("month")
+    )
+    months: dict[tuple[int, int], list[int]] = {}
+    for row in totals:
+        month = row["month"]
+        moved = months.setdefault((month.year, month.month), [0, 0])
+        if row["transaction__kind"] == FundTransaction.Kind.CONTRIBUTION:
+            moved[0] += row["total"]
+        else:
+            moved[1] += -row["total"]  # a payment credits the fund: a negative entry
+    return [(year, month, ins, outs) for (year, month), (ins, outs) in sorted(months.items())]
 
 
 # --- verify ----------------------------------------------------------------------------------

@@ -30,8 +30,10 @@ import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from veche.apps.accounts.models import Member
 from veche.apps.core.writes import clean_text, retrying
@@ -40,6 +42,7 @@ from veche.apps.federation.selectors import get_charter, is_coordinator
 from veche.apps.fund import selectors
 from veche.apps.fund.models import (
     Account,
+    AwaitingAnswer,
     Balance,
     Entry,
     FundTransaction,
@@ -85,7 +88,12 @@ def new_token() -> str:
 def _require_coordinator(member: Member) -> Group:
     group = Group.objects.filter(pk=member.group_id, dissolved_at__isnull=True).first()
     if group is None or not is_coordinator(member=member, group=group):
-        raise NotEligible(_("only a coordinator of a group can do this for the group"))
+        raise NotEligible(
+            _(
+                "only a coordinator of a group can do this for the group: ask one of your "
+                "group's coordinators (the fund page names them)"
+            )
+        )
     return group
 
 
@@ -174,6 +182,34 @@ def _post(
     return row
 
 
+FUND_SHORT = _(
+    "the common fund holds %(held)s, less than the %(amount)s decided: it can be paid "
+    "once contributions cover it"
+)
+GROUP_SHORT = _(
+    "your group's account holds %(held)s, less than the %(amount)s to transfer: "
+    "transfer at most what it holds"
+)
+
+
+def _covers(account_key: str, money: ledger.Money, refusal: str) -> None:
+    """Raise ``refusal`` (with what is held and what is asked) if the account holds less."""
+    held = (
+        Balance.objects.filter(account__key=account_key, currency=money.currency)
+        .values_list("amount", flat=True)
+        .first()
+    ) or 0
+    if held < money.amount:
+        raise LedgerError(
+            refusal,
+            field="amount",
+            params={
+                "held": selectors.format_money(held, money.currency),
+                "amount": selectors.format_money(money.amount, money.currency),
+            },
+        )
+
+
 def _memo_ref(memo: str) -> str | None:
     # The chain names that a memo exists, never what it says (it will be encrypted).
     return f"memo-{secrets.token_hex(8)}" if memo else None
@@ -245,11 +281,14 @@ def request_money(
 
     def attempt() -> SupportRequest:
         _not_used(SupportRequest, key)
+        # Written in the language of the coordinator who asks, as if they had typed it.
+        words = {"group": group.name, "amount": shown}
         proposal = create_proposal(
             author=actor,
             kind_key=disbursement_kind_for(money),
-            title=f"Support for {group.name}: {shown}",
-            body=f"{group.name} asks the common fund for {shown}.\n\n{purpose}",
+            title=gettext("Request to the common fund: %(amount)s for %(group)s") % words,
+            body=gettext("%(group)s asks the common fund for %(amount)s.") % words
+            + f"\n\n{purpose}",
             now=now,
         )
         return SupportRequest.objects.create(
@@ -279,7 +318,7 @@ def request_help(
 
     def attempt() -> SupportRequest:
         _not_used(SupportRequest, key)
-        return SupportRequest.objects.create(
+        row = SupportRequest.objects.create(
             group=group,
             kind=SupportRequest.Kind.HELP,
             purpose=purpose,
@@ -288,6 +327,12 @@ def request_help(
             created_at=now,
             idempotency_key=key,
         )
+        # It waits in the inbox of every other group's coordinators until they answer.
+        others = Group.objects.filter(dissolved_at__isnull=True).exclude(pk=group.pk)
+        AwaitingAnswer.objects.bulk_create(
+            AwaitingAnswer(request=row, group=other) for other in others
+        )
+        return row
 
     return _retry(attempt)
 
@@ -308,12 +353,13 @@ def answer_help(
     if request.group_id == group.pk:
         raise NotEligible(_("other groups answer a group's request for help"))
     if request.state != SupportRequest.State.OPEN:
-        raise InvalidEvent(_("this request is closed"))
+        raise InvalidEvent(_("this request is closed: its group no longer takes answers"))
     text = clean_text(text, field="text", limit=MAX_PURPOSE)
     key = _token(idempotency_key)
 
     def attempt() -> HelpAnswer:
         _not_used(HelpAnswer, key)
+        AwaitingAnswer.objects.filter(request=request, group=group).delete()
         return HelpAnswer.objects.create(
             request=request, group=group, author=actor, created_at=now, text=text,
             idempotency_key=key,
@@ -327,7 +373,9 @@ def close_help(*, actor: Member, request: SupportRequest) -> None:
     group = _require_coordinator(actor)
     if request.kind != SupportRequest.Kind.HELP or request.group_id != group.pk:
         raise NotEligible(_("only the asking group's coordinators close its request"))
-    SupportRequest.objects.filter(pk=request.pk).update(state=SupportRequest.State.CLOSED)
+    with transaction.atomic():
+        SupportRequest.objects.filter(pk=request.pk).update(state=SupportRequest.State.CLOSED)
+        AwaitingAnswer.objects.filter(request=request).delete()
 
 
 def mark_decided(proposal: Proposal, decision: Decision) -> None:
@@ -364,7 +412,10 @@ def _decision(proposal_id: object, *, among: QuerySet[Proposal]) -> tuple[Propos
         raise NotEligible(_("there is no such decision"), field="decision")
     record = DecisionRecord.objects.filter(proposal=proposal).first()
     if record is None:
-        raise NotEligible(_("this proposal has not been decided yet"), field="decision")
+        raise NotEligible(
+            _("this proposal has not been decided yet: the money moves once it is adopted"),
+            field="decision",
+        )
     return proposal, record
 
 
@@ -417,6 +468,7 @@ def disburse(
         if FundTransaction.objects.filter(decision=record).exists():
             raise InvalidEvent(_("this decision has already been paid out"), field="decision")
         _not_used(FundTransaction, key)
+        _covers(fund.id, money, FUND_SHORT)
         recipient = selectors.to_domain_account(_account(Account.Kind.GROUP, recipient_group))
         row = _post(
             lambda uid, at: ledger.disbursement(
@@ -470,6 +522,7 @@ def transfer(
             raise InvalidEvent(_("this decision has already been used"), field="decision")
         _not_used(FundTransaction, key)
         source = selectors.to_domain_account(_account(Account.Kind.GROUP, giver))
+        _covers(source.id, money, GROUP_SHORT)
         target = selectors.to_domain_account(_account(Account.Kind.GROUP, receiver))
         return _post(
             lambda uid, at: ledger.transfer(

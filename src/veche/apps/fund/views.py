@@ -2,8 +2,10 @@
 
 Every member of the federation may read the fund (balances, transactions, requests and
 their state: federation-level matters, groups named, members never). Writing needs a
-coordinator, which the services check. Bad input is a 400 with the reason beside the
-form, and nothing is stored.
+coordinator, which the services check; the others are told what they may do and whom
+to ask (their own group's coordinators). Bad input is a 400 with the reason beside the
+form that still holds what was typed, and nothing is stored; an action's URL opened in
+the browser leads back to the page with its form (``core.actions.form_at``).
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
+from veche.apps.core.actions import form_at
 from veche.apps.core.errors import translated
 from veche.apps.core.pagination import paginate
 from veche.apps.core.permissions import member_required
 from veche.apps.federation.models import Group
-from veche.apps.federation.selectors import is_coordinator
+from veche.apps.federation.selectors import group_coordinators, is_coordinator
 from veche.apps.fund import charts, forms, selectors, services
 from veche.apps.fund.models import FundTransaction, HelpAnswer, SupportRequest
 from veche.domain import ledger
@@ -32,16 +35,48 @@ from veche.domain.errors import DomainError
 
 RECENT = 25
 CHART_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+# The fund page's forms, by the name the page and the refusals use.
+FUND_FORMS: dict[str, type[forms.forms.Form]] = {
+    "contribute": forms.ContributionForm,
+    "money": forms.MoneyRequestForm,
+    "help": forms.HelpRequestForm,
+    "transfer": forms.TransferForm,
+}
+
+
+def _own_group(member: Any) -> Group | None:
+    return Group.objects.filter(pk=member.group_id, dissolved_at__isnull=True).first()
 
 
 def _is_coordinator(member: Any) -> bool:
-    group = Group.objects.filter(pk=member.group_id, dissolved_at__isnull=True).first()
+    group = _own_group(member)
     return group is not None and is_coordinator(member=member, group=group)
 
 
-def _form_errors(form: Any) -> str:
-    return " ".join(f"{name}: {e}" if name != "__all__" else str(e)
-                    for name, errors in form.errors.items() for e in errors)  # fmt: skip
+def _coordinators(member: Any) -> list[str]:
+    """Return the pseudonyms of the member's own group's coordinators (never another's)."""
+    group = _own_group(member)
+    return [m.pseudonym for m in group_coordinators(group=group)] if group is not None else []
+
+
+def _label(form: Any, field: str | None) -> str:
+    if field and field in form.fields and form.fields[field].label:
+        return str(form.fields[field].label)
+    return ""
+
+
+def _said(label: str, message: str) -> str:
+    return f"{label}: {message}" if label else message
+
+
+def _form_errors(form: Any) -> list[str]:
+    """Return a refused form's errors, each named by its field's label."""
+    return [_said(_label(form, name), str(error))
+            for name, errors in form.errors.items() for error in errors]  # fmt: skip
+
+
+def _domain_error(form: Any, error: DomainError) -> list[str]:
+    return [_said(_label(form, error.field), translated(error))]
 
 
 def _request_row(row: SupportRequest) -> dict[str, Any]:
@@ -70,8 +105,13 @@ def _transaction_rows(rows: list[FundTransaction]) -> list[dict[str, Any]]:
 
 
 def _fund_page(
-    request: HttpRequest, *, errors: dict[str, str] | None = None, status: int = 200
+    request: HttpRequest,
+    *,
+    failed: str = "",
+    refusal: list[str] | None = None,
+    status: int = 200,
 ) -> HttpResponse:
+    """Return the fund page; after a refusal, the form that failed keeps what was typed."""
     totals = selectors.stored_balances()
     recent = selectors.transaction_rows().select_related("group").order_by("-seq")[:RECENT]
     fund_balances = [
@@ -79,8 +119,8 @@ def _fund_page(
         for c, a in sorted(totals.get(selectors.FUND_KEY, {}).items())
     ]
     coordinator = _is_coordinator(request.user)
-    token = services.new_token()
     requests_page = paginate(request, selectors.requests())
+    bound = {failed: FUND_FORMS[failed](request.POST)} if failed in FUND_FORMS else {}
     context = {
         "fund_balances": fund_balances,
         "accounts": selectors.balances_table(totals),
@@ -89,10 +129,14 @@ def _fund_page(
         "page": requests_page,
         "currencies": selectors.currencies(),
         "coordinator": coordinator,
+        # Whom to ask: the member's own group's coordinators, by pseudonym.
+        "coordinators": [] if coordinator else _coordinators(request.user),
         "groups": Group.objects.filter(dissolved_at__isnull=True).exclude(pk=request.user.group_id),
-        "errors": errors or {},
-        "post": request.POST if status != 200 else {},
-        "token": token,
+        "forms": {name: bound.get(name) or form() for name, form in FUND_FORMS.items()},
+        "failed": failed,
+        "refusal": refusal or [],
+        "amount_example": selectors.typed_example(),
+        "token": services.new_token(),
     }
     return render(request, "fund/index.html", context, status=status)
 
@@ -104,8 +148,8 @@ def fund(request: HttpRequest) -> HttpResponse:
     return _fund_page(request)
 
 
-def _refused(request: HttpRequest, where: str, message: str) -> HttpResponse:
-    return _fund_page(request, errors={where: message}, status=400)
+def _refused(request: HttpRequest, where: str, refusal: list[str]) -> HttpResponse:
+    return _fund_page(request, failed=where, refusal=refusal, status=400)
 
 
 def _amount(data: dict[str, Any]) -> tuple[int, str]:
@@ -113,8 +157,19 @@ def _amount(data: dict[str, Any]) -> tuple[int, str]:
     return selectors.parse_amount(data["amount"], currency), currency
 
 
+# Opened in the browser, the fund's actions lead back to the page that holds their forms.
+_form_on_fund = form_at("fund:index")
+
+
+def _request_or_404(request: HttpRequest, request_id: int) -> SupportRequest:
+    return get_object_or_404(selectors.requests(), pk=request_id)
+
+
+_form_on_request = form_at("fund:request", guard=_request_or_404)
+
+
 @member_required
-@require_POST
+@_form_on_fund
 def contribute(request: HttpRequest) -> HttpResponse:
     """Record a contribution of the member's group."""
     form = forms.ContributionForm(request.POST)
@@ -130,13 +185,13 @@ def contribute(request: HttpRequest) -> HttpResponse:
             idempotency_key=form.cleaned_data["token"],
         )
     except DomainError as error:
-        return _refused(request, "contribute", translated(error))
+        return _refused(request, "contribute", _domain_error(form, error))
     messages.success(request, _("The contribution is recorded."))
     return redirect("fund:index")
 
 
 @member_required
-@require_POST
+@_form_on_fund
 def request_money(request: HttpRequest) -> HttpResponse:
     """Ask the federation for money: creates the request and its proposal."""
     form = forms.MoneyRequestForm(request.POST)
@@ -152,12 +207,12 @@ def request_money(request: HttpRequest) -> HttpResponse:
             idempotency_key=form.cleaned_data["token"],
         )
     except DomainError as error:
-        return _refused(request, "money", translated(error))
+        return _refused(request, "money", _domain_error(form, error))
     return redirect("fund:request", request_id=row.pk)
 
 
 @member_required
-@require_POST
+@_form_on_fund
 def request_help(request: HttpRequest) -> HttpResponse:
     """Ask the other groups for help and advice."""
     form = forms.HelpRequestForm(request.POST)
@@ -170,12 +225,12 @@ def request_help(request: HttpRequest) -> HttpResponse:
             idempotency_key=form.cleaned_data["token"],
         )
     except DomainError as error:
-        return _refused(request, "help", translated(error))
+        return _refused(request, "help", _domain_error(form, error))
     return redirect("fund:request", request_id=row.pk)
 
 
 @member_required
-@require_POST
+@_form_on_fund
 def transfer(request: HttpRequest) -> HttpResponse:
     """Move money from the member's group's account to another group's, by decision."""
     form = forms.TransferForm(request.POST)
@@ -194,13 +249,18 @@ def transfer(request: HttpRequest) -> HttpResponse:
             idempotency_key=data["token"],
         )
     except DomainError as error:
-        return _refused(request, "transfer", translated(error))
+        return _refused(request, "transfer", _domain_error(form, error))
     messages.success(request, _("The transfer is recorded."))
     return redirect("fund:index")
 
 
 def _request_page(
-    request: HttpRequest, row: SupportRequest, *, error: str = "", status: int = 200
+    request: HttpRequest,
+    row: SupportRequest,
+    *,
+    refusal: list[str] | None = None,
+    typed: str = "",
+    status: int = 200,
 ) -> HttpResponse:
     answers = [
         {"group": a.group.name, "at": a.created_at, "text": a.text}
@@ -208,20 +268,19 @@ def _request_page(
     ]
     paid = FundTransaction.objects.filter(request=row, kind="disbursement").first()
     coordinator = _is_coordinator(request.user)
+    is_open_help = row.kind == SupportRequest.Kind.HELP and row.state == SupportRequest.State.OPEN
     context = {
         "item": _request_row(row),
         "answers": answers,
         "paid": paid,
-        "can_answer": coordinator
-        and row.kind == SupportRequest.Kind.HELP
-        and row.state == SupportRequest.State.OPEN
-        and row.group_id != request.user.group_id,
-        "can_close": coordinator
-        and row.kind == SupportRequest.Kind.HELP
-        and row.state == SupportRequest.State.OPEN
-        and row.group_id == request.user.group_id,
+        "coordinator": coordinator,
+        "coordinators": [] if coordinator else _coordinators(request.user),
+        "own": row.group_id == request.user.group_id,
+        "can_answer": coordinator and is_open_help and row.group_id != request.user.group_id,
+        "can_close": coordinator and is_open_help and row.group_id == request.user.group_id,
         "can_disburse": coordinator and row.state == SupportRequest.State.ADOPTED and not paid,
-        "error": error,
+        "refusal": refusal or [],
+        "typed": typed,
         "token": services.new_token(),
     }
     return render(request, "fund/request.html", context, status=status)
@@ -231,18 +290,18 @@ def _request_page(
 @require_GET
 def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
     """Return a request for support, its decision or answers."""
-    row = get_object_or_404(selectors.requests(), pk=request_id)
-    return _request_page(request, row)
+    return _request_page(request, _request_or_404(request, request_id))
 
 
 @member_required
-@require_POST
+@_form_on_request
 def answer(request: HttpRequest, request_id: int) -> HttpResponse:
     """Answer a request for help (a coordinator of another group)."""
-    row = get_object_or_404(selectors.requests(), pk=request_id)
+    row = _request_or_404(request, request_id)
     form = forms.AnswerForm(request.POST)
+    typed = request.POST.get("text", "")
     if not form.is_valid():
-        return _request_page(request, row, error=_form_errors(form), status=400)
+        return _request_page(request, row, refusal=_form_errors(form), typed=typed, status=400)
     try:
         services.answer_help(
             actor=request.user,
@@ -251,24 +310,25 @@ def answer(request: HttpRequest, request_id: int) -> HttpResponse:
             idempotency_key=form.cleaned_data["token"],
         )
     except DomainError as error:
-        return _request_page(request, row, error=translated(error), status=400)
+        refusal = _domain_error(form, error)
+        return _request_page(request, row, refusal=refusal, typed=typed, status=400)
     return redirect("fund:request", request_id=row.pk)
 
 
 @member_required
-@require_POST
+@_form_on_request
 def close(request: HttpRequest, request_id: int) -> HttpResponse:
     """Close the group's own request for help."""
-    row = get_object_or_404(selectors.requests(), pk=request_id)
+    row = _request_or_404(request, request_id)
     try:
         services.close_help(actor=request.user, request=row)
     except DomainError as error:
-        return _request_page(request, row, error=translated(error), status=400)
+        return _request_page(request, row, refusal=[translated(error)], status=400)
     return redirect("fund:request", request_id=row.pk)
 
 
 @member_required
-@require_POST
+@_form_on_fund
 def disburse(request: HttpRequest) -> HttpResponse:
     """Pay out what an adopted disbursement decision granted (once per decision)."""
     form = forms.DisburseForm(request.POST)
@@ -281,7 +341,11 @@ def disburse(request: HttpRequest) -> HttpResponse:
             idempotency_key=form.cleaned_data["token"],
         )
     except DomainError as error:
-        return _refused(request, "disburse", translated(error))
+        # Refused on the request's page, where the button is, when there is one.
+        asked = selectors.requests().filter(proposal_id=form.cleaned_data["decision"]).first()
+        if asked is not None:
+            return _request_page(request, asked, refusal=[translated(error)], status=400)
+        return _refused(request, "disburse", [translated(error)])
     messages.success(request, _("The disbursement is recorded."))
     return redirect("fund:request", request_id=row.request_id)
 
@@ -392,11 +456,11 @@ def _currency_or_404(currency: str) -> str:
 @member_required
 @require_GET
 def balance_chart(request: HttpRequest, currency: str) -> HttpResponse:
-    """Return the common fund's balance over time in ``currency`` as SVG."""
+    """Return the common fund's balance over time in ``currency`` as SVG (steps from zero)."""
     currency = _currency_or_404(currency)
     title = _("Common fund balance, %(currency)s") % {"currency": currency}
-    transactions = selectors.domain_transactions()
-    return _svg(charts.balance_chart(transactions, selectors.FUND_KEY, currency, title))
+    steps = selectors.balance_steps(selectors.FUND_KEY, currency)
+    return _svg(charts.balance_chart(steps, currency, title, until=timezone.now()))
 
 
 @member_required
@@ -405,4 +469,4 @@ def monthly_chart(request: HttpRequest, currency: str) -> HttpResponse:
     """Return contributions and disbursements per month in ``currency`` as SVG."""
     currency = _currency_or_404(currency)
     title = _("Contributions and disbursements per month, %(currency)s") % {"currency": currency}
-    return _svg(charts.monthly_chart(selectors.domain_transactions(), currency, title))
+    return _svg(charts.monthly_chart(selectors.monthly_flows(currency), currency, title))

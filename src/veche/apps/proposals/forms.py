@@ -14,6 +14,7 @@ from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy, gettext_noop
 
+from veche.apps.core.labels import kind_name
 from veche.domain.charter import Charter
 from veche.domain.consensus import Position
 from veche.domain.errors import InvalidBallot
@@ -77,7 +78,7 @@ class ProposalForm(forms.Form):
         self, *args: Any, charter: Charter, coordinators: list[tuple[str, str]], **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [(k.key, k.name) for k in charter.kinds]
+        self.fields["kind"].choices = [(k.key, kind_name(k)) for k in charter.kinds]
         self.fields["coordinator"].choices = [("", "—"), *coordinators]
 
     def clean_deadline(self) -> dt.datetime | None:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from veche.apps.accounts.models import Member
+from veche.apps.core.labels import METHOD_LABELS, kind_name
 from veche.apps.federation.models import Group
 from veche.apps.federation.selectors import get_charter
 from veche.apps.proposals import forms, markdown, selectors
@@ -24,7 +25,6 @@ from veche.domain import proposals as domain
 from veche.domain.charter import Power, Scope
 from veche.domain.consensus import Position
 from veche.domain.decisions_log import Head, self_consistent, verify
-from veche.domain.voting import Method
 
 PHASE_LABELS = {
     domain.Phase.DRAFT: gettext_lazy("Draft"),
@@ -50,6 +50,16 @@ REACHED_LABELS = {
     domain.ReachedBy.MEETING: gettext_lazy("at an in-person meeting"),
     domain.ReachedBy.WITHDRAWAL: gettext_lazy("by withdrawal"),
 }
+# The outcome already says how these ended: "recalled by a temporary coordinator's
+# mandate" is what the members did not do.
+_OUTCOME_SAYS_HOW = {domain.Outcome.RECALLED, domain.Outcome.MANDATE_EXPIRED}
+
+
+def reached_label(outcome: domain.Outcome, reached_by: domain.ReachedBy) -> str:
+    """Return how a decision was reached, or "" where its outcome already says it."""
+    return "" if outcome in _OUTCOME_SAYS_HOW else str(REACHED_LABELS[reached_by])
+
+
 STEP_LABELS = {
     domain.Step.PUBLISH: gettext_lazy("Waiting for its author to publish it"),
     domain.Step.CONSENSUS_CLOSES: gettext_lazy("Consensus closes"),
@@ -57,14 +67,6 @@ STEP_LABELS = {
     domain.Step.VOLUNTEERING_CLOSES: gettext_lazy("Volunteering closes"),
     domain.Step.SELECTION_CLOSES: gettext_lazy("The choice of coordinator closes"),
     domain.Step.MANDATE_EXPIRES: gettext_lazy("The mandate expires"),
-}
-METHOD_LABELS = {
-    Method.MAJORITY: gettext_lazy("simple majority"),
-    Method.SUPERMAJORITY: gettext_lazy("supermajority"),
-    Method.APPROVAL: gettext_lazy("approval"),
-    Method.SCORE: gettext_lazy("score"),
-    Method.IRV: gettext_lazy("instant-runoff"),
-    Method.SCHULZE: gettext_lazy("Schulze (Condorcet)"),
 }
 
 
@@ -145,7 +147,7 @@ def list_items(rows: Iterable[Proposal], member: Member) -> list[dict[str, Any]]
     """Return lines for a page of the proposals list, from stored summaries (no replay)."""
     rows = list(rows)
     charter = get_charter()
-    names = {k.key: k.name for k in charter.kinds} if charter else {}
+    names = {k.key: kind_name(k) for k in charter.kinds} if charter else {}
     waiting = set(
         Awaiting.objects.filter(member=member, proposal__in=rows).values_list(
             "proposal_id", flat=True
@@ -192,6 +194,8 @@ WAIT_LABELS = {
 def inbox_items(waits: Iterable[Awaiting], now: dt.datetime) -> list[dict[str, Any]]:
     """Return a page of the inbox: one item per proposal, with what waits there."""
     items: dict[int, dict[str, Any]] = {}
+    charter = get_charter()
+    kinds = {k.key: k for k in charter.kinds} if charter else {}
     for wait in waits:
         row = wait.proposal
         item = items.get(row.pk)
@@ -204,6 +208,8 @@ def inbox_items(waits: Iterable[Awaiting], now: dt.datetime) -> list[dict[str, A
                 "deadline": deadline,
                 "soon": deadline is not None and deadline - now <= dt.timedelta(hours=24),
                 "phase": PHASE_LABELS[domain.Phase(row.phase)],
+                "to_fund": row.kind_key in kinds
+                and kinds[row.kind_key].power in (Power.DISBURSE, Power.DISBURSE_SMALL),
             }
         item["reasons"].append(WAIT_LABELS[domain.Wait(wait.wait)])
     return list(items.values())
@@ -231,6 +237,7 @@ def detail(
         "version": version,
         "body_html": markdown.render(version.body),
         "kind": kind,
+        "kind_name": kind_name(kind),
         "state": st,
         "phase_label": PHASE_LABELS[st.phase],
         "next": _next(st),
@@ -270,7 +277,7 @@ def detail(
         context["decision"] = {
             "outcome": OUTCOME_LABELS[st.decision.outcome],
             "outcome_key": st.decision.outcome.value,
-            "reached_by": REACHED_LABELS[st.decision.reached_by],
+            "reached_by": reached_label(st.decision.outcome, st.decision.reached_by),
             "at": st.decision.at,
             "version": st.decision.version,
         }
@@ -522,7 +529,9 @@ def decision_rows(records: Iterable[DecisionRecord]) -> list[dict[str, Any]]:
         if r.kind == "decision":
             row["title"] = _title(r.proposal) if r.proposal else ""
             row["outcome"] = OUTCOME_LABELS.get(domain.Outcome(p["outcome"]), p["outcome"])
-            row["reached_by"] = REACHED_LABELS.get(domain.ReachedBy(p["reached_by"]), "")
+            row["reached_by"] = reached_label(
+                domain.Outcome(p["outcome"]), domain.ReachedBy(p["reached_by"])
+            )
         elif r.kind == "removal":
             removed = Member.objects.filter(pk=p.get("member")).first()
             row["title"] = _("A coordinator removed %(name)s from the group") % {

@@ -15,15 +15,16 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from veche.apps.accounts.models import Member
+from veche.apps.core.actions import form_at
 from veche.apps.core.errors import translated
 from veche.apps.core.pagination import paginate
 from veche.apps.core.permissions import member_required
 from veche.apps.federation.models import Group
 from veche.apps.federation.selectors import get_charter, group_members
-from veche.apps.proposals import forms, presenters, selectors, services
+from veche.apps.proposals import forms, presenters, selectors, services, signals
 from veche.apps.proposals.models import Proposal, chain_name
 from veche.domain import proposals as domain
 from veche.domain.decisions_log import records_to_jsonl
@@ -35,6 +36,10 @@ def _visible_or_404(request: HttpRequest, proposal_id: int) -> Proposal:
     if row is None:
         raise Http404
     return row
+
+
+# A proposal's actions: opened in the browser, they lead back to the proposal's page.
+_form_on_proposal = form_at("proposals:detail", guard=_visible_or_404)
 
 
 @member_required
@@ -117,8 +122,26 @@ def _detail(
     thread = paginate(request, selectors.comments(row), latest=True)
     context = presenters.detail(loaded, request.user, now, thread_page=thread)
     context["errors"] = errors or {}
+    if errors and request.method == "POST":
+        _keep_typed(request, row, context, errors)
     context.update(forms_in or {})
     return render(request, "proposals/detail.html", context, status=status)
+
+
+def _keep_typed(
+    request: HttpRequest, row: Proposal, context: dict[str, Any], errors: dict[str, str]
+) -> None:
+    """Put what the member typed back in the refused form (shown once, beside it)."""
+    typed = request.POST.dict()
+    context["typed"] = typed
+    if "comment" in errors:
+        context["comment_form"] = forms.CommentForm(initial=typed)
+    if "meeting" in errors:
+        context["meeting_form"] = forms.MeetingForm(initial=typed)
+    if "mandate" in errors and "mandate" in context:
+        context["mandate"]["decision_form"] = forms.MandateDecisionForm(
+            scope=tuple(row.mandate_scope), initial=typed
+        )
 
 
 @member_required
@@ -138,7 +161,7 @@ def _after(request: HttpRequest, row: Proposal, action: Any, where: str) -> Http
 
 
 @member_required
-@require_POST
+@_form_on_proposal
 def respond(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """Record the member's response."""
     row = _visible_or_404(request, proposal_id)
@@ -161,7 +184,7 @@ def respond(request: HttpRequest, proposal_id: int) -> HttpResponse:
 
 
 @member_required
-@require_POST
+@_form_on_proposal
 def carry(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """Spokes mode: a coordinator carries the group's position."""
     row = _visible_or_404(request, proposal_id)
@@ -212,7 +235,7 @@ def amend(request: HttpRequest, proposal_id: int) -> HttpResponse:
 
 
 @member_required
-@require_POST
+@_form_on_proposal
 def withdraw(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """Withdraw the proposal (author only)."""
     row = _visible_or_404(request, proposal_id)
@@ -220,7 +243,7 @@ def withdraw(request: HttpRequest, proposal_id: int) -> HttpResponse:
 
 
 @member_required
-@require_POST
+@_form_on_proposal
 def publish(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """Open a draft for responses."""
     row = _visible_or_404(request, proposal_id)
@@ -228,7 +251,7 @@ def publish(request: HttpRequest, proposal_id: int) -> HttpResponse:
 
 
 @member_required
-@require_POST
+@_form_on_proposal
 def vote(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """Cast a ballot in the open vote."""
     row = _visible_or_404(request, proposal_id)
@@ -248,7 +271,7 @@ def vote(request: HttpRequest, proposal_id: int) -> HttpResponse:
 
 
 @member_required
-@require_POST
+@_form_on_proposal
 def volunteer(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """Come forward as temporary coordinator."""
     row = _visible_or_404(request, proposal_id)
@@ -256,7 +279,7 @@ def volunteer(request: HttpRequest, proposal_id: int) -> HttpResponse:
 
 
 @member_required
-@require_POST
+@_form_on_proposal
 def mandate_decide(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """The temporary coordinator records a decision within the mandate."""
     row = _visible_or_404(request, proposal_id)
@@ -277,7 +300,7 @@ def mandate_decide(request: HttpRequest, proposal_id: int) -> HttpResponse:
 
 
 @member_required
-@require_POST
+@_form_on_proposal
 def recall(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """Support recalling the temporary coordinator."""
     row = _visible_or_404(request, proposal_id)
@@ -287,7 +310,7 @@ def recall(request: HttpRequest, proposal_id: int) -> HttpResponse:
 
 
 @member_required
-@require_POST
+@_form_on_proposal
 def meeting(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """Record a decision reached at an in-person meeting."""
     row = _visible_or_404(request, proposal_id)
@@ -311,7 +334,7 @@ def meeting(request: HttpRequest, proposal_id: int) -> HttpResponse:
 
 
 @member_required
-@require_POST
+@_form_on_proposal
 def meeting_confirm(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """Confirm a meeting record as someone who was present."""
     row = _visible_or_404(request, proposal_id)
@@ -321,7 +344,7 @@ def meeting_confirm(request: HttpRequest, proposal_id: int) -> HttpResponse:
 
 
 @member_required
-@require_POST
+@_form_on_proposal
 def comment(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """Add a message to the proposal's thread."""
     row = _visible_or_404(request, proposal_id)
@@ -337,7 +360,7 @@ def comment(request: HttpRequest, proposal_id: int) -> HttpResponse:
 
 
 @member_required
-@require_POST
+@_form_on_proposal
 def founding_invitation(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """Issue, once, the founding invitation of a group the federation admitted."""
     row = _visible_or_404(request, proposal_id)
@@ -356,7 +379,14 @@ def inbox(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     page = paginate(request, selectors.inbox(member=request.user), per_page=100)
     items = presenters.inbox_items(page.object_list, now)
-    return render(request, "proposals/inbox.html", {"items": items, "page": page, "now": now})
+    # What the apps above put in the inbox (the fund's requests), from their own rows.
+    sent = signals.inbox_wanted.send(sender=None, member=request.user)
+    extra = [item for _receiver, found in sent for item in found]
+    return render(
+        request,
+        "proposals/inbox.html",
+        {"items": items, "extra": extra, "page": page, "now": now},
+    )
 
 
 @member_required

@@ -1,0 +1,53 @@
+"""Dates and numbers as the member's language writes them (Babel's CLDR data).
+
+One format for every moment a page shows: the date with the month's short name, the
+time on 24 hours, and the zone, in the active language ("Jan 7, 2030, 09:05 UTC",
+"7 янв. 2030 г., 09:05 UTC"). Templates use the ``when`` filter
+(``{% load veche %}``); see docs/decisions/0104-labels-and-dates.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_skeleton
+from django.utils import timezone, translation
+
+FALLBACK = "en"
+
+
+@functools.lru_cache(maxsize=32)
+def _locale(code: str) -> Locale:
+    try:
+        return Locale.parse(code, sep="-")
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(FALLBACK)
+
+
+def babel_locale(language: str | None = None) -> Locale:
+    """Return the Babel locale of ``language`` (default: the active one; English if unknown)."""
+    return _locale((language or translation.get_language() or FALLBACK).lower())
+
+
+def format_moment(value: dt.datetime, language: str | None = None) -> str:
+    """Return ``value`` as "Jan 7, 2030, 09:05 UTC" in the member's language."""
+    locale = babel_locale(language)
+    zone = timezone.get_current_timezone()
+    moment = timezone.localtime(value, zone) if timezone.is_aware(value) else value
+    pattern = str(locale.datetime_formats["medium"])
+    day = format_skeleton("yMMMd", moment, locale=locale)
+    time = format_skeleton("Hm", moment, locale=locale)
+    # "{1}, {0}": the language says how a date and a time go together.
+    return f"{pattern.replace('{1}', day).replace('{0}', time)} {moment.tzname() or 'UTC'}"
+
+
+def format_month(year: int, month: int, language: str | None = None) -> str:
+    """Return a month as "Jan 2030" in the member's language (charts' axes)."""
+    return format_skeleton("yMMM", dt.date(year, month, 1), locale=babel_locale(language))
+
+
+def format_day(value: dt.date, language: str | None = None) -> str:
+    """Return a day as "Jan 7" in the member's language (charts' axes)."""
+    return format_skeleton("MMMd", value, locale=babel_locale(language))
