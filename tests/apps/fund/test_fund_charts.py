@@ -148,8 +148,10 @@ def test_charts_read_stored_totals_in_the_same_number_of_queries(
         return found
 
     _moments(coral, [(0, 2000), (40, 1000)])
+    queries()  # the first request of a process checks whether anything fell due
     few = queries()
     _moments(coral, [(41 + day, 100) for day in range(0, 120, 3)])
+    queries()
     assert queries() == few
 
 
