@@ -457,3 +457,11 @@ def test_the_default_charter_opens_group_matters_to_groups_and_has_a_kind_for_it
     assert charter.kind("group-coordinator").group_bounds is None
     vote = charter.kind("group-practice").fallback
     assert isinstance(vote, VoteFallback) and vote.method is Method.SCHULZE
+
+
+def test_a_shortest_deadline_written_beyond_the_period_is_refused_not_shortened() -> None:
+    data = default_charter().to_dict()
+    data["kinds"][0]["consensus"]["min_period_seconds"] = 30 * 86400
+    with pytest.raises(InvalidCharter) as error:
+        Charter.from_dict(data)
+    assert error.value.field == "kinds.group-practice.consensus.min_period"

@@ -776,6 +776,13 @@ def _kind_from_dict(data: Mapping[str, Any], index: int) -> DecisionKind:
             )
     mode = data.get("mode")
     power = data.get("power")
+    if consensus.get("min_period_seconds", 0) > consensus["period_seconds"]:
+        # Written out, a shortest deadline beyond the period is a mistake to point at (built
+        # in Python without one, a short period brings the default minimum down instead).
+        raise InvalidCharter(
+            _("the shortest deadline must be between zero and the consensus period"),
+            field=f"{where}.consensus.min_period",
+        )
     return DecisionKind(
         key=_text(data["key"], f"{where}.key"),
         name=_text(data["name"], f"{where}.name"),
