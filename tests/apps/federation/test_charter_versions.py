@@ -472,3 +472,27 @@ def test_the_charter_changes_while_a_time_passes_and_old_proposals_keep_their_cl
     old.refresh_from_db()
     assert old.closed_at == T0 + 14 * DAY
     assert CharterVersion.objects.count() == 2
+
+
+def test_the_demo_has_a_charter_amendment_adopted_and_a_group_s_own_rules(client):
+    from django.utils import timezone
+    from tests.conftest import log_in_with_keys
+
+    from veche.apps.accounts.models import Member
+    from veche.crypto import unlock
+    from veche.demo import PASSPHRASE as DEMO_PASSPHRASE
+    from veche.demo import build as build_demo
+
+    build_demo(now=timezone.now())
+    version = charter_in_force()
+    assert version.number == 2
+    amendment = Proposal.objects.get(pk=version.proposal_id)
+    assert amendment.outcome == "adopted"
+    assert get_charter().kind("common-policy").consensus.period == 10 * DAY
+    marko = Member.objects.get(pseudonym="marko")
+    log_in_with_keys(client, marko, unlock(marko.key_record(), DEMO_PASSPHRASE))
+    body = html.unescape(client.get("/federation/rules/").content.decode())
+    assert "The charter in force is version 2" in body
+    assert "Common policy of the federation</strong>: consensus period: 14 days → 10 days" in body
+    assert "Version 1 of your group's own rules" in body
+    assert "consensus period 5 days (the charter's: 7 days)" in body
