@@ -465,3 +465,12 @@ def test_a_shortest_deadline_written_beyond_the_period_is_refused_not_shortened(
     with pytest.raises(InvalidCharter) as error:
         Charter.from_dict(data)
     assert error.value.field == "kinds.group-practice.consensus.min_period"
+
+
+def test_replacing_a_kind_keeps_its_place_in_the_charter() -> None:
+    charter = default_charter()
+    keys = [k.key for k in charter.kinds]
+    renamed = with_kind(charter, replace(charter.kind("common-policy"), name="Policy"))
+    assert [k.key for k in renamed.kinds] == keys
+    added = with_kind(charter, DecisionKind(key="new", name="New", scope=Scope.GROUP))
+    assert [k.key for k in added.kinds] == [*keys, "new"]

@@ -590,8 +590,11 @@ def default_charter() -> Charter:
 
 
 def with_kind(charter: Charter, kind: DecisionKind) -> Charter:
-    """Return a validated charter with ``kind`` added or replacing the kind of the same key."""
-    kinds = (*(k for k in charter.kinds if k.key != kind.key), kind)
+    """Return a validated charter with ``kind`` added, or in place of the kind of its key."""
+    if any(k.key == kind.key for k in charter.kinds):
+        kinds = tuple(kind if k.key == kind.key else k for k in charter.kinds)
+    else:
+        kinds = (*charter.kinds, kind)
     return validate(replace(charter, kinds=kinds))
 
 
