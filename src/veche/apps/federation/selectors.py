@@ -19,7 +19,7 @@ from veche.apps.federation.models import (
     Invitation,
     hash_invitation_secret,
 )
-from veche.domain.charter import Charter, GroupRules, apply_group_rules
+from veche.domain.charter import Charter, GroupRules
 
 
 def get_federation() -> Federation | None:
@@ -76,14 +76,6 @@ def rules_of(version: GroupRulesVersion | None) -> GroupRules:
 def group_rules_versions(*, group_id: int) -> QuerySet[GroupRulesVersion]:
     """Return every version of a group's own rules, the newest first."""
     return GroupRulesVersion.objects.filter(group_id=group_id).order_by("-number")
-
-
-def charter_for_group(*, group_id: int) -> Charter | None:
-    """Return the charter in force as it applies to a group's own matters (its own rules in)."""
-    charter = get_charter()
-    if charter is None:
-        return None
-    return apply_group_rules(charter, rules_of(group_rules_in_force(group_id=group_id)))
 
 
 def charter_decision_kinds() -> list[dict[str, Any]]:
