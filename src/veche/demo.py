@@ -4,17 +4,20 @@ Played by :func:`veche.scenario.build` (``veche demo``), it shows every part of 
 process: consensus reached and blocked, an amendment, an urgent proposal that fell back
 to a vote (counted) and one being voted on now, temporary coordinators (a mandate that
 ran, one in force, one recalled, volunteers sought now, rotation at work), a decision
-taken at a meeting, a withdrawal, a draft, a group admitted by spokes, and the common
+taken at a meeting, a withdrawal, a draft, a group admitted by spokes, the common
 fund (contributions, a request decided and paid, one being decided, help asked and
-answered).
+answered), a charter amendment adopted (version 2, in "Our rules" with what it changed)
+and a group's own rules adopted by the group.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from veche import scenario
+from veche.domain.charter import Charter, GroupRule, GroupRules, with_kind
 from veche.scenario import FundStep, GroupOf, Message, Scenario, Step, Story
 
 PASSPHRASE = "demo passphrase, not secret"  # noqa: S105 - printed for the demo
@@ -41,7 +44,38 @@ def _everyone_responds() -> tuple[Step, ...]:
     )
 
 
+def _all_agree(groups: tuple[GroupOf, ...], start: float) -> tuple[Step, ...]:
+    """Return every member of ``groups`` agreeing, a few minutes apart from ``start`` hours."""
+    people = [f"{g.key}.{p}" for g in groups for p in g.people]
+    return tuple(
+        Step("respond", who, start + i / 10, position="agree") for i, who in enumerate(people)
+    )
+
+
+def _ten_days_for_federation_matters(charter: Charter) -> Charter:
+    """The demo's amendment: federation matters decided in ten days, not fourteen."""
+    for key in ("common-policy", "admit-group"):
+        kind = charter.kind(key)
+        days = dt.timedelta(days=10)
+        charter = with_kind(charter, replace(kind, consensus=replace(kind.consensus, period=days)))
+    return charter
+
+
 STORIES = (
+    Story(
+        "ten-days", "charter-amendment", "river.olena", "Federation matters in ten days",
+        "Fourteen days is too long for common policy and for admitting a group: ten days "
+        "give every group two meetings to form its view.",
+        age=27 * D, amend=_ten_days_for_federation_matters,
+        steps=_all_agree(GROUPS, 1),
+    ),
+    Story(
+        "river-rules", "group-rules", "river.marko", "Five days for our practical matters",
+        "We meet twice a week: five days are enough for how and when we do our work.",
+        age=26 * D,
+        group_rules=GroupRules({"group-practice": GroupRule(period=dt.timedelta(days=5))}),
+        steps=_all_agree(GROUPS[:1], 1),
+    ),
     Story(
         "meet-monday", "group-practice", "river.olena", "Meet on the first Monday",
         "We meet on the **first Monday** of each month at 19:00 in the laundry room.",

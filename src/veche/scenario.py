@@ -22,12 +22,14 @@ from veche.apps.accounts.services import enrol_member
 from veche.apps.core import keyring
 from veche.apps.federation import services as org
 from veche.apps.federation.models import Group
+from veche.apps.federation.selectors import get_charter
 from veche.apps.fund import services as fund
 from veche.apps.fund.models import SupportRequest
 from veche.apps.proposals import selectors
 from veche.apps.proposals import services as s
 from veche.apps.proposals.models import Proposal
 from veche.crypto import Keyring
+from veche.domain.charter import Charter, GroupRules
 from veche.domain.consensus import Position
 from veche.domain.proposals import Outcome, ReachedBy
 
@@ -75,6 +77,10 @@ class Story:
     new_group: str = ""
     coordinator: str = ""
     steps: tuple[Step, ...] = ()
+    # A charter amendment: the charter it proposes, made from the charter in force then.
+    amend: Callable[[Charter], Charter] | None = None
+    # A group's own rules it proposes (the kind with the power group_rules).
+    group_rules: GroupRules | None = None
 
 
 @dataclass(frozen=True)
@@ -221,12 +227,15 @@ def _acts(scenario: Scenario, built: Built) -> Iterable[Act]:
 def _making(story: Story, built: Built) -> Callable[[dt.datetime], None]:
     def make(at: dt.datetime) -> None:
         coordinator = built.people[story.coordinator] if story.coordinator else None
+        in_force = get_charter()
+        charter = story.amend(in_force) if story.amend and in_force else None
         built.proposals[story.key] = s.create_proposal(
             author=built.people[story.author], kind_key=story.kind, title=story.title,
             body=story.body, urgent=story.urgent, options=list(story.options),
             deadline=at + story.deadline * HOUR if story.deadline is not None else None,
             mandate_scope=list(story.matters), draft=story.draft,
             new_group_name=story.new_group, coordinator=coordinator, now=at,
+            charter=charter, group_rules=story.group_rules,
         )  # fmt: skip
 
     return make

@@ -45,6 +45,9 @@ SHOTS: list[tuple[str, str, str, dict[str, int]]] = [
     ("mandate.png", "marko", "title:Heating failure: talk to the repair firm", DESKTOP),
     ("decisions.png", "marko", "/decisions/", DESKTOP),
     ("federation.png", "marko", "/federation/", DESKTOP),
+    ("rules.png", "marko", "/federation/rules/", DESKTOP),
+    ("charter-amendment.png", "marko", "title:Federation matters in ten days", DESKTOP),
+    ("charter-form.png", "marko", "/proposals/new/charter/", DESKTOP),
     ("phone-vote-result.png", "marko", "title:Where to hold the tenants' assembly", PHONE),
     ("phone-inbox.png", "lena", "/inbox/", PHONE),
 ]
@@ -80,10 +83,15 @@ def _log_in(page: Any, base: str, pseudonym: str) -> None:
 
 def _open(page: Any, base: str, target: str) -> None:
     if target.startswith("title:"):
-        page.goto(f"{base}/proposals/")
-        link = page.get_by_role("link", name=target.removeprefix("title:"), exact=True).first
-        with page.expect_navigation():
-            link.click()
+        # Open proposals first, then decided ones.
+        for listing in ("/proposals/", "/proposals/?show=closed"):
+            page.goto(f"{base}{listing}")
+            link = page.get_by_role("link", name=target.removeprefix("title:"), exact=True)
+            if link.count():
+                with page.expect_navigation():
+                    link.first.click()
+                return
+        raise SystemExit(f"no proposal titled {target.removeprefix('title:')!r}")
     else:
         page.goto(base + target)
 

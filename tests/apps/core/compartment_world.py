@@ -15,15 +15,17 @@ demo, through the services members use, with the clock passed in, relative to th
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from veche.domain.charter import Charter, GroupRule, GroupRules, with_kind
 from veche.scenario import FundStep, GroupOf, Message, Scenario, Step, Story
 
 PASSPHRASE = "compartment matrix passphrase"
 GROUP_NAMES = {"A": "Alpha", "B": "Beta", "C": "Gamma"}
 PEOPLE = ["coord", "ann", "bob", "cat", "dan", "eve"]
 D = 24  # hours in a day
+DAY = dt.timedelta(days=1)
 
 
 def marker(group: str, kind: str, what: str) -> str:
@@ -135,12 +137,31 @@ def _group_stories(key: str) -> list[Story]:
             f"{key}:draft", "group-practice", who("ann"), mk("TITLE", "draft"),
             mk("BODY", "draft"), age=2, draft=True,
         ),
+        # The group's own rules, adopted by the group (shown on its members' rules page).
+        Story(
+            f"{key}:rules", "group-rules", who("ann"), mk("TITLE", "rules"), mk("BODY", "rules"),
+            age=25 * D, group_rules=GroupRules({"group-practice": GroupRule(period=5 * DAY)}),
+            steps=tuple(Step("respond", who(name), 1 + i / 10, position="agree")
+                        for i, name in enumerate(PEOPLE)),
+        ),
     ]  # fmt: skip
+
+
+def _ten_days(charter: Charter) -> Charter:
+    kind = charter.kind("common-policy")
+    return with_kind(charter, replace(kind, consensus=replace(kind.consensus, period=10 * DAY)))
 
 
 def _federation_stories() -> list[Story]:
     """Federation proposals: every group responds; texts here are federation-wide."""
     return [
+        # A charter amendment adopted at its deadline: version 2 is in force.
+        Story(
+            "amend", "charter-amendment", "A.ann", "FEDTEXT-TITLE-amend", "FEDTEXT-BODY-amend",
+            age=26 * D, amend=_ten_days,
+            steps=tuple(Step("respond", f"{g}.{name}", 1 + i / 10, position="agree")
+                        for i, (g, name) in enumerate((g, n) for g in "AB" for n in PEOPLE)),
+        ),
         Story(
             "policy", "common-policy", "B.ann", "FEDTEXT-TITLE-policy", "FEDTEXT-BODY-policy",
             age=2 * D,
@@ -219,6 +240,6 @@ def build_world(*, now: dt.datetime, keys: Any) -> World:
         gw.mandate_holder = gw.members["eve"]
         world.groups[key] = gw
         gw.group.refresh_from_db()
-    world.federation_proposals = {k: built.proposals[k] for k in ("policy", "admit")}
+    world.federation_proposals = {k: built.proposals[k] for k in ("policy", "admit", "amend")}
     world.fund_requests = dict(built.requests)
     return world

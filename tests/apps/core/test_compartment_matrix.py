@@ -129,6 +129,12 @@ def fillers(world: World) -> dict[tuple[str, str], list[Filler]]:
             Filler("XXX", None, "a currency never used"),
         ],
         ("path", "path"): [Filler("veche/veche.css", None, "the stylesheet")],
+        # The charter's versions are the federation's: every member reads them.
+        ("int", "number"): [
+            Filler("1", None, "the founding charter"),
+            Filler("2", None, "the charter amended by decision"),
+            Filler(missing, NOWHERE, "no such charter version"),
+        ],
     }
 
 
@@ -420,3 +426,19 @@ def test_a_route_with_an_unknown_parameter_fails_the_matrix(
     assert "<int:entry_id>" in message
     assert "<slug:thing>" in message
     assert "fillers()" in message
+
+
+def test_the_rules_page_shows_each_group_its_own_rules_and_everyone_the_charter(world: World):
+    from veche.apps.federation.models import GroupRulesVersion
+
+    amendment = world.federation_proposals["amend"]
+    for key in ("A", "B"):
+        own = world[key].proposals["rules"]
+        page = body_of(make_role(f"member_{key}", world).client.get("/federation/rules/"))
+        assert "The charter in force is version 2" in page
+        assert f'href="/proposals/{amendment.pk}/"' in page
+        assert "Version 1 of your group" in page
+        assert f'href="/proposals/{own.pk}/"' in page
+        other = world["B" if key == "A" else "A"].proposals["rules"]
+        assert f'href="/proposals/{other.pk}/"' not in page
+    assert GroupRulesVersion.objects.count() == 3  # A, B, and C before it was dissolved

@@ -171,7 +171,7 @@ def crawl(client: Any, starts: list[str]) -> Crawl:
             found.append(response["Location"])
         elif response.status_code != 200:
             result.problems.append(f"{path}: status {response.status_code}")
-        elif urlsplit(path).path.endswith((".jsonl", ".csv")):
+        elif urlsplit(path).path.endswith((".jsonl", ".csv", ".json")):
             result.downloads.add(path)
             _body(response)
         elif response["Content-Type"].startswith("text/html"):
@@ -283,6 +283,8 @@ def test_every_page_a_member_reaches_is_plain_and_local(client: Any, demo: Any) 
             ok = [path for path, status in result.pages.items() if status == 200]
             assert any(path.startswith("/proposals/") for path in ok), (pseudonym, result.pages)
             assert "/decisions/" in ok
+            assert {"/federation/rules/", "/proposals/new/charter/"} <= set(ok)
+            assert "/federation/rules/charter-2.json" in result.downloads
             assert result.downloads, "the decision log's export is linked"
             assert result.stylesheets
             assert check_stylesheets(client, result.stylesheets) == []

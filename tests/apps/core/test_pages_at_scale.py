@@ -63,6 +63,11 @@ PAGES = [
     "/fund/charts/monthly-EUR.svg",
     "/discussion/",
     "/logout/",
+    "/federation/rules/",
+    "/federation/rules/charter-1.json",
+    "/proposals/new/charter/",
+    "/proposals/new/charter/?as=json",
+    "/proposals/new/group-rules/",
 ]
 
 
@@ -104,6 +109,15 @@ def test_every_main_page_makes_the_same_number_of_queries_at_10_and_at_1000_prop
         urgent=True, deadline=now - dt.timedelta(minutes=1), options=["a", "b"],
         now=now - dt.timedelta(hours=2),
     )  # fmt: skip
+    # A charter amendment: its page shows what it changes, the rules page the versions.
+    from dataclasses import replace
+
+    from veche.apps.federation.selectors import get_charter
+
+    amendment = s.create_proposal(
+        author=members[0], kind_key="charter-amendment", title="Amend", body="Shorter.",
+        charter=replace(get_charter(), discussion_retention_days=30), now=now,
+    )  # fmt: skip
     s.settle_due(now=now)
     # A request for help from the other group: it waits in the coordinator's inbox.
     bianca = Member.objects.get(pseudonym="bianca")
@@ -111,7 +125,7 @@ def test_every_main_page_makes_the_same_number_of_queries_at_10_and_at_1000_prop
     client = client_for(coordinator)
     pages = [*PAGES, f"/proposals/{open_one.pk}/", f"/proposals/{voting.pk}/",
              f"/groups/{group_a.pk}/", f"/groups/{group_a.pk}/meeting-pack/",
-             f"/fund/requests/{asked.pk}/"]  # fmt: skip
+             f"/fund/requests/{asked.pk}/", f"/proposals/{amendment.pk}/"]  # fmt: skip
 
     _history(members, group_a, open_one, start, SMALL)
     s.settle_due(now=timezone.now())

@@ -46,7 +46,10 @@ def test_federation_page_lists_groups_with_counts_but_no_other_names(
 def test_federation_page_shows_the_charter_decision_kinds(client_for, member_a):
     body = client_for(member_a).get("/federation/").content.decode()
     assert "Choosing the group&#x27;s coordinator" in body or "Choosing the group" in body
-    assert "Consensus:" in body
+    assert "Consensus is sought for up to 7 days" in body
+    assert "1 block stops it." in body
+    assert "block(s)" not in body and "(schulze)" not in body
+    assert 'href="/federation/rules/"' in body
 
 
 def test_group_page_shows_members_and_coordinators_to_its_members(

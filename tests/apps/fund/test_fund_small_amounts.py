@@ -6,11 +6,12 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
-from veche.apps.federation.models import Federation
+from veche.apps.federation.selectors import get_charter
+from veche.apps.federation.services import put_charter
 from veche.apps.fund import services
 from veche.domain.charter import (
-    Charter,
     ConsensusRule,
     DecisionKind,
     Mode,
@@ -23,7 +24,6 @@ pytestmark = pytest.mark.django_db
 
 
 def _charter_with_small_amounts(amounts: dict[str, int]) -> None:
-    federation = Federation.objects.get()
     small = DecisionKind(
         key="disbursement-small",
         name="A small disbursement",
@@ -32,9 +32,8 @@ def _charter_with_small_amounts(amounts: dict[str, int]) -> None:
         consensus=ConsensusRule(period=timedelta(days=2)),
         power=Power.DISBURSE_SMALL,
     )
-    charter = with_kind(Charter.from_dict(federation.charter), small)
-    federation.charter = replace(charter, fund_small_amounts=amounts).to_dict()
-    federation.save()
+    charter = with_kind(get_charter(), small)
+    put_charter(charter=replace(charter, fund_small_amounts=amounts), at=timezone.now())
 
 
 def _ask(coordinator, amount: int, currency: str) -> str:

@@ -7,14 +7,14 @@ the winner the engine computes for those same ballots.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 
 import pytest
 import time_machine
 from proposal_steps import T0, at, page, propose, respond, text
 
-from veche.apps.federation.models import Federation
-from veche.domain.charter import Charter, VoteFallback, with_kind
+from veche.domain.charter import VoteFallback, with_kind
 from veche.domain.voting import Method
 
 pytestmark = pytest.mark.django_db
@@ -66,8 +66,11 @@ FORM_CONTROL = {
 
 
 def _use_method(method: Method) -> None:
-    federation = Federation.objects.get()
-    charter = Charter.from_dict(federation.charter)
+
+    from veche.apps.federation.selectors import get_charter
+    from veche.apps.federation.services import put_charter
+
+    charter = get_charter()
     kind = charter.kind("group-practice")
     threshold = {Method.SUPERMAJORITY: "2/3"}.get(method)
     fallback = VoteFallback(method=method, quorum=kind.fallback.quorum)  # type: ignore[union-attr]
@@ -77,8 +80,10 @@ def _use_method(method: Method) -> None:
         fallback = VoteFallback(method=method, threshold=Fraction(threshold))
     from dataclasses import replace
 
-    federation.charter = with_kind(charter, replace(kind, fallback=fallback)).to_dict()
-    federation.save()
+    put_charter(
+        charter=with_kind(charter, replace(kind, fallback=fallback)),
+        at=T0 - dt.timedelta(days=1),
+    )
 
 
 @pytest.mark.parametrize("method", list(CASES), ids=lambda m: m.value)

@@ -11,18 +11,67 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Federation(models.Model):
-    """The one federation this installation hosts (a single row)."""
+    """The one federation this installation hosts (a single row).
+
+    Its charter is kept in versions (:class:`CharterVersion`), not on this row.
+    """
 
     name = models.CharField(_("name"), max_length=120)
     created_at = models.DateTimeField(_("created at"))
-    # The charter as a plain dict; its shape and validation live in veche.domain.charter.
-    charter = models.JSONField(_("charter"), default=dict)
 
     class Meta:
         verbose_name = _("federation")
 
     def __str__(self) -> str:
         return self.name
+
+
+class CharterVersion(models.Model):
+    """One version of the charter; the highest number is in force (docs/decisions/0090).
+
+    Version 1 is the founding charter; each later one came into force by an adopted
+    amendment, whose proposal and decision record it names. The charter is structure,
+    not content: plain JSON in clear, so that the lifecycle runs without anyone's key.
+    The proposal and the record are named by number, not by foreign key: this app sits
+    below the proposals app and does not reach up into its tables.
+    """
+
+    number = models.PositiveIntegerField(unique=True)
+    # The charter as plain data; its shape and validation live in veche.domain.charter.
+    charter = models.JSONField()
+    # SHA-256 of the charter's canonical JSON (veche.domain.charter.digest).
+    digest = models.CharField(max_length=64)
+    in_force_from = models.DateTimeField()
+    # The amendment that adopted it, and its record in the federation's decision log.
+    proposal_id = models.PositiveIntegerField(null=True, blank=True)
+    decision_seq = models.PositiveIntegerField(null=True, blank=True)
+    decision_digest = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["number"]
+
+
+class GroupRulesVersion(models.Model):
+    """One version of a group's own rules, within the charter's bounds (decision 0092).
+
+    Adopted by a decision of the group (the power ``group_rules``); recorded in the
+    group's own decision log. Plain JSON, like the charter, and for the same reason.
+    """
+
+    group = models.ForeignKey("Group", on_delete=models.PROTECT, related_name="rules_versions")
+    number = models.PositiveIntegerField()
+    rules = models.JSONField()
+    digest = models.CharField(max_length=64)
+    in_force_from = models.DateTimeField()
+    proposal_id = models.PositiveIntegerField(null=True, blank=True)
+    decision_seq = models.PositiveIntegerField(null=True, blank=True)
+    decision_digest = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["group", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["group", "number"], name="one_rules_version_number")
+        ]
 
 
 class Group(models.Model):

@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
-from fractions import Fraction
+import json
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from veche.apps.accounts.models import Member
-from veche.apps.core.labels import kind_name, method_label
 from veche.apps.core.requestcache import cached
+from veche.apps.federation import wording
 from veche.apps.federation.models import (
+    CharterVersion,
     CoordinatorTerm,
     Federation,
     Group,
+    GroupRulesVersion,
     Invitation,
     hash_invitation_secret,
 )
-from veche.domain.charter import Charter, MandateFallback, Mode, Scope, VoteFallback
+from veche.domain.charter import Charter, GroupRules
 
 
 def get_federation() -> Federation | None:
@@ -35,69 +35,79 @@ def federation_name() -> str:
     return federation.name if federation else "veche"
 
 
-def get_charter() -> Charter | None:
-    """Return the federation's charter as a domain value, or None if there is none yet.
+def charter_in_force() -> CharterVersion | None:
+    """Return the charter version in force (the latest), or None before `veche init`."""
+    return cached("charter_in_force", lambda: CharterVersion.objects.order_by("-number").first())
 
-    The one place that turns the stored dict into a ``veche.domain.charter.Charter``;
-    a stored charter that no longer validates is a bug, so InvalidCharter propagates.
+
+# Parsed charters by their canonical JSON: a stored version never changes, and parsing
+# (its fractions and periods) costs a page more than reading it.
+_PARSED: dict[str, Charter] = {}
+
+
+def charter_of(version: CharterVersion) -> Charter:
+    """Return a stored charter version as a domain value.
+
+    The one place that turns a stored dict into a ``veche.domain.charter.Charter``; a
+    stored version that no longer validates is a bug, so InvalidCharter propagates.
     """
-    federation = get_federation()
-    if federation is None or not federation.charter:
-        return None
-    return cached("charter", lambda: Charter.from_dict(federation.charter))
+    text = json.dumps(version.charter, sort_keys=True)
+    parsed = _PARSED.get(text)
+    if parsed is None:
+        parsed = Charter.from_dict(version.charter)
+        if len(_PARSED) < 64:
+            _PARSED[text] = parsed
+    return parsed
 
 
-def _percent(share: Fraction) -> str:
-    return f"{float(share) * 100:.0f}%"
+def get_charter() -> Charter | None:
+    """Return the charter in force as a domain value, or None if there is none yet."""
+    version = charter_in_force()
+    return None if version is None else charter_of(version)
 
 
-def _days(period: dt.timedelta) -> str:
-    hours = period.total_seconds() / 3600
-    if hours < 48:
-        return ngettext("%(n)d hour", "%(n)d hours", int(hours)) % {"n": int(hours)}
-    return ngettext("%(n)d day", "%(n)d days", period.days) % {"n": period.days}
+def charter_versions() -> QuerySet[CharterVersion]:
+    """Return every version of the charter, the newest first."""
+    return CharterVersion.objects.order_by("-number")
+
+
+def charter_version(*, number: int) -> CharterVersion | None:
+    """Return the charter version with this number, or None."""
+    return CharterVersion.objects.filter(number=number).first()
+
+
+def group_rules_in_force(*, group_id: int) -> GroupRulesVersion | None:
+    """Return the version of a group's own rules in force, or None if it has none."""
+    return GroupRulesVersion.objects.filter(group_id=group_id).order_by("-number").first()
+
+
+def rules_of(version: GroupRulesVersion | None) -> GroupRules:
+    """Return a stored version of a group's own rules as a domain value (none: no rules)."""
+    return GroupRules() if version is None else GroupRules.from_dict(version.rules)
+
+
+def group_rules_versions(*, group_id: int) -> QuerySet[GroupRulesVersion]:
+    """Return every version of a group's own rules, the newest first."""
+    return GroupRulesVersion.objects.filter(group_id=group_id).order_by("-number")
 
 
 def charter_decision_kinds() -> list[dict[str, Any]]:
-    """Return the charter's decision kinds as readable rows: name, scope, how it is decided."""
+    """Return the charter's decision kinds as readable rows: name, and how each is decided."""
     charter = get_charter()
     if charter is None:
         return []
-    rows = []
-    for kind in charter.kinds:
-        details = []
-        if kind.scope == Scope.GROUP:
-            details.append(_("Decided by each group for itself."))
-        elif kind.mode == Mode.SPOKES:
-            details.append(_("Decided by the federation: each group forms its position."))
-        else:
-            details.append(_("Decided by the federation: every member takes part directly."))
-        details.append(
-            ngettext(
-                "Consensus: at least %(quorum)s of members respond within %(period)s; "
-                "%(blocks)d block stops it.",
-                "Consensus: at least %(quorum)s of members respond within %(period)s; "
-                "%(blocks)d blocks stop it.",
-                kind.consensus.blocks_to_stop,
-            )
-            % {
-                "quorum": _percent(kind.consensus.quorum),
-                "period": _days(kind.consensus.period),
-                "blocks": kind.consensus.blocks_to_stop,
-            }
-        )
-        if kind.urgent_allowed and isinstance(kind.fallback, VoteFallback):
-            details.append(
-                _("If urgent and without consensus: a vote by %(method)s.")
-                % {"method": method_label(kind.fallback.method)}
-            )
-        elif kind.urgent_allowed and isinstance(kind.fallback, MandateFallback):
-            details.append(
-                _("If urgent and without consensus: a temporary coordinator for %(length)s.")
-                % {"length": _days(kind.fallback.length)}
-            )
-        rows.append({"key": kind.key, "name": kind_name(kind), "details": details})
-    return rows
+    return [
+        {
+            "key": kind.key,
+            "name": wording.kind_name(kind),
+            "details": [
+                wording.who_decides(kind),
+                wording.consensus_words(kind),
+                *wording.urgency_words(kind)[:1],
+            ],
+        }
+        for kind in charter.kinds
+    ]
 
 
 def active_groups() -> QuerySet[Group]:

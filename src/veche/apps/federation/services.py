@@ -1,4 +1,5 @@
-"""Writes about the organisation: founding, groups, coordinators, invitations, joining.
+"""Writes about the organisation: founding, the charter's versions, groups, coordinators,
+invitations, joining.
 
 Removing a member is told to the apps above by :data:`signals.member_removed` (the
 proposals app records it in the group's log), never by importing them.
@@ -7,6 +8,8 @@ proposals app records it in the group's log), never by importing them.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -20,12 +23,15 @@ from veche.apps.accounts import services as accounts
 from veche.apps.accounts.models import KeyGrant, Member, pseudonym_key
 from veche.apps.core import keyring
 from veche.apps.core.hashers import run_expensive
+from veche.apps.core.requestcache import forget
 from veche.apps.core.validators import normalise_passphrase
 from veche.apps.federation import signals
 from veche.apps.federation.models import (
+    CharterVersion,
     CoordinatorTerm,
     Federation,
     Group,
+    GroupRulesVersion,
     Invitation,
     hash_invitation_secret,
 )
@@ -38,7 +44,13 @@ from veche.crypto import (
     pack_keys,
     unpack_keys,
 )
-from veche.domain.charter import Charter, default_charter, validate
+from veche.domain.charter import (
+    Charter,
+    GroupRules,
+    default_charter,
+    digest,
+    validate,
+)
 
 
 class AlreadyInitialised(Exception):
@@ -49,11 +61,6 @@ class GroupNameTaken(Exception):
     """Another group already has this name."""
 
 
-def default_charter_dict() -> dict[str, Any]:
-    """Return the domain's default charter as a plain dict."""
-    return dict(default_charter().to_dict())
-
-
 @transaction.atomic
 def create_federation(
     *,
@@ -62,7 +69,7 @@ def create_federation(
     now: dt.datetime | None = None,
     charter: Charter | None = None,
 ) -> tuple[Federation, Group]:
-    """Create the federation and its first group; return both.
+    """Create the federation, its founding charter (version 1) and its first group.
 
     The federation starts with ``charter`` (another federation's rules, say, from
     ``veche charter export``), or with the domain's default charter.
@@ -70,10 +77,71 @@ def create_federation(
     now = now or timezone.now()
     if Federation.objects.exists():
         raise AlreadyInitialised
-    rules = default_charter_dict() if charter is None else dict(validate(charter).to_dict())
-    federation = Federation.objects.create(name=name, created_at=now, charter=rules)
+    federation = Federation.objects.create(name=name, created_at=now)
+    put_charter(charter=charter or default_charter(), at=now)
     group = create_group(name=first_group_name, now=now)
     return federation, group
+
+
+# --- the charter's versions, and groups' own rules -------------------------------------------
+
+
+def put_charter(
+    *, charter: Charter, at: dt.datetime, proposal_id: int | None = None
+) -> CharterVersion:
+    """Put ``charter`` in force from ``at`` as the next version; return it.
+
+    The federation's own path is an adopted amendment (the proposals app calls this
+    when settling it, naming the proposal); without a proposal, this founds the charter
+    (version 1) or is an operator's act, shown as such in the history. Call inside a
+    transaction: two versions racing for the same number fail on its uniqueness, and
+    the caller's transaction is retried.
+    """
+    validate(charter)
+    last = CharterVersion.objects.order_by("-number").values_list("number", flat=True).first()
+    forget("charter_in_force")  # the rest of this request sees the new version
+    return CharterVersion.objects.create(
+        number=(last or 0) + 1,
+        charter=charter.to_dict(),
+        digest=digest(charter),
+        in_force_from=at,
+        proposal_id=proposal_id,
+    )
+
+
+def put_group_rules(
+    *, group: Group, rules: GroupRules, at: dt.datetime, proposal_id: int | None = None
+) -> GroupRulesVersion:
+    """Put a group's own rules in force from ``at`` as its next version; return it.
+
+    The caller (settling the group's decision) has checked them against the charter.
+    """
+    data = rules.to_dict()
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    last = (
+        GroupRulesVersion.objects.filter(group=group)
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+    )
+    return GroupRulesVersion.objects.create(
+        group=group,
+        number=(last or 0) + 1,
+        rules=data,
+        digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        in_force_from=at,
+        proposal_id=proposal_id,
+    )
+
+
+def note_decision(
+    version: CharterVersion | GroupRulesVersion, *, seq: int, record_digest: str
+) -> None:
+    """Name, on a version, the decision record that put it in force (once it is in the log)."""
+    type(version).objects.filter(pk=version.pk).update(
+        decision_seq=seq, decision_digest=record_digest
+    )
+    version.decision_seq, version.decision_digest = seq, record_digest
 
 
 @transaction.atomic

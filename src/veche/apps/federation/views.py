@@ -1,6 +1,8 @@
-"""The start page, the federation page, group pages, invitations, and joining."""
+"""The start page, the federation page, our rules, group pages, invitations, and joining."""
 
 from __future__ import annotations
+
+import json
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -18,8 +20,9 @@ from veche.apps.accounts.middleware import remember_private_key
 from veche.apps.accounts.models import Member
 from veche.apps.accounts.views import busy
 from veche.apps.core.actions import form_at
+from veche.apps.core.pagination import paginate
 from veche.apps.core.permissions import member_required, public
-from veche.apps.federation import selectors, services
+from veche.apps.federation import presenters, selectors, services, wording
 from veche.apps.federation.forms import InviteForm
 from veche.apps.federation.models import Group
 from veche.apps.federation.permissions import require_coordinator, require_group_member
@@ -47,6 +50,47 @@ def overview(request: HttpRequest) -> HttpResponse:
             "decision_kinds": selectors.charter_decision_kinds(),
         },
     )
+
+
+@member_required
+@require_GET
+def rules(request: HttpRequest) -> HttpResponse:
+    """Return "Our rules": the charter in force in plain words, the member's group's own
+    rules, and the charter's history (every version, when, by which decision, what changed)."""
+    version = selectors.charter_in_force()
+    if version is None:
+        raise Http404
+    charter = selectors.charter_of(version)
+    page = paginate(request, selectors.charter_versions(), per_page=10)
+    group_id = request.user.group_id
+    return render(
+        request,
+        "federation/rules.html",
+        {
+            "version": version,
+            "kinds": presenters.charter_kinds(charter),
+            "federation_lines": wording.federation_lines(charter),
+            "history": presenters.charter_history(page.object_list),
+            "page": page,
+            "own": presenters.group_rules(group_id, charter) if group_id else None,
+        },
+    )
+
+
+@member_required
+@require_GET
+def charter_json(request: HttpRequest, number: int) -> HttpResponse:
+    """Return one charter version as its canonical JSON: its SHA-256 is the version's digest.
+
+    A member can check, offline, that the version the decision log names is this one.
+    """
+    version = selectors.charter_version(number=number)
+    if version is None:
+        raise Http404
+    body = json.dumps(version.charter, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    response = HttpResponse(body.encode("utf-8"), content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="charter-{version.number}.json"'
+    return response
 
 
 def _group_or_404(group_id: int) -> Group:

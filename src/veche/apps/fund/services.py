@@ -50,6 +50,7 @@ from veche.apps.fund.models import (
     SupportRequest,
 )
 from veche.apps.proposals.models import DecisionRecord, Proposal
+from veche.apps.proposals.selectors import bound_charter
 from veche.apps.proposals.services import create_proposal
 from veche.domain import ledger
 from veche.domain.charter import Scope
@@ -421,9 +422,9 @@ def _decision(proposal_id: object, *, among: QuerySet[Proposal]) -> tuple[Propos
 
 def _authority(proposal: Proposal, record: DecisionRecord) -> ledger.Authority:
     """Return the decision as the ledger's rules see it: outcome, power, whose, what asked."""
-    charter = get_charter()
     try:
-        kind = charter.kind(proposal.kind_key) if charter is not None else None
+        # The kind as the charter the decision was taken under has it (decision 0090).
+        kind = bound_charter(proposal).kind(proposal.kind_key)
     except DomainError:
         kind = None
     request = SupportRequest.objects.filter(proposal=proposal, kind="money").first()

@@ -227,3 +227,17 @@ def _index(raw: str, n: int) -> int:
     if not 0 <= index < n:
         raise InvalidBallot(gettext_noop("Choose one of the options."), field="ballot")
     return index
+
+
+class AmendmentTextForm(forms.Form):
+    """The words that go with a proposed charter or a group's own rules: why, in the author's
+    words. What changes is shown beside them, from the rules themselves."""
+
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
+    body = forms.CharField(
+        label=gettext_lazy("Why (the proposal's text)"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=20_000,
+        help_text=gettext_lazy("Markdown: *emphasis*, lists, links. No images."),
+    )
+    draft = forms.BooleanField(label=gettext_lazy("Save as a draft first"), required=False)

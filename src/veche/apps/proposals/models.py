@@ -37,6 +37,19 @@ class Proposal(models.Model):
     """A proposal as created: kind, scope's group, urgency, deadline, alternatives."""
 
     kind_key = models.CharField(_("kind"), max_length=60)
+    # The charter it is judged under, for ever: the version in force when it was
+    # published (a draft follows the version in force until then). Decision 0090.
+    charter_version = models.ForeignKey(
+        "federation.CharterVersion", on_delete=models.PROTECT, related_name="+"
+    )
+    # A group's matter: the group's own rules in force then (None: it had none).
+    group_rules_version = models.ForeignKey(
+        "federation.GroupRulesVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     # The group whose matter it is (group scope), or the author's group (federation).
     group = models.ForeignKey("federation.Group", on_delete=models.PROTECT, related_name="+")
     federation_wide = models.BooleanField(default=False)

@@ -16,15 +16,24 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from veche.apps.accounts.models import Member
+from veche.apps.core.errors import translated
 from veche.apps.core.labels import METHOD_LABELS, kind_name
+from veche.apps.federation import wording
 from veche.apps.federation.models import Group
-from veche.apps.federation.selectors import get_charter
+from veche.apps.federation.selectors import (
+    charter_in_force,
+    charter_of,
+    get_charter,
+    group_rules_in_force,
+    rules_of,
+)
 from veche.apps.proposals import forms, markdown, selectors
 from veche.apps.proposals.models import Awaiting, Comment, DecisionRecord, Proposal, chain_name
 from veche.domain import proposals as domain
-from veche.domain.charter import Power, Scope
+from veche.domain.charter import Charter, GroupRules, Power, Scope, changes, rules_changes
 from veche.domain.consensus import Position
 from veche.domain.decisions_log import Head, self_consistent, verify
+from veche.domain.errors import InvalidCharter
 
 PHASE_LABELS = {
     domain.Phase.DRAFT: gettext_lazy("Draft"),
@@ -273,6 +282,7 @@ def detail(
     context.update(_vote_context(loaded, member))
     context.update(_mandate_context(loaded, member))
     context.update(_meeting_context(loaded, member))
+    context.update(_rules_change_context(loaded))
     if st.decision is not None:
         context["decision"] = {
             "outcome": OUTCOME_LABELS[st.decision.outcome],
@@ -285,6 +295,12 @@ def detail(
         context["decision_record"] = record
         effect = (record.payload.get("effect") or {}) if record else {}
         admitted = effect.get("power") == Power.ADMIT_GROUP.value or "admit_group" in effect
+        if "rules_change" in context and effect:
+            context["rules_change"].update(
+                applied=bool(effect.get("applied")),
+                new_version=effect.get("version"),
+                why=WHY_NOT_APPLIED.get(str(effect.get("why")), ""),
+            )
         context["can_issue_invitation"] = bool(
             context["is_author"]
             and effect.get("applied")
@@ -302,6 +318,64 @@ def _author_label(loaded: selectors.Loaded, viewer: Member) -> str:
     if author.group_id == viewer.group_id:
         return author.pseudonym
     return _("a member of %(group)s") % {"group": who.group(author.group_id)}
+
+
+WHY_NOT_APPLIED = {
+    "charter_changed": gettext_lazy(
+        "Not put in force: another amendment came into force after this one was proposed. "
+        "It may be proposed again against the charter in force."
+    ),
+    "invalid": gettext_lazy("Not put in force: the charter it carries is not valid any more."),
+    "rules_changed": gettext_lazy(
+        "Not put in force: the group's own rules changed after this proposal was made."
+    ),
+    "out_of_bounds": gettext_lazy(
+        "Not put in force: the charter in force no longer allows these rules."
+    ),
+}
+
+
+def _rules_change_context(loaded: selectors.Loaded) -> dict[str, Any]:
+    """Return what a proposal that carries rules changes, in words, against what it is bound to.
+
+    An amendment is compared with the charter version it is bound to (the one in force
+    when it was published: what members weigh it against); a group's own rules with the
+    group's rules then. Shown from the start, before anyone responds.
+    """
+    row, power = loaded.row, loaded.kind.power
+    if power is Power.AMEND_CHARTER:
+        base = charter_of(row.charter_version)
+        in_force = charter_in_force()
+        context: dict[str, Any] = {
+            "charter": True,
+            "base_number": row.charter_version.number,
+            "still_in_force": in_force is not None and in_force.pk == row.charter_version_id,
+        }
+        try:
+            proposed = Charter.from_dict(row.effect.get("charter") or {})
+        except InvalidCharter as error:
+            return {"rules_change": {**context, "unreadable": translated(error)}}
+        found = changes(base, proposed)
+        context["changes"] = wording.change_lines(found, base, proposed)
+        return {"rules_change": context}
+    if power is Power.GROUP_RULES:
+        base = charter_of(row.charter_version)
+        in_force_rules = group_rules_in_force(group_id=row.group_id)
+        before = rules_of(row.group_rules_version)
+        context = {
+            "charter": False,
+            "base_number": row.group_rules_version.number if row.group_rules_version else 0,
+            "still_in_force": (in_force_rules.pk if in_force_rules else None)
+            == row.group_rules_version_id,
+        }
+        try:
+            proposed_rules = GroupRules.from_dict(row.effect.get("group_rules") or {})
+        except InvalidCharter as error:
+            return {"rules_change": {**context, "unreadable": translated(error)}}
+        found = rules_changes(before, proposed_rules)
+        context["changes"] = wording.change_lines(found, base)
+        return {"rules_change": context}
+    return {}
 
 
 def _person_label(person: Member, viewer: Member, names: dict[str, str] | None = None) -> str:

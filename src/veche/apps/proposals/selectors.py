@@ -18,7 +18,7 @@ from django.utils import timezone
 from veche.apps.accounts.models import Member
 from veche.apps.core import keyring
 from veche.apps.federation.models import CoordinatorTerm, Group
-from veche.apps.federation.selectors import get_charter
+from veche.apps.federation.selectors import charter_of, rules_of
 from veche.apps.proposals.models import (
     Awaiting,
     BallotBox,
@@ -30,7 +30,15 @@ from veche.apps.proposals.models import (
     ProposalVersion,
 )
 from veche.domain import proposals as domain
-from veche.domain.charter import Charter, DecisionKind, MandateFallback, Mode, Scope, VoteFallback
+from veche.domain.charter import (
+    Charter,
+    DecisionKind,
+    MandateFallback,
+    Mode,
+    Scope,
+    VoteFallback,
+    apply_group_rules,
+)
 from veche.domain.decisions_log import Record
 
 
@@ -187,6 +195,20 @@ def past_mandates(row: Proposal) -> tuple[domain.PastMandate, ...]:
     return tuple(domain.PastMandate(str(holder), started) for holder, started in found)
 
 
+def bound_charter(row: Proposal) -> Charter:
+    """Return the charter ``row`` is judged under, for ever (decision 0090).
+
+    That is the charter version it is bound to (the one in force when it was published;
+    a draft's follows the version in force until then) and, for a group's matter, the
+    group's own rules in force then, within that version's bounds (decision 0092).
+    Later amendments never reach it.
+    """
+    charter = charter_of(row.charter_version)
+    if row.group_rules_version_id is not None and not row.federation_wide:
+        charter = apply_group_rules(charter, rules_of(row.group_rules_version))
+    return charter
+
+
 @dataclass
 class Loaded:
     """A proposal with everything needed to act on it or show it."""
@@ -203,11 +225,13 @@ class Loaded:
 
 
 def load(row: Proposal, *, now: dt.datetime | None = None) -> Loaded:
-    """Return the proposal's domain view and its state at ``now`` (one proposal replayed)."""
+    """Return the proposal's domain view and its state at ``now`` (one proposal replayed).
+
+    It is replayed under the charter it is bound to (:func:`bound_charter`), never the
+    one in force now.
+    """
     now = now or timezone.now()
-    charter = get_charter()
-    if charter is None:  # pragma: no cover - a proposal cannot exist before the federation
-        raise RuntimeError("the federation has no charter")
+    charter = bound_charter(row)
     proposal = to_domain_proposal(row, charter)
     stored = list(ProposalEvent.objects.filter(proposal=row).order_by("seq"))
     events = to_domain_events(row, proposal.kind, stored)

@@ -30,9 +30,22 @@ from veche.apps.accounts import keys as key_service
 from veche.apps.accounts.models import Member
 from veche.apps.core import keyring
 from veche.apps.core.writes import clean_text, retrying
-from veche.apps.federation.models import Group
-from veche.apps.federation.selectors import get_charter
-from veche.apps.federation.services import create_group, create_invitation, start_coordinator_term
+from veche.apps.federation.models import CharterVersion, Group, GroupRulesVersion
+from veche.apps.federation.selectors import (
+    charter_in_force,
+    charter_of,
+    charter_version,
+    group_rules_in_force,
+    rules_of,
+)
+from veche.apps.federation.services import (
+    create_group,
+    create_invitation,
+    note_decision,
+    put_charter,
+    put_group_rules,
+    start_coordinator_term,
+)
 from veche.apps.proposals import selectors, signals
 from veche.apps.proposals.models import (
     Awaiting,
@@ -47,9 +60,18 @@ from veche.apps.proposals.models import (
 )
 from veche.domain import decisions_log
 from veche.domain import proposals as domain
-from veche.domain.charter import DecisionKind, Power, Scope
+from veche.domain.charter import (
+    Charter,
+    DecisionKind,
+    GroupRules,
+    Power,
+    Scope,
+    apply_group_rules,
+    check_amendment,
+    check_group_rules,
+)
 from veche.domain.consensus import Position
-from veche.domain.errors import DomainError, InvalidEvent, NotEligible, _
+from veche.domain.errors import DomainError, InvalidCharter, InvalidEvent, NotEligible, _
 
 MAX_TITLE = 200
 MAX_TEXT = 20_000
@@ -78,14 +100,20 @@ def create_proposal(
     draft: bool = False,
     new_group_name: str = "",
     coordinator: Member | None = None,
+    charter: Charter | None = None,
+    group_rules: GroupRules | None = None,
     now: dt.datetime | None = None,
 ) -> Proposal:
-    """Create and return a proposal; raise DomainError if the rules do not allow it."""
+    """Create and return a proposal; raise DomainError if the rules do not allow it.
+
+    It is bound to the charter version in force now and, for a group's matter, to the
+    group's own rules in force (decision 0090); a draft is bound again when published.
+    An amendment carries the whole proposed ``charter``; a proposal of a group's own
+    rules carries ``group_rules`` (decision 0091).
+    """
     now = now or timezone.now()
-    charter = get_charter()
-    if charter is None:
-        raise InvalidEvent(_("the federation is not set up yet"), field="kind")
-    kind = charter.kind(kind_key)
+    binding = _rules_in_force(kind_key, group_id=author.group_id)
+    kind = binding.charter.kind(kind_key)
     title = clean_text(title, field="title", limit=MAX_TITLE)
     body = clean_text(body, field="body", limit=MAX_TEXT)
     seed = secrets.token_bytes(32)
@@ -105,10 +133,15 @@ def create_proposal(
         mandate_scope=mandate_scope,
         draft=draft,
     )
-    effect, group_name = _effect(kind, author, new_group_name, coordinator)
+    effect, group_name = _effect(
+        kind, author, new_group_name, coordinator,
+        binding=binding, proposed_charter=charter, group_rules=group_rules,
+    )  # fmt: skip
     with transaction.atomic():
         row = Proposal.objects.create(
             kind_key=kind.key,
+            charter_version=binding.version,
+            group_rules_version=binding.rules_version,
             group_id=int(proposed.group),
             federation_wide=federation_wide,
             author=author,
@@ -138,10 +171,67 @@ def create_proposal(
     return row
 
 
+@dataclasses.dataclass(frozen=True)
+class Binding:
+    """The rules a proposal is made (or published) under: the charter version in force,
+    the group's own rules in force (a group's matter), and the charter they make."""
+
+    version: CharterVersion
+    rules_version: GroupRulesVersion | None
+    federation: Charter
+    charter: Charter
+
+    @property
+    def rules(self) -> GroupRules:
+        """Return the group's own rules in force (none for a federation matter)."""
+        return rules_of(self.rules_version)
+
+
+def _rules_in_force(kind_key: str, *, group_id: int | None) -> Binding:
+    """Return the rules in force for a proposal of ``kind_key`` by a member of ``group_id``."""
+    version = charter_in_force()
+    if version is None:
+        raise InvalidEvent(_("the federation is not set up yet"), field="kind")
+    federation = charter_of(version)
+    kind = federation.kind(kind_key)
+    rules_version = None
+    if kind.scope is Scope.GROUP and group_id is not None:
+        rules_version = group_rules_in_force(group_id=group_id)
+    charter = apply_group_rules(federation, rules_of(rules_version))
+    return Binding(version, rules_version, federation, charter)
+
+
 def _effect(
-    kind: DecisionKind, author: Member, new_group_name: str, coordinator: Member | None
+    kind: DecisionKind,
+    author: Member,
+    new_group_name: str,
+    coordinator: Member | None,
+    *,
+    binding: Binding,
+    proposed_charter: Charter | None = None,
+    group_rules: GroupRules | None = None,
 ) -> tuple[dict[str, Any], str]:
-    """Return what adopting does, by the kind's power: structure, and a name to encrypt."""
+    """Return what adopting does, by the kind's power: structure, and a name to encrypt.
+
+    A proposed charter, or a group's proposed rules, are structure: clear JSON, so that
+    settling the decision needs nobody's key (decision 0091).
+    """
+    if kind.power is Power.AMEND_CHARTER:
+        if proposed_charter is None:
+            raise InvalidEvent(
+                _("an amendment carries the whole new charter: use the amendment form"),
+                field="kind",
+            )
+        check_amendment(binding.federation, proposed_charter)
+        return {"charter": proposed_charter.to_dict()}, ""
+    if kind.power is Power.GROUP_RULES:
+        if group_rules is None:
+            raise InvalidEvent(
+                _("a proposal of the group's own rules carries them: use its form"),
+                field="kind",
+            )
+        _check_new_rules(binding, group_rules)
+        return {"group_rules": group_rules.to_dict()}, ""
     if kind.power is Power.ADMIT_GROUP:
         name = clean_text(new_group_name, field="new_group_name", limit=120)
         if Group.objects.filter(name=name).exists():
@@ -261,9 +351,40 @@ def _put_in_box(row: Proposal, ballot_round: str, ballot: Any) -> None:
 
 
 def publish(*, row: Proposal, actor: Member, now: dt.datetime | None = None) -> selectors.Loaded:
-    """Open a draft for responses."""
+    """Open a draft for responses, under the rules in force now (decision 0090)."""
     now = now or timezone.now()
-    return record(row=row, event=domain.Published(actor=str(actor.pk), at=now), now=now)
+    with transaction.atomic():
+        _bind_draft(row)
+        return record(row=row, event=domain.Published(actor=str(actor.pk), at=now), now=now)
+
+
+def _check_new_rules(binding: Binding, rules: GroupRules) -> None:
+    """Raise unless a group may propose ``rules`` as its own under ``binding``."""
+    check_group_rules(binding.federation, rules)
+    if rules == binding.rules:
+        raise InvalidCharter(_("these are the group's own rules already"), field="rules")
+
+
+def _bind_draft(row: Proposal) -> None:
+    """Bind a draft about to be published to the rules in force now.
+
+    A draft waits under the version in force when it was written; publishing binds it
+    to the version in force at publication, for ever. What it carries (a charter, a
+    group's rules) must still make sense against that version. Call inside the
+    transaction that publishes it: if publishing is refused, the binding goes too.
+    """
+    locked = Proposal.objects.select_for_update().get(pk=row.pk)
+    if locked.phase != domain.Phase.DRAFT.value:
+        return  # not a draft: publishing it is refused by the domain, with the reason
+    binding = _rules_in_force(row.kind_key, group_id=None if row.federation_wide else row.group_id)
+    kind = binding.charter.kind(row.kind_key)
+    if kind.power is Power.AMEND_CHARTER:
+        check_amendment(binding.federation, Charter.from_dict(row.effect.get("charter") or {}))
+    if kind.power is Power.GROUP_RULES:
+        _check_new_rules(binding, GroupRules.from_dict(row.effect.get("group_rules") or {}))
+    row.charter_version = binding.version
+    row.group_rules_version = binding.rules_version
+    row.save(update_fields=["charter_version", "group_rules_version"])
 
 
 def respond(
@@ -608,11 +729,14 @@ def _record_decision(loaded: selectors.Loaded, decision: domain.Decision) -> Non
     payload["effect"] = _apply_effect(row, loaded.kind, decision)
     try:
         with transaction.atomic():
-            append_to_log(group_id=group_id, kind="decision", payload=payload, proposal=row)
+            logged = append_to_log(
+                group_id=group_id, kind="decision", payload=payload, proposal=row
+            )
     except IntegrityError:
         # Someone else settled it at the same moment (the proposal's one record is theirs).
         row.refresh_from_db()
         return
+    _note_new_version(row, payload["effect"], logged)
     fields = {
         "closed_at": decision.at,
         "outcome": decision.outcome.value,
@@ -700,6 +824,10 @@ def _apply_effect(
         # decision's own instant it was not yet a part of the federation's count.
         group = create_group(name=name, now=decision.at + dt.timedelta(microseconds=1))
         return {"power": kind.power.value, "applied": True, "group": group.pk}
+    if kind.power is Power.AMEND_CHARTER:
+        return _amend_charter(row, decision)
+    if kind.power is Power.GROUP_RULES:
+        return _adopt_group_rules(row, decision)
     if kind.power is Power.CHOOSE_COORDINATOR and "coordinator" in row.effect:
         member = Member.objects.filter(pk=row.effect["coordinator"], is_active=True).first()
         if member is None or member.group_id != row.group_id:
@@ -708,6 +836,63 @@ def _apply_effect(
         start_coordinator_term(group=row.group, member=member, now=decision.at)
         return {"power": kind.power.value, "coordinator": member.pk, "applied": True}
     return None
+
+
+def _amend_charter(row: Proposal, decision: domain.Decision) -> dict[str, Any]:
+    """Put the adopted charter in force as the next version; return the log's record of it.
+
+    Only if the version it was proposed against (the one it is bound to) is still in
+    force: otherwise another amendment came in meanwhile, and putting this whole charter
+    in force would silently undo it. Members see why and may propose it again.
+    """
+    done: dict[str, Any] = {"power": Power.AMEND_CHARTER.value}
+    in_force = charter_in_force()
+    if in_force is None or in_force.pk != row.charter_version_id:
+        return {**done, "applied": False, "why": "charter_changed"}
+    try:
+        proposed = Charter.from_dict(row.effect.get("charter") or {})
+        check_amendment(charter_of(in_force), proposed)
+    except InvalidCharter:
+        return {**done, "applied": False, "why": "invalid"}
+    version = put_charter(charter=proposed, at=decision.at, proposal_id=row.pk)
+    return {**done, "applied": True, "version": version.number, "digest": version.digest}
+
+
+def _adopt_group_rules(row: Proposal, decision: domain.Decision) -> dict[str, Any]:
+    """Put a group's adopted own rules in force; return the log's record of it.
+
+    Only if the group's rules it was proposed against are still in force, and the
+    charter in force still allows them.
+    """
+    done: dict[str, Any] = {"power": Power.GROUP_RULES.value}
+    in_force = group_rules_in_force(group_id=row.group_id)
+    if (in_force.pk if in_force else None) != row.group_rules_version_id:
+        return {**done, "applied": False, "why": "rules_changed"}
+    charter = charter_in_force()
+    try:
+        rules = GroupRules.from_dict(row.effect.get("group_rules") or {})
+        if charter is None:
+            raise InvalidCharter(_("the federation is not set up yet"))
+        check_group_rules(charter_of(charter), rules)
+    except InvalidCharter:
+        return {**done, "applied": False, "why": "out_of_bounds"}
+    version = put_group_rules(group=row.group, rules=rules, at=decision.at, proposal_id=row.pk)
+    return {**done, "applied": True, "version": version.number, "digest": version.digest}
+
+
+def _note_new_version(row: Proposal, effect: Any, logged: DecisionRecord) -> None:
+    """Name, on a version a decision put in force, the decision record in the log."""
+    if not isinstance(effect, dict) or not effect.get("applied") or "version" not in effect:
+        return
+    version: CharterVersion | GroupRulesVersion | None = None
+    if effect.get("power") == Power.AMEND_CHARTER.value:
+        version = charter_version(number=effect["version"])
+    elif effect.get("power") == Power.GROUP_RULES.value:
+        version = GroupRulesVersion.objects.filter(
+            group_id=row.group_id, number=effect["version"]
+        ).first()
+    if version is not None:
+        note_decision(version, seq=logged.seq, record_digest=logged.digest)
 
 
 def issue_founding_invitation(*, row: Proposal, actor: Member) -> str:

@@ -7,6 +7,7 @@ A rule the domain refuses comes back as a 400 with the reason beside the form.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -22,13 +23,22 @@ from veche.apps.core.actions import form_at
 from veche.apps.core.errors import translated
 from veche.apps.core.pagination import paginate
 from veche.apps.core.permissions import member_required
+from veche.apps.federation.charter_forms import CharterForm, CharterJsonForm, GroupRulesForm
 from veche.apps.federation.models import Group
-from veche.apps.federation.selectors import get_charter, group_members
+from veche.apps.federation.selectors import (
+    charter_in_force,
+    charter_of,
+    get_charter,
+    group_members,
+    group_rules_in_force,
+    rules_of,
+)
 from veche.apps.proposals import forms, presenters, selectors, services, signals
 from veche.apps.proposals.models import Proposal, chain_name
 from veche.domain import proposals as domain
+from veche.domain.charter import Power
 from veche.domain.decisions_log import records_to_jsonl
-from veche.domain.errors import DomainError
+from veche.domain.errors import DomainError, InvalidCharter
 
 
 def _visible_or_404(request: HttpRequest, proposal_id: int) -> Proposal:
@@ -68,9 +78,13 @@ def proposal_new(request: HttpRequest) -> HttpResponse:
     if charter is None:
         raise Http404
     choices = _coordinator_choices(request.user)
+    # What carries rules (a charter, a group's own rules) has its own form (new_charter).
+    carried = (Power.AMEND_CHARTER, Power.GROUP_RULES)
     form = forms.ProposalForm(
         request.POST or None,
-        charter=charter,
+        charter=dataclasses.replace(
+            charter, kinds=tuple(k for k in charter.kinds if k.power not in carried)
+        ),
         coordinators=choices,
         initial={"kind": request.GET.get("kind", "")},
     )
@@ -99,6 +113,87 @@ def proposal_new(request: HttpRequest) -> HttpResponse:
             return redirect("proposals:detail", proposal_id=row.pk)
     status = 400 if request.method == "POST" else 200
     return render(request, "proposals/new.html", {"form": form}, status=status)
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def new_charter(request: HttpRequest) -> HttpResponse:
+    """Return the amendment form (every kind's parameters, or the whole charter as JSON),
+    or propose the amendment: a federation proposal that carries the whole new charter."""
+    version = charter_in_force()
+    if version is None:
+        raise Http404
+    base = charter_of(version)
+    amending = base.with_power(Power.AMEND_CHARTER)
+    data = request.POST or None
+    as_json = (request.POST if request.method == "POST" else request.GET).get("as") == "json"
+    text = forms.AmendmentTextForm(data)
+    editor: CharterForm | CharterJsonForm = (
+        CharterJsonForm(data, base=base) if as_json else CharterForm(data, base=base)
+    )
+    # Both forms are checked (not `and`): every refusal is shown at once.
+    if request.method == "POST" and amending and text.is_valid() & editor.is_valid():
+        try:
+            row = services.create_proposal(
+                author=request.user,
+                kind_key=amending[0].key,
+                title=text.cleaned_data["title"],
+                body=text.cleaned_data["body"],
+                draft=text.cleaned_data["draft"],
+                charter=editor.charter(),
+            )
+        except InvalidCharter as error:
+            editor.add_charter_error(error)
+        except DomainError as error:
+            _add_domain_error(text, error)
+        else:
+            return redirect("proposals:detail", proposal_id=row.pk)
+    return render(
+        request,
+        "proposals/new_charter.html",
+        {"text": text, "editor": editor, "as_json": as_json, "version": version,
+         "amending": amending[0] if amending else None},
+        status=400 if request.method == "POST" else 200,
+    )  # fmt: skip
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def new_group_rules(request: HttpRequest) -> HttpResponse:
+    """Return the form of the member's group's own rules, or propose them to the group."""
+    version = charter_in_force()
+    if version is None or request.user.group_id is None:
+        raise Http404
+    base = charter_of(version)
+    deciding = base.with_power(Power.GROUP_RULES)
+    current = rules_of(group_rules_in_force(group_id=request.user.group_id))
+    data = request.POST or None
+    text = forms.AmendmentTextForm(data)
+    editor = GroupRulesForm(data, charter=base, current=current)
+    possible = bool(deciding and editor.rows)
+    # Both forms are checked (not `and`): every refusal is shown at once.
+    if request.method == "POST" and possible and text.is_valid() & editor.is_valid():
+        try:
+            row = services.create_proposal(
+                author=request.user,
+                kind_key=deciding[0].key,
+                title=text.cleaned_data["title"],
+                body=text.cleaned_data["body"],
+                draft=text.cleaned_data["draft"],
+                group_rules=editor.rules(),
+            )
+        except InvalidCharter as error:
+            editor.add_rules_error(error)
+        except DomainError as error:
+            _add_domain_error(text, error)
+        else:
+            return redirect("proposals:detail", proposal_id=row.pk)
+    return render(
+        request,
+        "proposals/new_group_rules.html",
+        {"text": text, "editor": editor, "possible": possible},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 def _add_domain_error(form: Any, error: DomainError) -> None:
