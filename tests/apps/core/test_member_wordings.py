@@ -81,8 +81,8 @@ def test_the_charter_reads_in_plain_words(demo: Any) -> None:
     assert "block(s)" not in page
     assert "1 block stops it." in page and "2 blocks stop it." in page
     assert "a vote (schulze)" not in page and "a vote (supermajority)" not in page
-    assert "If urgent and without consensus: a vote by Schulze (Condorcet)." in page
-    assert "a vote by simple majority." in page
+    assert "secret vote by Schulze (Condorcet) lasting 1 day" in page
+    assert "vote by simple majority lasting 1 day" in page
 
 
 def test_a_recalled_mandate_is_not_said_to_be_decided_by_that_mandate(demo: Any) -> None:

@@ -60,6 +60,9 @@ FORM_FIELDS: dict[tuple[str, str], str] = {
     ("ProposalForm", "new_group_name"): "groupname",
     ("ProposalForm", "coordinator"): STRUCTURE,
     ("ProposalForm", "draft"): STRUCTURE,
+    ("AmendmentTextForm", "title"): "chartertitle",
+    ("AmendmentTextForm", "body"): "charterbody",
+    ("AmendmentTextForm", "draft"): STRUCTURE,
     ("AmendForm", "title"): "amendedtitle",
     ("AmendForm", "body"): "amendedbody",
     ("ResponseForm", "position"): STRUCTURE,
@@ -219,6 +222,20 @@ def _seed(make_member: Any, group_a: Any, group_b: Any) -> tuple[dict[str, str],
                               idempotency_key=fund.new_token(), now=now - h)  # fmt: skip
     fund.answer_help(actor=outsider, request=asked, text=m["answer"],
                      idempotency_key=fund.new_token(), now=now - h / 2)  # fmt: skip
+
+    # An amendment of the charter: its words are the author's, the charter it carries is
+    # structure (decision 0091).
+    from dataclasses import replace as _replace
+
+    from veche.apps.federation.selectors import get_charter
+    from veche.domain.charter import with_kind
+
+    charter = get_charter()
+    practice = charter.kind("group-practice")
+    shorter = _replace(practice, consensus=_replace(practice.consensus, period=6 * 24 * h))
+    s.create_proposal(author=author, kind_key="charter-amendment", title=m["chartertitle"],
+                      body=m["charterbody"], charter=with_kind(charter, shorter),
+                      now=now - 3 * h)  # fmt: skip
 
     # A group proposed for admission keeps its name encrypted until it is admitted.
     s.create_proposal(author=author, kind_key="admit-group", title="admit", body="admit body",

@@ -413,7 +413,7 @@ def test_our_rules_show_the_charter_in_words_and_every_version_with_what_it_chan
     assert "block(s)" not in body
     assert "a temporary coordinator is then chosen among them by a vote lasting 6 hours" in body
     assert "chosen among them by lot" not in body
-    assert "ranked choice, Schulze method" in body
+    assert "vote by Schulze (Condorcet)" in body
     assert "Discussions may be deleted after 365 days" in body
     assert "The founding charter." in body
     assert f'href="/proposals/{row.pk}/"' in body

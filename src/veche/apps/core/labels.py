@@ -23,6 +23,7 @@ DEFAULT_KIND_NAMES = (
     gettext_noop("Admitting a group to the federation"),
     gettext_noop("A disbursement from the common fund"),
     gettext_noop("Amending the charter"),
+    gettext_noop("The group's own rules for its own matters"),
 )
 
 METHOD_LABELS = {

@@ -27,10 +27,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from veche.apps.core.labels import kind_name
 from veche.apps.core.permissions import member_required
 from veche.apps.federation.models import Group
 from veche.apps.federation.permissions import require_group_member
-from veche.apps.federation.selectors import get_charter, get_group
+from veche.apps.federation.selectors import charter_of, get_charter, get_group
 from veche.apps.proposals import forms, markdown, presenters, selectors
 from veche.apps.proposals.models import Awaiting, Proposal
 from veche.domain import proposals as domain
@@ -48,7 +49,7 @@ def _open(rows: QuerySet[Proposal]) -> QuerySet[Proposal]:
         rows.filter(closed_at__isnull=True)
         # A draft is its author's alone until published: never on paper for a meeting.
         .exclude(phase=domain.Phase.DRAFT)
-        .select_related("current_version")
+        .select_related("current_version", "charter_version")
         .order_by(F("due_at").asc(nulls_last=True), "created_at", "pk")
     )
 
@@ -95,10 +96,11 @@ def pack_items(
     """Return the pack's sheets for ``rows``; with ``meeting``, each with its form to fill."""
     rows = list(rows)
     awaiting = _awaiting_confirmation(rows) if meeting else set()
-    kinds = {kind.key: kind for kind in charter.kinds}
     items = []
     for number, row in enumerate(rows, start=1):
-        # A kind the charter has since dropped still names the proposal, by its key.
+        # Each proposal under the charter version it is bound to (read once per version).
+        bound = charter_of(row.charter_version) if row.charter_version_id else charter
+        kinds = {kind.key: kind for kind in bound.kinds}
         kind = kinds.get(row.kind_key)
         version = selectors.current_version(row)
         item: dict[str, Any] = {
@@ -107,7 +109,7 @@ def pack_items(
             "title": version.title,
             "body_html": markdown.render(version.body),
             "version": row.version,
-            "kind": kind.name if kind else row.kind_key,
+            "kind": kind_name(kind) if kind else row.kind_key,
             "urgent": row.urgent,
             "options": list(row.options) if row.option_count else [],
             "standing": _standing(row),
