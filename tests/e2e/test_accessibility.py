@@ -97,14 +97,15 @@ class Axe:
             if response is None or "text/html" not in response.headers.get("content-type", ""):
                 continue
             self.check(path)
-            hrefs = self.page.locator("a[href]").evaluate_all(
+            # A download (a charter's JSON, a log) is not a page: the browser saves it.
+            hrefs = self.page.locator("a[href]:not([download])").evaluate_all(
                 "links => links.map(a => a.getAttribute('href'))"
             )
             for href in hrefs:
                 local = href.split("#", 1)[0]
                 if not local.startswith("/") or local.startswith("/logout"):
                     continue
-                if urlsplit(local).path.endswith((".jsonl", ".csv")):
+                if urlsplit(local).path.endswith((".json", ".jsonl", ".csv")):
                     continue
                 if local not in seen:
                     seen.add(local)
