@@ -123,6 +123,20 @@ def make_group(db: Any, test_keys: Any) -> Any:
 
 
 @pytest.fixture
+def coordinators_remove_alone(federation: Any) -> Any:
+    """The federation's charter lets a coordinator remove a member alone (not the default)."""
+    from dataclasses import replace
+
+    from django.utils import timezone
+
+    from veche.apps.federation.selectors import get_charter
+    from veche.apps.federation.services import put_charter
+
+    put_charter(charter=replace(get_charter(), coordinator_may_remove=True), at=timezone.now())
+    return federation
+
+
+@pytest.fixture
 def group_a(federation: Any) -> Any:
     from veche.apps.federation.models import Group
 

@@ -4,10 +4,11 @@ Played by :func:`veche.scenario.build` (``veche demo``), it shows every part of 
 process: consensus reached and blocked, an amendment, an urgent proposal that fell back
 to a vote (counted) and one being voted on now, temporary coordinators (a mandate that
 ran, one in force, one recalled, volunteers sought now, rotation at work), a decision
-taken at a meeting, a withdrawal, a draft, a group admitted by spokes, the common
-fund (contributions, a request decided and paid, one being decided, help asked and
-answered), a charter amendment adopted (version 2, in "Our rules" with what it changed)
-and a group's own rules adopted by the group.
+taken at a meeting on an open proposal, a meeting whose decisions were recorded on their
+own (confirmed) and one awaiting confirmation, a withdrawal, a draft, a group admitted by
+spokes, the common fund (contributions, a request decided and paid, one being decided,
+help asked and answered), a charter amendment adopted (version 2, in "Our rules" with
+what it changed) and a group's own rules adopted by the group.
 """
 
 from __future__ import annotations
@@ -18,7 +19,16 @@ from typing import Any
 
 from veche import scenario
 from veche.domain.charter import Charter, GroupRule, GroupRules, with_kind
-from veche.scenario import FundStep, GroupOf, Message, Scenario, Step, Story
+from veche.scenario import (
+    Decided,
+    FundStep,
+    GroupOf,
+    MeetingRecord,
+    Message,
+    Scenario,
+    Step,
+    Story,
+)
 
 PASSPHRASE = "demo passphrase, not secret"  # noqa: S105 - printed for the demo
 D = 24  # hours in a day
@@ -214,6 +224,33 @@ STORIES = (
     ),
 )  # fmt: skip
 
+# Decisions taken face to face and recorded without an online proposal first.
+MEETINGS = (
+    MeetingRecord(
+        "bakers-assembly", "bakers.sasha", age=6 * D, held=1, attendance=4,
+        notes="Quarterly assembly in the back room of the bakery; everyone came.",
+        decisions=(
+            Decided("group-practice", "Open at 6:00 from November to March",
+                    "In winter the bakery opens at **6:00**, so night-shift workers get "
+                    "bread on their way home."),
+            Decided("group-practice", "Lend the delivery bike to the Night Shift Union",
+                    "Not agreed: the bike is needed every morning.", outcome="not_adopted",
+                    how="vote"),
+        ),
+        steps=(Step("confirm", "bakers.amir", 3), Step("confirm", "bakers.lena", 20)),
+    ),
+    # Recorded this morning: one member present has confirmed, a second is awaited.
+    MeetingRecord(
+        "river-stairwell", "river.olena", age=6, attendance=4,
+        notes="Met on the landing after the heating broke; Tomas took notes.",
+        decisions=(
+            Decided("group-practice", "Keep a list of flats without heating",
+                    "We note every flat without heating, to show the housing office."),
+        ),
+        steps=(Step("confirm", "river.marko", 1),),
+    ),
+)  # fmt: skip
+
 MESSAGES = (
     Message("bakers", "bakers.sasha", "Reminder: the oven is being serviced on Thursday.", 3),
 )
@@ -242,6 +279,7 @@ DEMO = Scenario(
     groups=GROUPS,
     passphrase=PASSPHRASE,
     stories=STORIES,
+    meetings=MEETINGS,
     messages=MESSAGES,
     fund=FUND,
     founded=30,

@@ -1,11 +1,12 @@
 """A federation's history, written down as data, and the one builder that plays it.
 
 A :class:`Scenario` says who belongs where and what happened, each thing at a time
-relative to ``now``: proposals and every step members took on them, messages, and the
-fund. :func:`build` plays it through the same services members use, in time order,
-with the clock passed in, so a scenario can never show a state the rules would not
-produce. The demo (:data:`DEMO`) and the test worlds (the compartment matrix, the
-seizure test, benchmarks) are scenarios built by this one builder.
+relative to ``now``: proposals and every step members took on them, meetings whose
+decisions were recorded on their own, messages, and the fund. :func:`build` plays it
+through the same services members use, in time order, with the clock passed in, so a
+scenario can never show a state the rules would not produce. The demo (:data:`DEMO`)
+and the test worlds (the compartment matrix, the seizure test, benchmarks) are
+scenarios built by this one builder.
 """
 
 from __future__ import annotations
@@ -27,13 +28,14 @@ from veche.apps.fund import services as fund
 from veche.apps.fund.models import SupportRequest
 from veche.apps.proposals import selectors
 from veche.apps.proposals import services as s
-from veche.apps.proposals.models import Proposal
+from veche.apps.proposals.models import Meeting, Proposal
 from veche.crypto import Keyring
 from veche.domain.charter import Charter, GroupRules
 from veche.domain.consensus import Position
 from veche.domain.proposals import Outcome, ReachedBy
 
 HOUR = dt.timedelta(hours=1)
+DAY = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,40 @@ class Story:
     amend: Callable[[Charter], Charter] | None = None
     # A group's own rules it proposes (the kind with the power group_rules).
     group_rules: GroupRules | None = None
+
+
+@dataclass(frozen=True)
+class Decided:
+    """One decision a meeting took (see :class:`MeetingRecord`).
+
+    ``member`` names the person a coordinator's choice or a removal is about, by key.
+    """
+
+    kind: str
+    title: str
+    text: str
+    outcome: str = "adopted"
+    how: str = "consensus"
+    member: str = ""
+
+
+@dataclass(frozen=True)
+class MeetingRecord:
+    """A group's in-person meeting whose decisions were recorded on their own.
+
+    Recorded by ``recorder`` ``age`` hours before ``now``, about a meeting held ``held``
+    days before that; ``steps`` are the confirmations (``do="confirm"``), ``at`` hours
+    after the recording.
+    """
+
+    key: str
+    recorder: str
+    age: float
+    attendance: int
+    decisions: tuple[Decided, ...]
+    held: float = 0
+    notes: str = ""
+    steps: tuple[Step, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -137,6 +173,7 @@ class Scenario:
     groups: tuple[GroupOf, ...]
     passphrase: str
     stories: tuple[Story, ...] = ()
+    meetings: tuple[MeetingRecord, ...] = ()
     messages: tuple[Message, ...] = ()
     fund: tuple[FundStep, ...] = ()
     # How long ago the federation was founded and everyone joined, in days.
@@ -156,6 +193,7 @@ class Built:
     private_keys: dict[int, Any] = field(default_factory=dict)
     proposals: dict[str, Proposal] = field(default_factory=dict)
     requests: dict[str, SupportRequest] = field(default_factory=dict)
+    meetings: dict[str, Meeting] = field(default_factory=dict)
 
 
 def person_key(group: str, person: str) -> str:
@@ -218,6 +256,11 @@ def _acts(scenario: Scenario, built: Built) -> Iterable[Act]:
         yield made, _making(story, built)
         for step in story.steps:
             yield made + step.at * HOUR, _doing(story, step, built)
+    for meeting in scenario.meetings:
+        recorded = built.now - meeting.age * HOUR
+        yield recorded, _recording(meeting, built)
+        for step in meeting.steps:
+            yield recorded + step.at * HOUR, _confirming(meeting, step, built)
     for message in scenario.messages:
         yield built.now - message.age * HOUR, _messaging(message, built)
     for act in scenario.fund:
@@ -286,6 +329,35 @@ def _doing(story: Story, step: Step, built: Built) -> Callable[[dt.datetime], No
                 raise ValueError(f"unknown step {step.do!r}")
 
     return do
+
+
+def _recording(meeting: MeetingRecord, built: Built) -> Callable[[dt.datetime], None]:
+    def record(at: dt.datetime) -> None:
+        decisions = [
+            s.TakenAtMeeting(
+                kind_key=d.kind, title=d.title, text=d.text, outcome=Outcome(d.outcome),
+                reached_by=ReachedBy(d.how),
+                member=built.people[d.member] if d.member else None,
+            )
+            for d in meeting.decisions
+        ]  # fmt: skip
+        built.meetings[meeting.key] = s.record_meeting_decisions(
+            recorder=built.people[meeting.recorder], held_on=(at - meeting.held * DAY).date(),
+            attendance=meeting.attendance, decisions=decisions, notes=meeting.notes, now=at,
+        )  # fmt: skip
+
+    return record
+
+
+def _confirming(meeting: MeetingRecord, step: Step, built: Built) -> Callable[[dt.datetime], None]:
+    def confirm(at: dt.datetime) -> None:
+        if step.do != "confirm":  # pragma: no cover - a typo in a scenario
+            raise ValueError(f"a meeting's step is a confirmation, not {step.do!r}")
+        s.confirm_meeting_record(
+            meeting=built.meetings[meeting.key], member=built.people[step.who], now=at
+        )
+
+    return confirm
 
 
 def _messaging(message: Message, built: Built) -> Callable[[dt.datetime], None]:

@@ -85,6 +85,12 @@ SCENARIOS: dict[str, tuple[Any, Electorate, dict[str, Any]]] = {
         FEDERATION,
         {"urgent": True, "author": "a2"},
     ),
+    # A decision taken at a meeting, recorded on its own: confirming, then closed.
+    "meeting": (
+        group_kind(key="meeting", period=DAY, meeting_confirmations=2),
+        GROUP,
+        {"from_meeting": True},
+    ),
 }
 
 
@@ -130,7 +136,11 @@ def canonical(action: Action, member: str, st_: ProposalState, t: datetime) -> E
             needed = kind.meeting_confirmations
             quorum = needed_for(len(st_.eligible), kind.consensus.quorum)
             attendance = max(needed + 1, quorum)
-            return MeetingRecorded(member, Outcome.ADOPTED, attendance, ReachedBy.CONSENSUS, t)
+            # A standalone record must say its day; one on a proposal may.
+            held_on = t.date() if st_.proposal.from_meeting else None
+            return MeetingRecorded(
+                member, Outcome.ADOPTED, attendance, ReachedBy.CONSENSUS, t, held_on=held_on
+            )
         case Action.CONFIRM_MEETING:
             return MeetingConfirmed(member, t)
     raise AssertionError(action)  # pragma: no cover
@@ -155,6 +165,7 @@ def test_an_action_is_offered_exactly_when_the_domain_would_accept_it(
     kind, electorate, extra = SCENARIOS[name]
     options = dict(extra)
     author = options.pop("author", "m1")
+    draft = draft and not options.get("from_meeting")  # a meeting's record is no draft
     proposal = propose(kind, electorate, author=author, draft=draft, **options)
     context = Context(electorate, past(*holders))
     people = sorted(electorate.all_members() | {"stranger"})

@@ -117,7 +117,7 @@ def test_an_amendment_switches_lot_to_vote_while_an_earlier_proposal_keeps_the_l
         assert "In force as version 2 of the charter." in shown
         rules = _main(ada, f"{base}/federation/rules/")
         assert "The charter in force is version 2" in rules
-        assert "chosen among them by a vote lasting 6 hours" in rules
+        assert "chosen among them by a vote, open for 6 hours" in rules
         assert "Version 2" in rules and "The founding charter." in rules
         assert "Choose temporary coordinators by vote" in _main(ada, f"{base}/decisions/")
 

@@ -221,6 +221,9 @@ class Charter:
     # Per currency (ISO 4217 code), the amount in minor units under which a request to
     # the common fund is decided by the smaller body of the "disbursement-small" kind.
     fund_small_amounts: Mapping[str, int] = field(default_factory=dict)
+    # Whether a group's coordinator may remove a member alone; otherwise removing a member
+    # is the group's decision (a kind with the power remove_member).
+    coordinator_may_remove: bool = False
 
     def kind(self, key: str) -> DecisionKind:
         """Return the decision kind with this key, or raise InvalidCharter."""
@@ -256,6 +259,7 @@ class Charter:
         data: dict[str, Any] = {
             "discussion_retention_days": self.discussion_retention_days,
             "show_coordinators": self.show_coordinators,
+            "coordinator_may_remove": self.coordinator_may_remove,
             "kinds": [_kind_to_dict(k) for k in self.kinds],
         }
         if self.fund_small_amounts:
@@ -276,6 +280,9 @@ class Charter:
                 ),
                 show_coordinators=_bool(data.get("show_coordinators", False), "show_coordinators"),
                 fund_small_amounts=_small_amounts(data.get("fund")),
+                coordinator_may_remove=_bool(
+                    data.get("coordinator_may_remove", False), "coordinator_may_remove"
+                ),
             )
         except KeyError as missing:
             name = str(missing.args[0])
@@ -350,6 +357,10 @@ def validate(charter: Charter) -> Charter:
                     field=f"{where}.fallback",
                 )
     _validate_fund(charter)
+    if len(charter.with_power(Power.REMOVE_MEMBER)) > 1:
+        raise InvalidCharter(
+            "only one decision kind may have the power remove_member", field="kinds"
+        )
     if charter.discussion_retention_days is not None and charter.discussion_retention_days < 1:
         raise InvalidCharter(
             _("discussion retention must be at least one day (or unset to keep discussions)"),
@@ -535,6 +546,17 @@ def default_charter() -> Charter:
                     name="The group's own rules for its own matters",
                     scope=Scope.GROUP,
                     consensus=ConsensusRule(quorum=Fraction(2, 3), blocks_to_stop=1, period=week),
+                ),
+                DecisionKind(
+                    key="remove-member",
+                    power=Power.REMOVE_MEMBER,
+                    name="Removing a member from the group",
+                    scope=Scope.GROUP,
+                    consensus=ConsensusRule(quorum=Fraction(1, 2), blocks_to_stop=1, period=week),
+                    urgent_allowed=True,
+                    fallback=VoteFallback(
+                        method=Method.SUPERMAJORITY, threshold=Fraction(2, 3), quorum=Fraction(1, 2)
+                    ),
                 ),
                 DecisionKind(
                     key="common-policy",

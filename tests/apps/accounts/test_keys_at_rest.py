@@ -134,7 +134,7 @@ def test_logging_out_everywhere_destroys_every_session(member_a, passphrase):
 
 
 def test_removing_a_member_rotates_the_keys_and_new_content_is_out_of_their_reach(
-    group_a, coordinator_a, member_a, make_member, client_for, test_keys
+    group_a, coordinator_a, member_a, make_member, client_for, test_keys, coordinators_remove_alone
 ):
     stays = make_member(group_a, "stays")
     removed_client = client_for(member_a)
@@ -171,7 +171,7 @@ def test_removing_a_member_rotates_the_keys_and_new_content_is_out_of_their_reac
 
 
 def test_a_member_who_joined_with_an_old_invitation_gets_new_keys_from_a_fellow_member(
-    group_a, coordinator_a, member_a, make_member, client_for, passphrase
+    group_a, coordinator_a, member_a, make_member, client_for, passphrase, coordinators_remove_alone
 ):
     coordinator = client_for(coordinator_a)
     secret = _invite(coordinator, group_a.pk)  # carries epoch 1
@@ -189,7 +189,7 @@ def test_a_member_who_joined_with_an_old_invitation_gets_new_keys_from_a_fellow_
 
 
 def test_a_removed_member_cannot_be_removed_again_and_outsiders_cannot_remove(
-    group_a, group_b, coordinator_a, member_a, coordinator_b, client_for
+    group_a, group_b, coordinator_a, member_a, coordinator_b, client_for, coordinators_remove_alone
 ):
     outsider = client_for(coordinator_b)
     url = f"/groups/{group_a.pk}/members/{member_a.pk}/remove/"

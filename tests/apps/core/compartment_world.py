@@ -19,7 +19,16 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from veche.domain.charter import Charter, GroupRule, GroupRules, with_kind
-from veche.scenario import FundStep, GroupOf, Message, Scenario, Step, Story
+from veche.scenario import (
+    Decided,
+    FundStep,
+    GroupOf,
+    MeetingRecord,
+    Message,
+    Scenario,
+    Step,
+    Story,
+)
 
 PASSPHRASE = "compartment matrix passphrase"
 GROUP_NAMES = {"A": "Alpha", "B": "Beta", "C": "Gamma"}
@@ -49,6 +58,8 @@ class GroupWorld:
     members: dict[str, Any] = field(default_factory=dict)
     proposals: dict[str, Any] = field(default_factory=dict)
     mandate_holder: Any = None
+    # A meeting whose decisions were recorded on their own, one still awaiting confirmation.
+    meeting: Any = None
 
 
 @dataclass
@@ -152,6 +163,27 @@ def _ten_days(charter: Charter) -> Charter:
     return with_kind(charter, replace(kind, consensus=replace(kind.consensus, period=10 * DAY)))
 
 
+def _group_meeting(key: str) -> MeetingRecord:
+    """A meeting of the group recorded on its own: one decision confirmed, one awaiting."""
+
+    def mk(kind: str, what: str) -> str:
+        return marker(key, kind, what)
+
+    return MeetingRecord(
+        f"{key}:standalone", f"{key}.coord", age=4 * D, held=1, attendance=4,
+        notes=mk("NOTES", "standalone"),
+        decisions=(
+            Decided("group-practice", mk("TITLE", "standalone"), mk("BODY", "standalone")),
+            Decided("remove-member", mk("TITLE", "standalone-removal"),
+                    mk("BODY", "standalone-removal"), outcome="not_adopted", how="vote",
+                    member=f"{key}.dan"),
+        ),
+        # Dan may not confirm his own removal's record: one decision is confirmed, the
+        # other still awaits a second confirmation.
+        steps=(Step("confirm", f"{key}.ann", 1), Step("confirm", f"{key}.dan", 2)),
+    )  # fmt: skip
+
+
 def _federation_stories() -> list[Story]:
     """Federation proposals: every group responds; texts here are federation-wide."""
     return [
@@ -209,6 +241,7 @@ def scenario() -> Scenario:
         stories=tuple(
             [story for key in GROUP_NAMES for story in _group_stories(key)] + _federation_stories()
         ),
+        meetings=tuple(_group_meeting(key) for key in GROUP_NAMES),
         messages=tuple(
             Message(key, f"{key}.coord", marker(key, "THREAD", "group"), 3) for key in GROUP_NAMES
         ),
@@ -238,6 +271,7 @@ def build_world(*, now: dt.datetime, keys: Any) -> World:
             if story.startswith(f"{key}:")
         }
         gw.mandate_holder = gw.members["eve"]
+        gw.meeting = built.meetings[f"{key}:standalone"]
         world.groups[key] = gw
         gw.group.refresh_from_db()
     world.federation_proposals = {k: built.proposals[k] for k in ("policy", "admit", "amend")}

@@ -91,6 +91,12 @@ def fillers(world: World) -> dict[tuple[str, str], list[Filler]]:
             Filler(str(fed["policy"].pk), None, "a federation proposal"),
             Filler(missing, NOWHERE, "no such proposal"),
         ],
+        ("int", "meeting_id"): [
+            Filler(str(a.meeting.pk), "A", "A's meeting"),
+            Filler(str(b.meeting.pk), "B", "B's meeting"),
+            Filler(str(c.meeting.pk), "C", "the dissolved group's meeting"),
+            Filler(missing, NOWHERE, "no such meeting"),
+        ],
         ("int", "group_id"): [
             Filler(str(a.group.pk), "A", "group A"),
             Filler(str(b.group.pk), "B", "group B"),
@@ -372,6 +378,9 @@ def test_members_read_their_own_groups_marked_texts(world: World) -> None:
         assert f"MARKER-{key}-REASON-vote-block" in page
         assert f"PSEUDO-{key}-coord" in body_of(client.get(f"/groups/{gw.group.pk}/"))
         assert f"MARKER-{key}-THREAD-group" in body_of(client.get("/discussion/"))
+        page = body_of(client.get(f"/meetings/{gw.meeting.pk}/"))
+        for text in (f"MARKER-{key}-NOTES-standalone", f"MARKER-{key}-TITLE-standalone-removal"):
+            assert text in page
         assert client.get(f"/decisions/group-{gw.group.pk}.jsonl").status_code == 200
         page = body_of(client.get(f"/proposals/{world.federation_proposals['policy'].pk}/"))
         assert "FEDTEXT-TITLE-policy" in page

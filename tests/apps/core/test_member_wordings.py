@@ -18,7 +18,7 @@ from veche.domain.charter import default_charter
 
 pytestmark = pytest.mark.django_db
 
-# The two formats pages used before: "2030-01-07 09:00 UTC" and "2030-01-07 09:00".
+# The two formats pages used before: "2030-01-07T09:00 UTC" and "2030-01-07T09:00".
 OLD_FORMAT = re.compile(r"\b\d{4}-\d{2}-\d{2} \d{2}:\d{2}\b")
 
 
@@ -81,8 +81,8 @@ def test_the_charter_reads_in_plain_words(demo: Any) -> None:
     assert "block(s)" not in page
     assert "1 block stops it." in page and "2 blocks stop it." in page
     assert "a vote (schulze)" not in page and "a vote (supermajority)" not in page
-    assert "secret vote by Schulze (Condorcet) lasting 1 day" in page
-    assert "vote by simple majority lasting 1 day" in page
+    assert "secret vote by Schulze (Condorcet), open for 1 day" in page
+    assert "vote by simple majority, open for 1 day" in page
 
 
 def test_a_recalled_mandate_is_not_said_to_be_decided_by_that_mandate(demo: Any) -> None:

@@ -118,6 +118,12 @@ def test_every_main_page_makes_the_same_number_of_queries_at_10_and_at_1000_prop
         author=members[0], kind_key="charter-amendment", title="Amend", body="Shorter.",
         charter=replace(get_charter(), discussion_retention_days=30), now=now,
     )  # fmt: skip
+    # A meeting whose decisions were recorded on their own, one awaiting confirmation.
+    meeting = s.record_meeting_decisions(
+        recorder=members[1], held_on=now.date(), attendance=3, now=now,
+        decisions=[s.TakenAtMeeting("group-practice", "Met", "We met and agreed.")],
+    )  # fmt: skip
+    from_meeting = meeting.decisions.get()
     s.settle_due(now=now)
     # A request for help from the other group: it waits in the coordinator's inbox.
     bianca = Member.objects.get(pseudonym="bianca")
@@ -125,7 +131,9 @@ def test_every_main_page_makes_the_same_number_of_queries_at_10_and_at_1000_prop
     client = client_for(coordinator)
     pages = [*PAGES, f"/proposals/{open_one.pk}/", f"/proposals/{voting.pk}/",
              f"/groups/{group_a.pk}/", f"/groups/{group_a.pk}/meeting-pack/",
-             f"/fund/requests/{asked.pk}/", f"/proposals/{amendment.pk}/"]  # fmt: skip
+             f"/fund/requests/{asked.pk}/", f"/proposals/{amendment.pk}/",
+             "/proposals/new/", "/meetings/new/", f"/meetings/{meeting.pk}/",
+             f"/proposals/{from_meeting.pk}/"]  # fmt: skip
 
     _history(members, group_a, open_one, start, SMALL)
     s.settle_due(now=timezone.now())

@@ -59,6 +59,7 @@ FORM_FIELDS: dict[tuple[str, str], str] = {
     ("ProposalForm", "mandate_scope"): "matter",
     ("ProposalForm", "new_group_name"): "groupname",
     ("ProposalForm", "coordinator"): STRUCTURE,
+    ("ProposalForm", "member"): STRUCTURE,
     ("ProposalForm", "draft"): STRUCTURE,
     ("AmendmentTextForm", "title"): "chartertitle",
     ("AmendmentTextForm", "body"): "charterbody",
@@ -74,6 +75,16 @@ FORM_FIELDS: dict[tuple[str, str], str] = {
     ("MeetingForm", "reached_by"): STRUCTURE,
     ("MeetingForm", "attendance"): STRUCTURE,
     ("MeetingForm", "notes"): "meetingnotes",
+    ("MeetingForm", "held_on"): STRUCTURE,
+    ("MeetingRecordForm", "held_on"): STRUCTURE,
+    ("MeetingRecordForm", "attendance"): STRUCTURE,
+    ("MeetingRecordForm", "notes"): "recordnotes",
+    ("TakenForm", "kind"): STRUCTURE,
+    ("TakenForm", "title"): "takentitle",
+    ("TakenForm", "text"): "takentext",
+    ("TakenForm", "outcome"): STRUCTURE,
+    ("TakenForm", "reached_by"): STRUCTURE,
+    ("TakenForm", "member"): STRUCTURE,
     ("CommentForm", "body"): "comment",
     ("MoneyForm", "token"): STRUCTURE,
     ("MoneyForm", "amount"): STRUCTURE,
@@ -182,6 +193,13 @@ def _seed(make_member: Any, group_a: Any, group_b: Any) -> tuple[dict[str, str],
     s.record_meeting(
         row=met, recorder=author, outcome=Outcome.ADOPTED, attendance=4,
         reached_by=ReachedBy.CONSENSUS, notes=m["meetingnotes"], now=now - 4 * h,
+    )  # fmt: skip
+    # A meeting's decisions recorded on their own (decision 0095), with its notes.
+    s.record_meeting_decisions(
+        recorder=author, held_on=(now - 6 * h).date(), attendance=4, notes=m["recordnotes"],
+        decisions=[s.TakenAtMeeting(kind_key="group-practice", title=m["takentitle"],
+                                    text=m["takentext"])],
+        now=now - 4 * h,
     )  # fmt: skip
 
     # A federation proposal with a reason and a comment from another group.

@@ -43,7 +43,7 @@ def test_the_stored_charter_becomes_version_1_and_every_proposal_is_bound_to_it(
             created_at=founded + dt.timedelta(days=i), seed=b"s" * 32,
         )  # fmt: skip
     latest = _migrate(
-        [("federation", "0004_remove_federation_charter"),
+        [("federation", "0005_remove_federation_charter"),
          ("proposals", "0008_every_proposal_has_its_charter_version"), ACCOUNTS]
     )  # fmt: skip
     try:

@@ -411,7 +411,7 @@ def test_our_rules_show_the_charter_in_words_and_every_version_with_what_it_chan
     assert "The charter in force is version 2" in body
     assert "1 block stops it." in body and "2 blocks stop it." in body
     assert "block(s)" not in body
-    assert "a temporary coordinator is then chosen among them by a vote lasting 6 hours" in body
+    assert "a temporary coordinator is then chosen among them by a vote, open for 6 hours" in body
     assert "chosen among them by lot" not in body
     assert "vote by Schulze (Condorcet)" in body
     assert "Discussions may be deleted after 365 days" in body

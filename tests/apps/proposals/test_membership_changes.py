@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_removed_mandate_holder_leaves_the_record_of_their_decisions_intact(
-    group_a, make_member, coordinator_a, client_for
+    group_a, make_member, coordinator_a, client_for, coordinators_remove_alone
 ):
     now = timezone.now()
     h = dt.timedelta(hours=1)

@@ -19,6 +19,7 @@ DEFAULT_KIND_NAMES = (
     gettext_noop("How and when the group does its work"),
     gettext_noop("A quick response by the group to a fast-moving situation"),
     gettext_noop("Choosing the group's coordinator"),
+    gettext_noop("Removing a member from the group"),
     gettext_noop("Common policy of the federation"),
     gettext_noop("Admitting a group to the federation"),
     gettext_noop("A disbursement from the common fund"),

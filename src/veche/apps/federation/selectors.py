@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -21,7 +23,7 @@ from veche.apps.federation.models import (
     Invitation,
     hash_invitation_secret,
 )
-from veche.domain.charter import Charter, GroupRules
+from veche.domain.charter import Charter, GroupRules, Power
 
 
 def get_federation() -> Federation | None:
@@ -64,6 +66,32 @@ def get_charter() -> Charter | None:
     """Return the charter in force as a domain value, or None if there is none yet."""
     version = charter_in_force()
     return None if version is None else charter_of(version)
+
+
+@dataclass(frozen=True)
+class RemovalRules:
+    """How the charter lets a group remove a member."""
+
+    # A coordinator may remove a member alone.
+    coordinator_alone: bool
+    # The kind of decision by which the group removes a member ("" if there is none).
+    kind_key: str
+
+
+def removal_rules() -> RemovalRules:
+    """Return how a member is removed under the charter in force."""
+    charter = get_charter()
+    if charter is None:
+        return RemovalRules(coordinator_alone=False, kind_key="")
+    kinds = charter.with_power(Power.REMOVE_MEMBER)
+    return RemovalRules(
+        coordinator_alone=charter.coordinator_may_remove,
+        kind_key=kinds[0].key if kinds else "",
+    )
+
+
+def _percent(share: Fraction) -> str:
+    return f"{float(share) * 100:.0f}%"
 
 
 def charter_versions() -> QuerySet[CharterVersion]:

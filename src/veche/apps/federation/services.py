@@ -224,9 +224,17 @@ class CannotRemove(Exception):
 
 
 def remove_member(
-    *, group: Group, member: Member, by: Member, now: dt.datetime | None = None
+    *,
+    group: Group,
+    member: Member,
+    by: Member | None,
+    decision: int | None = None,
+    now: dt.datetime | None = None,
 ) -> None:
     """Remove ``member`` from ``group``: end their sessions, take their keys, rotate.
+
+    ``by`` is the coordinator who removed them alone (where the charter allows it), or
+    None when the group decided it: ``decision`` then names the proposal adopted.
 
     The group's key and the federation's key get a new epoch sealed to everyone who
     remains (the remover's request holds the keys it needs only to make new ones, since
@@ -235,7 +243,9 @@ def remove_member(
     said plainly in docs/security.md. Invitations the removed member made are voided.
     """
     now = now or timezone.now()
-    if member.group_id != group.pk or not member.is_active or member.pk == by.pk:
+    if member.group_id != group.pk or not member.is_active:
+        raise CannotRemove
+    if (by is None) == (decision is None) or (by is not None and member.pk == by.pk):
         raise CannotRemove
     with transaction.atomic():
         Member.objects.filter(pk=member.pk).update(is_active=False, left_at=now)
@@ -247,7 +257,9 @@ def remove_member(
         key_service.rotate(FEDERATION, remaining, now=now)
         accounts.log_out_everywhere(member=member)
         # Removing someone is on the group's record, like its decisions (proposals).
-        signals.member_removed.send(sender=Group, group=group, member=member, by=by, at=now)
+        signals.member_removed.send(
+            sender=Group, group=group, member=member, by=by, decision=decision, at=now
+        )
         signals.membership_changed.send(sender=Group, group=group, at=now)
 
 

@@ -107,6 +107,8 @@ def group_detail(request: HttpRequest, group_id: int) -> HttpResponse:
     group = _group_or_404(group_id)
     require_group_member(request.user, group)
     coordinators = selectors.group_coordinators(group=group)
+    is_coordinator = request.user.pk in {m.pk for m in coordinators}
+    removal = selectors.removal_rules()
     return render(
         request,
         "federation/group.html",
@@ -115,7 +117,11 @@ def group_detail(request: HttpRequest, group_id: int) -> HttpResponse:
             "members": selectors.group_members(group=group),
             "coordinators": coordinators,
             "coordinator_ids": {m.pk for m in coordinators},
-            "is_coordinator": request.user.pk in {m.pk for m in coordinators},
+            "is_coordinator": is_coordinator,
+            # Removing a member: by the coordinator alone only where the charter says so;
+            # otherwise any member proposes it to the group (a decision of its kind).
+            "may_remove_alone": is_coordinator and removal.coordinator_alone,
+            "removal_kind": removal.kind_key,
         },
     )
 
@@ -167,12 +173,21 @@ def _removal_page(request: HttpRequest, group_id: int, member_id: int) -> None:
 @member_required
 @form_at("federation:group", keep=("group_id",), guard=_removal_page)
 def remove_member(request: HttpRequest, group_id: int, member_id: int) -> HttpResponse:
-    """Remove a member from the group (coordinators only); rotates the group's keys."""
+    """Remove a member from the group (a coordinator alone, if the charter allows it)."""
     group = _group_or_404(group_id)
     require_coordinator(request.user, group)
     member = Member.objects.filter(pk=member_id, group=group, is_active=True).first()
     if member is None:
         raise Http404
+    if not selectors.removal_rules().coordinator_alone:
+        messages.error(
+            request,
+            _(
+                "The charter makes removing a member the group's decision: a coordinator "
+                "does not remove anyone alone. Propose the removal to the group instead."
+            ),
+        )
+        return redirect("federation:group", group_id=group.pk)
     if request.POST.get("confirm") != "yes":
         messages.error(request, _("Tick the box to confirm the removal."))
         return redirect("federation:group", group_id=group.pk)

@@ -266,55 +266,97 @@ def deadline_words(kind: DecisionKind) -> str:
 
 
 def urgency_words(kind: DecisionKind) -> list[str]:
-    """Return what happens to an urgent proposal without consensus at its deadline."""
+    """Return what happens to an urgent proposal without consensus at its deadline.
+
+    One set of sentences for every page that says it (the rules page, the new-proposal
+    form, a proposal's "At the deadline"): every figure is the charter's.
+    """
     fallback = kind.fallback
     if not kind.urgent_allowed or fallback is None:
         return [_("It cannot be urgent: without consensus by the deadline, it is not adopted.")]
     if isinstance(fallback, VoteFallback):
-        lines = [
+        return _vote_words(
+            fallback, spokes=kind.scope is Scope.FEDERATION and kind.mode is Mode.SPOKES
+        )
+    return _mandate_words(fallback)
+
+
+def _vote_words(fallback: VoteFallback, *, spokes: bool) -> list[str]:
+    # A group's coordinator casts its group's ballot in the open: its members may see it.
+    secret = fallback.secret and not spokes
+    lines = [
+        _(
+            "If it is urgent and there is no consensus by the deadline, it goes to a "
+            "%(ballot)s vote by %(method)s, open for %(period)s."
+        )
+        % {
+            "ballot": _("secret") if secret else _("open"),
+            "method": METHOD_LABELS[fallback.method],
+            "period": duration(fallback.period),
+        }
+    ]
+    if fallback.method is Method.MAJORITY:
+        lines.append(
+            _("It is adopted if more than half of the ballots, abstentions aside, are for it.")
+        )
+    elif fallback.method is Method.SUPERMAJORITY:
+        lines.append(
             _(
-                "If it is urgent and there is no consensus by the deadline, it goes to a "
-                "%(ballot)s vote by %(method)s lasting %(period)s; at least %(quorum)s must vote."
+                "It is adopted if at least %(threshold)s of the ballots, abstentions aside, "
+                "are for it."
             )
-            % {
-                "ballot": _("secret") if fallback.secret else _("open"),
-                "method": METHOD_LABELS[fallback.method],
-                "period": duration(fallback.period),
-                "quorum": share(fallback.quorum),
-            }
-        ]
-        if fallback.method is Method.SUPERMAJORITY:
-            lines.append(
-                _("Adopting it takes at least %(threshold)s of the votes cast.")
-                % {"threshold": share(fallback.threshold)}
+            % {"threshold": share(fallback.threshold)}
+        )
+    else:
+        lines.append(
+            _(
+                "The option the count puts first wins; if it is \u201cdo not adopt\u201d (or "
+                "\u201cnone of these\u201d), nothing is adopted."
             )
-        if fallback.method is Method.SCORE:
-            lines.append(_("Each option gets a score from 0 to %(n)d.") % {"n": fallback.max_score})
-        if kind.mode is Mode.SPOKES:
-            lines.append(
-                _("Groups vote: %(weight)s.") % {"weight": WEIGHT_LABELS[fallback.spokes_weight]}
-            )
-        return lines
+        )
+    if fallback.method is Method.SCORE:
+        lines.append(_("Each option gets a score from 0 to %(n)d.") % {"n": fallback.max_score})
+    if spokes:
+        lines.append(
+            _("Groups vote, each by its coordinator: %(weight)s.")
+            % {"weight": WEIGHT_LABELS[fallback.spokes_weight]}
+        )
+    if fallback.quorum > 0:
+        lines.append(
+            _("The vote counts only if at least %(quorum)s of those who may vote cast a ballot.")
+            % {"quorum": share(fallback.quorum)}
+        )
+    else:
+        lines.append(_("No quorum is needed for the vote."))
+    return lines
+
+
+def _mandate_words(fallback: MandateFallback) -> list[str]:
     how = (
         _("by lot")
         if fallback.selection is Selection.LOT
-        else _("by a vote lasting %(period)s") % {"period": duration(fallback.selection_period)}
+        else _("by a vote, open for %(period)s (a lot breaks a tie)")
+        % {"period": duration(fallback.selection_period)}
     )
     return [
         _(
             "If it is urgent and there is no consensus by the deadline, members may volunteer "
-            "for %(volunteer)s; a temporary coordinator is then chosen among them %(how)s, "
-            "with a mandate of %(length)s over the matters the proposal names."
+            "for %(volunteer)s; a temporary coordinator is then chosen among them %(how)s."
         )
-        % {
-            "volunteer": duration(fallback.volunteer_period),
-            "how": how,
-            "length": duration(fallback.length),
-        },
-        _("Rotation: %(rule)s.") % {"rule": ROTATION_LABELS[fallback.rotation]},
-        _("Support from %(share)s of members recalls the temporary coordinator at once.")
-        % {"share": share(fallback.recall_share)},
+        % {"volunteer": duration(fallback.volunteer_period), "how": how},
+        _(
+            "The mandate lasts %(length)s and covers only the matters the proposal names; "
+            "support from %(share)s of the members recalls the coordinator at once."
+        )
+        % {"length": duration(fallback.length), "share": share(fallback.recall_share)},
+        rotation_words(fallback),
+        _("If nobody eligible volunteers, the proposal is not adopted."),
     ]
+
+
+def rotation_words(fallback: MandateFallback) -> str:
+    """Return who may not be chosen again under the charter's rotation rule."""
+    return _("Rotation: %(rule)s.") % {"rule": ROTATION_LABELS[fallback.rotation]}
 
 
 def meeting_words(kind: DecisionKind) -> str:

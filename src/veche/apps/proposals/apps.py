@@ -14,12 +14,13 @@ class ProposalsConfig(AppConfig):
         from veche.apps.federation.signals import member_removed, membership_changed
         from veche.apps.proposals import services
 
-        def on_removed(sender: Any, *, group: Any, member: Any, by: Any, at: Any, **_: Any) -> None:
-            services.append_to_log(
-                group_id=group.pk,
-                kind="removal",
-                payload={"member": member.pk, "by": by.pk, "at": at.isoformat()},
-            )
+        def on_removed(
+            sender: Any, *, group: Any, member: Any, by: Any, at: Any, **extra: Any
+        ) -> None:
+            payload = {"member": member.pk, "by": by.pk if by else None, "at": at.isoformat()}
+            if extra.get("decision") is not None:
+                payload["decision"] = extra["decision"]
+            services.append_to_log(group_id=group.pk, kind="removal", payload=payload)
 
         def on_changed(sender: Any, *, group: Any, at: Any, **_: Any) -> None:
             services.mark_due(services.open_in(group), now=at)

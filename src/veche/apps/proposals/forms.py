@@ -15,7 +15,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from veche.apps.core.labels import kind_name
-from veche.domain.charter import Charter
+from veche.domain.charter import Charter, Power, Scope
 from veche.domain.consensus import Position
 from veche.domain.errors import InvalidBallot
 from veche.domain.proposals import Outcome, ReachedBy
@@ -51,7 +51,10 @@ class ProposalForm(forms.Form):
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
-        help_text=gettext_lazy("Leave empty for the longest time the charter allows."),
+        help_text=gettext_lazy(
+            "Leave empty for the longest time the charter allows. Each kind's shortest "
+            "deadline is in the table below."
+        ),
     )
     options = forms.CharField(
         label=gettext_lazy("Alternatives, one per line (for a vote; leave empty for yes/no)"),
@@ -72,14 +75,29 @@ class ProposalForm(forms.Form):
         label=gettext_lazy("Member to coordinate the group (for choosing a coordinator)"),
         required=False,
     )
+    member = forms.ChoiceField(
+        label=gettext_lazy("Member to remove from the group (for removing a member)"),
+        required=False,
+        help_text=gettext_lazy(
+            "The member concerned sees the proposal but does not take part in deciding it."
+        ),
+    )
     draft = forms.BooleanField(label=gettext_lazy("Save as a draft first"), required=False)
 
     def __init__(
-        self, *args: Any, charter: Charter, coordinators: list[tuple[str, str]], **kwargs: Any
+        self,
+        *args: Any,
+        charter: Charter,
+        coordinators: list[tuple[str, str]],
+        removable: list[tuple[str, str]] | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [(k.key, kind_name(k)) for k in charter.kinds]
         self.fields["coordinator"].choices = [("", "—"), *coordinators]
+        self.fields["member"].choices = [("", "—"), *(removable or [])]
+        if not charter.with_power(Power.REMOVE_MEMBER):
+            del self.fields["member"]
 
     def clean_deadline(self) -> dt.datetime | None:
         value: dt.datetime | None = self.cleaned_data.get("deadline")
@@ -155,12 +173,102 @@ class MeetingForm(forms.Form):
         min_value=1,
         max_value=100_000,
     )
+    held_on = forms.DateField(
+        label=gettext_lazy("Day of the meeting (UTC)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d"],
+        help_text=gettext_lazy("Leave empty for today."),
+    )
     notes = forms.CharField(
         label=gettext_lazy("Notes"),
         required=False,
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class MeetingRecordForm(forms.Form):
+    """A meeting whose decisions are recorded on their own: what they share."""
+
+    held_on = forms.DateField(
+        label=gettext_lazy("Day of the meeting (UTC)"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d"],
+        help_text=gettext_lazy("Not in the future, and not before the group existed."),
+    )
+    attendance = forms.IntegerField(
+        label=gettext_lazy("How many members attended (a count, never names)"),
+        min_value=1,
+        max_value=100_000,
+        help_text=gettext_lazy(
+            "No more than the group had members that day, and at least a quorum of them."
+        ),
+    )
+    notes = forms.CharField(
+        label=gettext_lazy("Notes"),
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class TakenForm(forms.Form):
+    """One decision the meeting took; a form left empty is no decision."""
+
+    kind = forms.ChoiceField(label=gettext_lazy("Kind of decision"))
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=200, required=False)
+    text = forms.CharField(
+        label=gettext_lazy("What was decided"),
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    outcome = forms.ChoiceField(
+        label=gettext_lazy("What the meeting decided"),
+        choices=[
+            (Outcome.ADOPTED.value, gettext_lazy("Adopted")),
+            (Outcome.NOT_ADOPTED.value, gettext_lazy("Not adopted")),
+        ],
+    )
+    reached_by = forms.ChoiceField(
+        label=gettext_lazy("How it was reached"),
+        choices=[
+            (ReachedBy.CONSENSUS.value, gettext_lazy("By consensus")),
+            (ReachedBy.VOTE.value, gettext_lazy("By a vote")),
+        ],
+    )
+    member = forms.ChoiceField(
+        label=gettext_lazy("Member concerned (choosing a coordinator, removing a member)"),
+        required=False,
+    )
+
+    def __init__(
+        self, *args: Any, charter: Charter, members: list[tuple[str, str]], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [
+            (k.key, kind_name(k)) for k in charter.kinds if k.scope is Scope.GROUP
+        ]
+        self.fields["member"].choices = [("", "—"), *members]
+
+    @property
+    def is_blank(self) -> bool:
+        """Return whether nothing was written in this decision's title or text."""
+        if not self.is_bound:
+            return True
+        prefix = f"{self.prefix}-" if self.prefix else ""
+        return not any(
+            (self.data.get(f"{prefix}{name}") or "").strip() for name in ("title", "text")
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not self.is_blank:
+            for name in ("title", "text"):
+                if not (data.get(name) or "").strip():
+                    self.add_error(name, gettext_lazy("This field is required."))
+        return data
 
 
 class CommentForm(forms.Form):

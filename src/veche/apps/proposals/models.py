@@ -73,6 +73,10 @@ class Proposal(models.Model):
     effect = models.JSONField(default=dict, blank=True)
     effect_ct = models.BinaryField(default=b"")
     invitation_issued = models.BooleanField(default=False)
+    # A decision taken at an in-person meeting and recorded on its own: the meeting.
+    meeting = models.ForeignKey(
+        "Meeting", null=True, blank=True, on_delete=models.PROTECT, related_name="decisions"
+    )
 
     # --- the summary: what lists and inboxes read (always what a replay gives) ---
     phase = models.CharField(
@@ -273,12 +277,53 @@ class BallotBox(models.Model):
         return f"proposal:{self.proposal_id}:box:{self.round}"
 
 
+class Meeting(models.Model):
+    """An in-person meeting of one group whose decisions are recorded on their own.
+
+    Each decision is a :class:`Proposal` made ``from_meeting`` (its first event is the
+    meeting's record); this row holds what they share: the day, how many attended (a
+    count, never names), and the notes (encrypted with the group's key).
+    """
+
+    group = models.ForeignKey("federation.Group", on_delete=models.PROTECT, related_name="+")
+    recorder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    held_on = models.DateField()
+    attendance = models.PositiveIntegerField()
+    recorded_at = models.DateTimeField()
+    notes_ct = models.BinaryField(default=b"")
+
+    class Meta:
+        ordering = ["-held_on", "-pk"]
+
+    def _context(self) -> str:
+        return f"meeting:{self.pk}:notes"
+
+    @property
+    def notes(self) -> str:
+        """Return the meeting's notes, readable with the group's key only."""
+        if not self.notes_ct:
+            return ""
+        return keyring.decrypt(self.notes_ct, context=self._context())
+
+    def set_notes(self, notes: str) -> None:
+        """Encrypt the notes with the group's key (after the row has its id)."""
+        self.notes_ct = (
+            keyring.encrypt(keyring.group_scope(self.group_id), notes, context=self._context())
+            if notes
+            else b""
+        )
+
+
 class Awaiting(models.Model):
     """Something in an open proposal that waits for a member: their inbox, one row each."""
 
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="awaiting")
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     wait = models.CharField(max_length=20, choices=[(w.value, w.value) for w in Wait])
+    # When a fellow member of the group last reminded them of it (docs/decisions/0097).
+    reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -12,8 +12,9 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from veche.apps.accounts.models import Member
 from veche.apps.core.errors import translated
@@ -28,7 +29,14 @@ from veche.apps.federation.selectors import (
     rules_of,
 )
 from veche.apps.proposals import forms, markdown, selectors
-from veche.apps.proposals.models import Awaiting, Comment, DecisionRecord, Proposal, chain_name
+from veche.apps.proposals.models import (
+    Awaiting,
+    Comment,
+    DecisionRecord,
+    Meeting,
+    Proposal,
+    chain_name,
+)
 from veche.domain import proposals as domain
 from veche.domain.charter import Charter, GroupRules, Power, Scope, changes, rules_changes
 from veche.domain.consensus import Position
@@ -42,6 +50,7 @@ PHASE_LABELS = {
     domain.Phase.VOLUNTEERING: gettext_lazy("Volunteers for a temporary coordinator"),
     domain.Phase.SELECTION_VOTE: gettext_lazy("Choosing a temporary coordinator"),
     domain.Phase.MANDATE: gettext_lazy("Under a mandate"),
+    domain.Phase.CONFIRMING: gettext_lazy("Decided at a meeting: awaiting confirmation"),
     domain.Phase.CLOSED: gettext_lazy("Closed"),
 }
 OUTCOME_LABELS = {
@@ -51,6 +60,7 @@ OUTCOME_LABELS = {
     domain.Outcome.DECIDED: gettext_lazy("Decided"),
     domain.Outcome.MANDATE_EXPIRED: gettext_lazy("Mandate expired without a decision"),
     domain.Outcome.RECALLED: gettext_lazy("Temporary coordinator recalled"),
+    domain.Outcome.UNCONFIRMED: gettext_lazy("Not confirmed by others present"),
 }
 REACHED_LABELS = {
     domain.ReachedBy.CONSENSUS: gettext_lazy("by consensus"),
@@ -76,6 +86,7 @@ STEP_LABELS = {
     domain.Step.VOLUNTEERING_CLOSES: gettext_lazy("Volunteering closes"),
     domain.Step.SELECTION_CLOSES: gettext_lazy("The choice of coordinator closes"),
     domain.Step.MANDATE_EXPIRES: gettext_lazy("The mandate expires"),
+    domain.Step.CONFIRMATION_CLOSES: gettext_lazy("Confirmation closes"),
 }
 
 
@@ -149,6 +160,7 @@ PHASE_STEPS = {
     domain.Phase.VOLUNTEERING: domain.Step.VOLUNTEERING_CLOSES,
     domain.Phase.SELECTION_VOTE: domain.Step.SELECTION_CLOSES,
     domain.Phase.MANDATE: domain.Step.MANDATE_EXPIRES,
+    domain.Phase.CONFIRMING: domain.Step.CONFIRMATION_CLOSES,
 }
 
 
@@ -219,8 +231,13 @@ def inbox_items(waits: Iterable[Awaiting], now: dt.datetime) -> list[dict[str, A
                 "phase": PHASE_LABELS[domain.Phase(row.phase)],
                 "to_fund": row.kind_key in kinds
                 and kinds[row.kind_key].power in (Power.DISBURSE, Power.DISBURSE_SMALL),
+                "reminded_at": None,
             }
         item["reasons"].append(WAIT_LABELS[domain.Wait(wait.wait)])
+        if wait.reminded_at is not None and (
+            item["reminded_at"] is None or wait.reminded_at > item["reminded_at"]
+        ):
+            item["reminded_at"] = wait.reminded_at
     return list(items.values())
 
 
@@ -283,6 +300,9 @@ def detail(
     context.update(_mandate_context(loaded, member))
     context.update(_meeting_context(loaded, member))
     context.update(_rules_change_context(loaded))
+    context["pending"] = not_yet_responded(row, member, now)
+    context["from_meeting"] = row.meeting if row.meeting_id is not None else None
+    context["concerns_label"] = _concerns_label(loaded, member)
     if st.decision is not None:
         context["decision"] = {
             "outcome": OUTCOME_LABELS[st.decision.outcome],
@@ -378,11 +398,64 @@ def _rules_change_context(loaded: selectors.Loaded) -> dict[str, Any]:
     return {}
 
 
+# What the proposal waits for, said of someone else.
+PENDING_LABELS = {
+    domain.Wait.RESPOND: gettext_lazy("response"),
+    domain.Wait.RESPOND_AGAIN: gettext_lazy("response to the new version"),
+    domain.Wait.VOTE: gettext_lazy("ballot"),
+    domain.Wait.CARRY: gettext_lazy("the group's position, as coordinator"),
+}
+
+
+def not_yet_responded(row: Proposal, member: Member, now: dt.datetime) -> dict[str, Any]:
+    """Return who in the member's own group the proposal still waits for, and reminders.
+
+    Never another group's members: compartments hold here as everywhere (the query
+    itself is limited to the viewer's group).
+    """
+    people: dict[int, dict[str, Any]] = {}
+    if row.closed_at is not None or member.group_id is None:
+        return {"people": [], "can_remind": False}
+    for waiting in selectors.not_yet_responded(row, group_id=member.group_id):
+        entry = people.setdefault(
+            waiting.member_id,
+            {
+                "name": waiting.member.pseudonym,
+                "me": waiting.member_id == member.pk,
+                "what": [],
+                "reminded_at": None,
+            },
+        )
+        entry["what"].append(PENDING_LABELS[domain.Wait(waiting.wait)])
+        if waiting.reminded_at is not None and (
+            entry["reminded_at"] is None or waiting.reminded_at > entry["reminded_at"]
+        ):
+            entry["reminded_at"] = waiting.reminded_at
+    listed = sorted(people.values(), key=lambda p: p["name"].casefold())
+    fresh = now - selectors.REMIND_EVERY
+    for entry in listed:
+        entry["remindable"] = not entry["me"] and (
+            entry["reminded_at"] is None or entry["reminded_at"] <= fresh
+        )
+    return {"people": listed, "can_remind": any(e["remindable"] for e in listed)}
+
+
 def _person_label(person: Member, viewer: Member, names: dict[str, str] | None = None) -> str:
     if person.group_id == viewer.group_id:
         return person.pseudonym
     names = _group_names() if names is None else names
     return _("a member of %(group)s") % {"group": names.get(str(person.group_id), "?")}
+
+
+def _concerns_label(loaded: selectors.Loaded, member: Member) -> str | None:
+    """Return whom a removal names, as the viewer may see them (None: not a removal)."""
+    named = loaded.proposal.concerns
+    if named is None:
+        return None
+    person = _names([named]).get(named)
+    if person is None:
+        return _("a former member")
+    return _person_label(person, member)
 
 
 def _responses(loaded: selectors.Loaded, member: Member) -> dict[str, Any]:
@@ -459,6 +532,9 @@ def _vote_context(loaded: selectors.Loaded, member: Member) -> dict[str, Any]:
             "eligible": vote.eligible,
             "open": open_,
             "selection": st.phase is domain.Phase.SELECTION_VOTE,
+            "selection_done": st.mandate is not None and not open_,
+            # A vote ends at its close, or sooner if the proposal closed otherwise.
+            "ended_at": min(vote.closes_at, st.at) if not open_ else None,
             "spokes": spokes_vote,
             "may_vote": may_vote,
             "has_voted": voter_key in vote.voters,
@@ -513,6 +589,7 @@ def _mandate_context(loaded: selectors.Loaded, member: Member) -> dict[str, Any]
     return {
         "mandate": {
             "volunteering": st.phase is domain.Phase.VOLUNTEERING,
+            "choosing": st.phase is domain.Phase.SELECTION_VOTE,
             "volunteering_closes_at": m.volunteering_closes_at,
             "volunteers": len(m.volunteers),
             "i_volunteered": me in m.volunteers,
@@ -537,8 +614,39 @@ def _mandate_context(loaded: selectors.Loaded, member: Member) -> dict[str, Any]
             "i_support_recall": me in m.recall_supporters,
             "recalled_at": m.recalled_at,
             "decision_form": forms.MandateDecisionForm(scope=tuple(loaded.row.mandate_scope)),
+            "no_one_chosen": _why_no_one_was_chosen(st),
+            "chosen_by_vote": m.holder is not None and m.lot is None,
         }
     }
+
+
+def _why_no_one_was_chosen(st: domain.ProposalState) -> str | None:
+    """Return why volunteering ended without a temporary coordinator (None if one was chosen).
+
+    The domain keeps who volunteered, who could be chosen and whom rotation left out.
+    """
+    m = st.mandate
+    if m is None or m.holder is not None or st.phase is domain.Phase.VOLUNTEERING:
+        return None
+    if st.decision is None or st.decision.reached_by is not domain.ReachedBy.MANDATE:
+        return None
+    if not m.volunteers:
+        return _("No eligible volunteer: nobody volunteered before volunteering closed.")
+    if m.excluded and len(m.excluded) == len(m.volunteers):
+        return ngettext(
+            "No eligible volunteer: the one volunteer held an earlier mandate, and the "
+            "charter's rotation rule bars them this time.",
+            "No eligible volunteer: all %(n)d volunteers held earlier mandates, and the "
+            "charter's rotation rule bars them this time.",
+            len(m.volunteers),
+        ) % {"n": len(m.volunteers)}
+    return ngettext(
+        "No eligible volunteer: of %(n)d volunteer, %(barred)d was barred by the rotation "
+        "rule and the others had left the group.",
+        "No eligible volunteer: of %(n)d volunteers, %(barred)d were barred by the "
+        "rotation rule and the others had left the group.",
+        len(m.volunteers),
+    ) % {"n": len(m.volunteers), "barred": len(m.excluded)}
 
 
 def _matter_label(row: Proposal, matter: str | None) -> str:
@@ -559,16 +667,79 @@ def _meeting_context(loaded: selectors.Loaded, member: Member) -> dict[str, Any]
         st.decision is not None and st.decision.reached_by is domain.ReachedBy.MEETING
     ):
         meeting = st.meeting
+        notes = record.text if record else ""
+        if not notes and loaded.row.meeting_id is not None:
+            notes = loaded.row.meeting.notes
         context["meeting"] = {
             "outcome": OUTCOME_LABELS[meeting.outcome] if meeting else None,
             "attendance": meeting.attendance if meeting else None,
             "reached_by": REACHED_LABELS[meeting.reached_by] if meeting else None,
+            "held_on": meeting.held_on if meeting else None,
             "confirmations": len(meeting.confirmations) if meeting else 0,
             "needed": meeting.needed if meeting else 0,
-            "notes": record.text if record else "",
+            "notes": notes,
             "can_confirm": domain.why_not(st, me, domain.Action.CONFIRM_MEETING) is None,
+            # Why this member may not confirm (joined later, recorded it), said up front.
+            "why_not_confirm": _why_not_confirm(st, me),
         }
     return context
+
+
+def _why_not_confirm(st: domain.ProposalState, me: str) -> str | None:
+    """Return why a member of the body may not confirm an open record (None: they may)."""
+    if st.meeting is None or not st.is_open or me not in st.eligible:
+        return None
+    refusal = domain.why_not(st, me, domain.Action.CONFIRM_MEETING)
+    return capfirst(translated(refusal)) if refusal is not None else None
+
+
+def meeting_page(meeting: Meeting, member: Member, now: dt.datetime) -> dict[str, Any]:
+    """Return the context of a meeting's page: what it decided, and who may confirm.
+
+    Each decision is its own proposal (replayed here: a meeting records a handful), so
+    what a member may do is what the domain says of each.
+    """
+    me = str(member.pk)
+    charter = get_charter()
+    names = {k.key: kind_name(k) for k in charter.kinds} if charter else {}
+    decisions: list[dict[str, Any]] = []
+    may_confirm, why_not = False, None
+    for row in selectors.meeting_decisions(meeting):
+        loaded = selectors.load(row, now=now)
+        st = loaded.state
+        record = st.meeting
+        outcome = st.decision.outcome if st.decision is not None else None
+        decisions.append(
+            {
+                "row": row,
+                "title": _title(row),
+                "kind": names.get(row.kind_key, row.kind_key),
+                "decided": OUTCOME_LABELS[record.outcome] if record else None,
+                "how": REACHED_LABELS[record.reached_by] if record else None,
+                "confirmations": len(record.confirmations) if record else 0,
+                "needed": record.needed if record else 0,
+                "open": st.is_open,
+                "status": PHASE_LABELS[st.phase] if outcome is None else OUTCOME_LABELS[outcome],
+                "outcome_key": outcome.value if outcome is not None else "",
+                "until": st.next.at if st.next is not None else None,
+                "concerns": _concerns_label(loaded, member),
+            }
+        )
+        if st.is_open:
+            refusal = domain.why_not(st, me, domain.Action.CONFIRM_MEETING)
+            if refusal is None:
+                may_confirm = True
+            elif why_not is None:
+                why_not = capfirst(translated(refusal))
+    return {
+        "meeting": meeting,
+        "recorder": meeting.recorder.pseudonym,
+        "notes_html": markdown.render(meeting.notes) if meeting.notes_ct else "",
+        "decisions": decisions,
+        "may_confirm": may_confirm,
+        "why_not_confirm": None if may_confirm else why_not,
+        "awaiting": any(d["open"] for d in decisions),
+    }
 
 
 def thread(comments: Iterable[Comment], member: Member) -> list[dict[str, Any]]:
@@ -608,9 +779,14 @@ def decision_rows(records: Iterable[DecisionRecord]) -> list[dict[str, Any]]:
             )
         elif r.kind == "removal":
             removed = Member.objects.filter(pk=p.get("member")).first()
-            row["title"] = _("A coordinator removed %(name)s from the group") % {
-                "name": removed.pseudonym if removed else _("a member")
-            }
+            name = removed.pseudonym if removed else _("a member")
+            if p.get("decision") is not None:
+                row["title"] = _("By the group's decision, %(name)s left the group") % {
+                    "name": name
+                }
+                row["proposal"] = p["decision"]
+            else:
+                row["title"] = _("A coordinator removed %(name)s from the group") % {"name": name}
             row["outcome"] = _("Member removed; the group's keys were renewed")
             row["reached_by"] = ""
         else:

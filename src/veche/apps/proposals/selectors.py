@@ -25,6 +25,7 @@ from veche.apps.proposals.models import (
     ChainCheckpoint,
     Comment,
     DecisionRecord,
+    Meeting,
     Proposal,
     ProposalEvent,
     ProposalVersion,
@@ -35,6 +36,7 @@ from veche.domain.charter import (
     DecisionKind,
     MandateFallback,
     Mode,
+    Power,
     Scope,
     VoteFallback,
     apply_group_rules,
@@ -97,9 +99,11 @@ def electorate(*, at: dt.datetime | None = None, group_id: int | None = None) ->
 
 def to_domain_proposal(row: Proposal, charter: Charter) -> domain.Proposal:
     """Return the domain proposal for a stored row."""
+    kind = charter.kind(row.kind_key)
+    named = row.effect.get("member") if kind.power is Power.REMOVE_MEMBER else None
     return domain.Proposal(
         id=str(row.pk),
-        kind=charter.kind(row.kind_key),
+        kind=kind,
         author=str(row.author_id),
         group=str(row.group_id),
         created_at=row.created_at,
@@ -111,6 +115,8 @@ def to_domain_proposal(row: Proposal, charter: Charter) -> domain.Proposal:
         mandate_scope=tuple(str(i) for i in range(row.mandate_scope_count)),
         seed=bytes(row.seed),
         draft=row.draft,
+        from_meeting=row.meeting_id is not None,
+        concerns=str(named) if named is not None else None,
     )
 
 
@@ -281,11 +287,17 @@ def closed_proposals(*, member: Member) -> QuerySet[Proposal]:
 
 
 def inbox(*, member: Member) -> QuerySet[Awaiting]:
-    """Return what waits for the member, the most recently active proposal first."""
+    """Return what waits for the member: reminders first, then the most recently active."""
     return (
         Awaiting.objects.filter(member=member)
         .select_related("proposal", "proposal__current_version")
-        .order_by("-proposal__last_activity_at", "-proposal_id", "wait")
+        # What a fellow member reminded them of comes first, the latest reminder first.
+        .order_by(
+            F("reminded_at").desc(nulls_last=True),
+            "-proposal__last_activity_at",
+            "-proposal_id",
+            "wait",
+        )
     )
 
 
@@ -321,6 +333,48 @@ def meeting_record(loaded: Loaded) -> ProposalEvent | None:
     """Return the latest meeting record of the proposal, if any."""
     records = [e for e in loaded.rows if e.type == domain.MeetingRecorded.TYPE]
     return records[-1] if records else None
+
+
+def get_visible_meeting(*, member: Member, meeting_id: int) -> Meeting | None:
+    """Return the meeting if it is the member's group's, else None (shown as 404)."""
+    return (
+        Meeting.objects.filter(pk=meeting_id, group_id=member.group_id)
+        .exclude(group__dissolved_at__isnull=False)
+        .select_related("group", "recorder")
+        .first()
+    )
+
+
+def meeting_decisions(meeting: Meeting) -> QuerySet[Proposal]:
+    """Return the decisions a meeting took, in the order they were recorded."""
+    return (
+        Proposal.objects.filter(meeting=meeting)
+        .select_related("current_version")
+        .order_by("created_at", "pk")
+    )
+
+
+# A member is reminded of one proposal at most once in this long, by anyone.
+REMIND_EVERY = dt.timedelta(hours=24)
+# What a fellow member may be reminded of: something the group waits for them to say.
+REMINDABLE = (domain.Wait.RESPOND, domain.Wait.RESPOND_AGAIN, domain.Wait.VOTE, domain.Wait.CARRY)
+
+
+def not_yet_responded(row: Proposal, *, group_id: int | None) -> QuerySet[Awaiting]:
+    """Return who in group ``group_id`` the proposal still waits for (a response, a ballot).
+
+    Never another group's members: a page shows only the viewer's own group.
+    """
+    return (
+        Awaiting.objects.filter(
+            proposal=row,
+            wait__in=[w.value for w in REMINDABLE],
+            member__group_id=group_id,
+            member__is_active=True,
+        )
+        .select_related("member")
+        .order_by("member__pseudonym_key", "wait")
+    )
 
 
 def comments(row: Proposal) -> QuerySet[Comment]:

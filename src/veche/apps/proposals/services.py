@@ -35,15 +35,18 @@ from veche.apps.federation.selectors import (
     charter_in_force,
     charter_of,
     charter_version,
+    get_charter,
     group_rules_in_force,
     rules_of,
 )
 from veche.apps.federation.services import (
+    CannotRemove,
     create_group,
     create_invitation,
     note_decision,
     put_charter,
     put_group_rules,
+    remove_member,
     start_coordinator_term,
 )
 from veche.apps.proposals import selectors, signals
@@ -53,6 +56,7 @@ from veche.apps.proposals.models import (
     ChainCheckpoint,
     Comment,
     DecisionRecord,
+    Meeting,
     Proposal,
     ProposalEvent,
     ProposalVersion,
@@ -71,7 +75,14 @@ from veche.domain.charter import (
     check_group_rules,
 )
 from veche.domain.consensus import Position
-from veche.domain.errors import DomainError, InvalidCharter, InvalidEvent, NotEligible, _
+from veche.domain.errors import (
+    DomainError,
+    InvalidCharter,
+    InvalidEvent,
+    NotEligible,
+    ProposalClosed,
+    _,
+)
 
 MAX_TITLE = 200
 MAX_TEXT = 20_000
@@ -102,6 +113,8 @@ def create_proposal(
     coordinator: Member | None = None,
     charter: Charter | None = None,
     group_rules: GroupRules | None = None,
+    concerns: Member | None = None,
+    meeting: Meeting | None = None,
     now: dt.datetime | None = None,
 ) -> Proposal:
     """Create and return a proposal; raise DomainError if the rules do not allow it.
@@ -110,6 +123,8 @@ def create_proposal(
     group's own rules in force (decision 0090); a draft is bound again when published.
     An amendment carries the whole proposed ``charter``; a proposal of a group's own
     rules carries ``group_rules`` (decision 0091).
+    ``concerns``: the member a removal names. ``meeting``: the proposal records a
+    decision that meeting took (see :func:`record_meeting_decisions`, its only caller).
     """
     now = now or timezone.now()
     binding = _rules_in_force(kind_key, group_id=author.group_id)
@@ -132,9 +147,11 @@ def create_proposal(
         options=options,
         mandate_scope=mandate_scope,
         draft=draft,
+        from_meeting=meeting is not None,
+        concerns=str(concerns.pk) if concerns is not None else None,
     )
     effect, group_name = _effect(
-        kind, author, new_group_name, coordinator,
+        kind, author, new_group_name, coordinator, concerns,
         binding=binding, proposed_charter=charter, group_rules=group_rules,
     )  # fmt: skip
     with transaction.atomic():
@@ -151,6 +168,7 @@ def create_proposal(
             seed=seed,
             draft=draft,
             effect=effect,
+            meeting=meeting,
             phase=domain.Phase.DRAFT if draft else domain.Phase.CONSENSUS,
         )
         # The encryption context names the row, so content is encrypted once it has an id.
@@ -206,6 +224,7 @@ def _effect(
     author: Member,
     new_group_name: str,
     coordinator: Member | None,
+    concerns: Member | None = None,
     *,
     binding: Binding,
     proposed_charter: Charter | None = None,
@@ -243,6 +262,15 @@ def _effect(
         if coordinator.group_id != author.group_id or not coordinator.is_active:
             raise NotEligible(_("a coordinator comes from the group itself"), field="coordinator")
         return {"coordinator": coordinator.pk}, ""
+    if kind.power is Power.REMOVE_MEMBER:
+        # The domain checked the member belongs to the group (by id, at this instant);
+        # an account that is no longer active cannot be removed again.
+        assert concerns is not None  # noqa: S101 - domain.create refuses a removal without one
+        if not concerns.is_active:
+            raise NotEligible(
+                _("only a member of the same group can be named for removal"), field="concerns"
+            )
+        return {"member": concerns.pk}, ""
     return {}, ""
 
 
@@ -507,6 +535,7 @@ def record_meeting(
     attendance: int,
     reached_by: domain.ReachedBy,
     notes: str,
+    held_on: dt.date | None = None,
     now: dt.datetime | None = None,
 ) -> selectors.Loaded:
     """Record a decision reached at an in-person meeting (counts, never names)."""
@@ -518,8 +547,154 @@ def record_meeting(
         attendance=attendance,
         reached_by=reached_by,
         at=now,
+        held_on=held_on,
     )
     return record(row=row, event=event, text=notes, now=now)
+
+
+@dataclasses.dataclass(frozen=True)
+class TakenAtMeeting:
+    """One decision a meeting took, as its record states it."""
+
+    kind_key: str
+    title: str
+    text: str
+    outcome: domain.Outcome = domain.Outcome.ADOPTED
+    reached_by: domain.ReachedBy = domain.ReachedBy.CONSENSUS
+    # The member it names (choosing a coordinator, removing a member), by the kind's power.
+    member: Member | None = None
+
+
+MAX_MEETING_DECISIONS = 10
+
+
+def record_meeting_decisions(
+    *,
+    recorder: Member,
+    held_on: dt.date,
+    attendance: int,
+    decisions: Sequence[TakenAtMeeting],
+    notes: str = "",
+    now: dt.datetime | None = None,
+) -> Meeting:
+    """Record decisions an in-person meeting of the recorder's group took; return it.
+
+    Each decision becomes a proposal made from the meeting, whose first event is the
+    meeting's record (the domain checks the day, the attendance and who records); all of
+    them or none are stored. Others present then confirm (:func:`confirm_meeting_record`).
+    """
+    now = now or timezone.now()
+    notes = clean_text(notes, field="notes", required=False, limit=MAX_TEXT)
+    if not decisions:
+        raise InvalidEvent(_("record at least one decision the meeting took"), field="decisions")
+    if len(decisions) > MAX_MEETING_DECISIONS:
+        raise InvalidEvent(
+            _("at most %(n)d decisions in one record"),
+            params={"n": MAX_MEETING_DECISIONS},
+            field="decisions",
+        )
+    group = Group.objects.filter(pk=recorder.group_id, dissolved_at__isnull=True).first()
+    if group is None or not recorder.is_active:
+        raise NotEligible(_("only a member of a group can propose"), field="author")
+    with transaction.atomic():
+        meeting = Meeting.objects.create(
+            group=group, recorder=recorder, held_on=held_on, attendance=attendance,
+            recorded_at=now,
+        )  # fmt: skip
+        meeting.set_notes(notes)
+        meeting.save(update_fields=["notes_ct"])
+        for index, taken in enumerate(decisions):
+            try:
+                _record_taken(meeting, taken, now)
+            except DomainError as error:
+                raise MeetingDecisionRefused(index, error) from error
+    return meeting
+
+
+class MeetingDecisionRefused(DomainError):
+    """One decision of a meeting's record was refused: the domain's reason, and which one."""
+
+    def __init__(self, index: int, error: DomainError) -> None:
+        super().__init__(error.template, field=error.field, params=error.params)
+        self.index = index
+        self.code = error.code
+
+
+def _record_taken(meeting: Meeting, taken: TakenAtMeeting, now: dt.datetime) -> None:
+    charter = get_charter()
+    if charter is None:
+        raise InvalidEvent(_("the federation is not set up yet"), field="kind")
+    power = charter.kind(taken.kind_key).power
+    row = create_proposal(
+        author=meeting.recorder,
+        kind_key=taken.kind_key,
+        title=taken.title,
+        body=taken.text,
+        coordinator=taken.member if power is Power.CHOOSE_COORDINATOR else None,
+        concerns=taken.member if power is Power.REMOVE_MEMBER else None,
+        meeting=meeting,
+        now=now,
+    )
+    event = domain.MeetingRecorded(
+        recorder=str(meeting.recorder_id),
+        outcome=taken.outcome,
+        attendance=meeting.attendance,
+        reached_by=taken.reached_by,
+        at=now,
+        held_on=meeting.held_on,
+    )
+    record(row=row, event=event, now=now)
+
+
+def confirm_meeting_record(
+    *, meeting: Meeting, member: Member, now: dt.datetime | None = None
+) -> int:
+    """Confirm, as someone present, every decision of the meeting still awaiting it.
+
+    Returns how many were confirmed; raises the domain's reason when none could be (the
+    recorder, someone who joined after the meeting, someone who already confirmed).
+    """
+    now = now or timezone.now()
+    confirmed = 0
+    refusal: DomainError | None = None
+    with transaction.atomic():
+        rows = Proposal.objects.filter(meeting=meeting, closed_at__isnull=True).order_by("pk")
+        for row in rows:
+            try:
+                confirm_meeting(row=row, member=member, now=now)
+            except DomainError as error:
+                refusal = refusal or error
+            else:
+                confirmed += 1
+        if not confirmed:
+            raise refusal or ProposalClosed(_("nothing of this meeting awaits confirmation"))
+    return confirmed
+
+
+# --- reminders -------------------------------------------------------------------------------
+
+
+def remind(*, row: Proposal, by: Member, now: dt.datetime | None = None) -> int:
+    """Remind the members of ``by``'s own group whom the proposal still waits for.
+
+    Marks their inbox rows reminded (``Awaiting.reminded_at``): the item comes to the
+    top of their inbox, saying a fellow member reminded them. Idempotent, and at most
+    once per :data:`selectors.REMIND_EVERY` for each member and proposal; never anyone of another
+    group, never oneself. Returns how many were reminded now.
+    """
+    now = now or timezone.now()
+    if row.closed_at is not None or row.phase == domain.Phase.CLOSED:
+        raise ProposalClosed(_("the proposal is closed: there is nothing to remind of"))
+    if by.group_id is None or not by.is_active:
+        raise NotEligible(_("only a member of the group can remind its members"))
+    waiting = (
+        selectors.not_yet_responded(row, group_id=by.group_id)
+        .exclude(member=by)
+        .filter(Q(reminded_at__isnull=True) | Q(reminded_at__lte=now - selectors.REMIND_EVERY))
+    )
+    return Awaiting.objects.filter(pk__in=list(waiting.values_list("pk", flat=True))).update(
+        reminded_at=now
+    )
 
 
 def confirm_meeting(
@@ -741,6 +916,9 @@ def _record_decision(loaded: selectors.Loaded, decision: domain.Decision) -> Non
         "closed_at": decision.at,
         "outcome": decision.outcome.value,
         "reached_by": decision.reached_by.value,
+        # What the decision did may have made open proposals due (membership changed),
+        # this one among them: closed, it has nothing due.
+        "due_at": None,
     }
     Proposal.objects.filter(pk=row.pk).update(**fields)
     for name, value in fields.items():
@@ -835,6 +1013,8 @@ def _apply_effect(
                     "applied": False}  # fmt: skip
         start_coordinator_term(group=row.group, member=member, now=decision.at)
         return {"power": kind.power.value, "coordinator": member.pk, "applied": True}
+    if kind.power is Power.REMOVE_MEMBER and "member" in row.effect:
+        return _remove_by_decision(row, decision)
     return None
 
 
@@ -893,6 +1073,20 @@ def _note_new_version(row: Proposal, effect: Any, logged: DecisionRecord) -> Non
         ).first()
     if version is not None:
         note_decision(version, seq=logged.seq, record_digest=logged.digest)
+
+
+def _remove_by_decision(row: Proposal, decision: domain.Decision) -> dict[str, Any]:
+    """Remove the member an adopted removal names, as the group decided (keys rotate)."""
+    named = row.effect["member"]
+    member = Member.objects.filter(pk=named).first()
+    try:
+        if member is None:
+            raise CannotRemove
+        remove_member(group=row.group, member=member, by=None, decision=row.pk, now=decision.at)
+    except CannotRemove:
+        # Gone meanwhile (removed otherwise, or their account ended): nothing to do.
+        return {"power": Power.REMOVE_MEMBER.value, "member": named, "applied": False}
+    return {"power": Power.REMOVE_MEMBER.value, "member": named, "applied": True}
 
 
 def issue_founding_invitation(*, row: Proposal, actor: Member) -> str:

@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from veche.apps.accounts.models import Member
@@ -33,7 +34,7 @@ from veche.apps.federation.selectors import (
     group_rules_in_force,
     rules_of,
 )
-from veche.apps.proposals import forms, presenters, selectors, services, signals
+from veche.apps.proposals import forms, presenters, selectors, services, signals, urgency
 from veche.apps.proposals.models import Proposal, chain_name
 from veche.domain import proposals as domain
 from veche.domain.charter import Power
@@ -70,29 +71,37 @@ def _coordinator_choices(member: Any) -> list[tuple[str, str]]:
     return [(str(m.pk), m.pseudonym) for m in group_members(group=group)]
 
 
+def _chosen_member(value: str | None) -> Member | None:
+    """Return the member a form's choice names (the form limited it to the group's)."""
+    return Member.objects.filter(pk=int(value)).first() if value else None
+
+
 @member_required
 @require_http_methods(["GET", "POST"])
 def proposal_new(request: HttpRequest) -> HttpResponse:
-    """Return the form for a new proposal, or create it."""
+    """Return the form for a new proposal, or create it.
+
+    ``?kind=`` and ``?member=`` fill the form in (the group page's "propose the removal").
+    """
     charter = get_charter()
     if charter is None:
         raise Http404
     choices = _coordinator_choices(request.user)
     # What carries rules (a charter, a group's own rules) has its own form (new_charter).
     carried = (Power.AMEND_CHARTER, Power.GROUP_RULES)
+    removable = [(pk, name) for pk, name in choices if pk != str(request.user.pk)]
     form = forms.ProposalForm(
         request.POST or None,
         charter=dataclasses.replace(
             charter, kinds=tuple(k for k in charter.kinds if k.power not in carried)
         ),
         coordinators=choices,
-        initial={"kind": request.GET.get("kind", "")},
+        removable=removable,
+        initial={"kind": request.GET.get("kind", ""), "member": request.GET.get("member", "")},
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        coordinator = None
-        if data.get("coordinator"):
-            coordinator = Member.objects.filter(pk=int(data["coordinator"])).first()
+        removal = charter.kind(data["kind"]).power is Power.REMOVE_MEMBER
         try:
             row = services.create_proposal(
                 author=request.user,
@@ -105,14 +114,20 @@ def proposal_new(request: HttpRequest) -> HttpResponse:
                 mandate_scope=data["mandate_scope"],
                 draft=data["draft"],
                 new_group_name=data.get("new_group_name", ""),
-                coordinator=coordinator,
+                coordinator=_chosen_member(data.get("coordinator")),
+                concerns=_chosen_member(data.get("member")) if removal else None,
             )
         except DomainError as error:
             _add_domain_error(form, error)
         else:
             return redirect("proposals:detail", proposal_id=row.pk)
     status = 400 if request.method == "POST" else 200
-    return render(request, "proposals/new.html", {"form": form}, status=status)
+    context = {"form": form, "kind_rules": urgency.kind_rules(charter)}
+    return render(request, "proposals/new.html", context, status=status)
+
+
+# Where a domain error's field is called otherwise in a form.
+_FORM_FIELDS = {"concerns": "member"}
 
 
 @member_required
@@ -197,7 +212,8 @@ def new_group_rules(request: HttpRequest) -> HttpResponse:
 
 
 def _add_domain_error(form: Any, error: DomainError) -> None:
-    field = error.field if error.field in form.fields else None
+    name = _FORM_FIELDS.get(error.field or "", error.field)
+    field = name if name in form.fields else None
     form.add_error(field, translated(error))
 
 
@@ -216,6 +232,8 @@ def _detail(
         return render(request, "proposals/unreadable.html", {"row": row}, status=409)
     thread = paginate(request, selectors.comments(row), latest=True)
     context = presenters.detail(loaded, request.user, now, thread_page=thread)
+    context["at_deadline"] = urgency.at_deadline(loaded)
+    context["rotation_rule"] = urgency.rotation(loaded)
     context["errors"] = errors or {}
     if errors and request.method == "POST":
         _keep_typed(request, row, context, errors)
@@ -423,6 +441,7 @@ def meeting(request: HttpRequest, proposal_id: int) -> HttpResponse:
             attendance=data["attendance"],
             reached_by=domain.ReachedBy(data["reached_by"]),
             notes=data["notes"],
+            held_on=data["held_on"] or timezone.now().date(),
         ),
         "meeting",
     )
@@ -436,6 +455,155 @@ def meeting_confirm(request: HttpRequest, proposal_id: int) -> HttpResponse:
     return _after(
         request, row, lambda: services.confirm_meeting(row=row, member=request.user), "meeting"
     )
+
+
+@member_required
+@_form_on_proposal
+def remind(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    """Remind those of the member's own group the proposal still waits for."""
+    row = _visible_or_404(request, proposal_id)
+    try:
+        reminded = services.remind(row=row, by=request.user)
+    except DomainError as error:
+        return _detail(request, row, errors={"remind": translated(error)}, status=400)
+    if reminded:
+        messages.success(
+            request,
+            ngettext(
+                "Reminded %(n)d member: it is at the top of their inbox.",
+                "Reminded %(n)d members: it is at the top of their inbox.",
+                reminded,
+            )
+            % {"n": reminded},
+        )
+    else:
+        messages.info(
+            request,
+            _(
+                "Nobody was reminded: everyone still awaited here was reminded in the "
+                "last 24 hours."
+            ),
+        )
+    return redirect("proposals:detail", proposal_id=row.pk)
+
+
+# --- meetings recorded on their own ---------------------------------------------------------
+
+MEETING_SLOTS = 5
+
+
+def _meeting_forms(request: HttpRequest, charter: Any) -> tuple[Any, list[Any]]:
+    data = request.POST if request.method == "POST" else None
+    members = _coordinator_choices(request.user)
+    record = forms.MeetingRecordForm(data, initial={"held_on": timezone.now().date()})
+    taken = [
+        forms.TakenForm(data, charter=charter, members=members, prefix=f"d{i}")
+        for i in range(MEETING_SLOTS)
+    ]
+    return record, taken
+
+
+# Where a refused decision's domain field is shown in its part of the form.
+_TAKEN_FIELDS = {"body": "text", "concerns": "member", "coordinator": "member"}
+
+
+def _show_meeting_error(record: Any, taken: list[Any], error: DomainError) -> None:
+    if error.field in ("held_on", "attendance", "notes"):
+        record.add_error(error.field, translated(error))
+        return
+    index = getattr(error, "index", None)
+    if index is None or not 0 <= index < len(taken):
+        record.add_error(None, translated(error))
+        return
+    form = taken[index]
+    name = _TAKEN_FIELDS.get(error.field or "", error.field)
+    form.add_error(name if name in form.fields else None, translated(error))
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def meeting_new(request: HttpRequest) -> HttpResponse:
+    """Return the form recording a meeting's decisions, or record them (all or none)."""
+    charter = get_charter()
+    group = Group.objects.filter(pk=request.user.group_id, dissolved_at__isnull=True).first()
+    if charter is None or group is None:
+        raise Http404
+    record, taken = _meeting_forms(request, charter)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        filled = [f for f in taken if not f.is_blank]
+        valid = record.is_valid() and all(f.is_valid() for f in filled)
+        if valid and not filled:
+            record.add_error(None, _("Write at least one decision the meeting took."))
+        elif valid:
+            try:
+                meeting = services.record_meeting_decisions(
+                    recorder=request.user,
+                    held_on=record.cleaned_data["held_on"],
+                    attendance=record.cleaned_data["attendance"],
+                    notes=record.cleaned_data["notes"],
+                    decisions=[_taken(f.cleaned_data) for f in filled],
+                )
+            except DomainError as error:
+                _show_meeting_error(record, filled, error)
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Recorded. Others who were present now confirm it; it is in the "
+                        "decision log once they have."
+                    ),
+                )
+                return redirect("proposals:meeting", meeting_id=meeting.pk)
+    return render(
+        request,
+        "proposals/meeting_new.html",
+        {"record": record, "taken": taken, "group": group},
+        status=status,
+    )
+
+
+def _taken(data: dict[str, Any]) -> services.TakenAtMeeting:
+    return services.TakenAtMeeting(
+        kind_key=data["kind"],
+        title=data["title"],
+        text=data["text"],
+        outcome=domain.Outcome(data["outcome"]),
+        reached_by=domain.ReachedBy(data["reached_by"]),
+        member=_chosen_member(data.get("member")),
+    )
+
+
+def _meeting_or_404(request: HttpRequest, meeting_id: int) -> Any:
+    meeting = selectors.get_visible_meeting(member=request.user, meeting_id=meeting_id)
+    if meeting is None:
+        raise Http404
+    return meeting
+
+
+@member_required
+@require_GET
+def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    """Return a meeting of the member's group: its decisions, and confirming them."""
+    meeting = _meeting_or_404(request, meeting_id)
+    context = presenters.meeting_page(meeting, request.user, timezone.now())
+    return render(request, "proposals/meeting.html", context)
+
+
+@member_required
+@form_at("proposals:meeting", guard=_meeting_or_404)
+def meeting_record_confirm(request: HttpRequest, meeting_id: int) -> HttpResponse:
+    """Confirm, as someone present, every decision of the meeting that awaits it."""
+    meeting = _meeting_or_404(request, meeting_id)
+    try:
+        services.confirm_meeting_record(meeting=meeting, member=request.user)
+    except DomainError as error:
+        context = presenters.meeting_page(meeting, request.user, timezone.now())
+        context["error"] = translated(error)
+        return render(request, "proposals/meeting.html", context, status=400)
+    messages.success(request, _("Confirmed. Thank you."))
+    return redirect("proposals:meeting", meeting_id=meeting.pk)
 
 
 @member_required

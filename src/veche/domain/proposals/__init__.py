@@ -24,6 +24,9 @@ draft -> consensus --(quorum met, no standing block)--> adopted
                                                                   | recalled
 any open state --(withdrawn by author)--> withdrawn
 any open state --(meeting record confirmed)--> adopted | not adopted (reached at a meeting)
+
+from a meeting: confirming --(confirmed by others present)--> adopted | not adopted
+                confirming --(deadline, not confirmed)--> unconfirmed
 ```
 
 Modules, one per phase: ``drafting`` (create, publish, amend, withdraw), ``consensus``,
@@ -133,6 +136,7 @@ _DEADLINES: Mapping[
         Step.SELECTION_CLOSES,
     ),
     Phase.MANDATE: (mandate.expires_at, mandate.expire, Step.MANDATE_EXPIRES),
+    Phase.CONFIRMING: (meeting.confirming_closes_at, meeting.lapse, Step.CONFIRMATION_CLOSES),
 }
 
 
@@ -183,7 +187,9 @@ def _replay(proposal: Proposal, events: Sequence[Event], context: Context) -> Fo
         last_at=proposal.created_at,
         clock=proposal.created_at,
     )
-    if not proposal.draft:
+    if proposal.from_meeting:
+        meeting.open_confirming(fold, proposal.created_at)
+    elif not proposal.draft:
         open_consensus(fold, proposal.created_at, proposal.deadline)
     for event in events:
         _apply(fold, event, strict=False)

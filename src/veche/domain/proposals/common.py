@@ -162,13 +162,14 @@ def _decision_tally(fold: Fold, reached_by: ReachedBy) -> dict[str, Any]:
     if reached_by is ReachedBy.VOTE and fold.vote is not None and fold.vote.result is not None:
         return {"vote": fold.vote.result.to_dict()}
     if reached_by is ReachedBy.MEETING and fold.meeting is not None:
-        return {
-            "meeting": {
-                "attendance": fold.meeting.attendance,
-                "reached_by": fold.meeting.reached_by.value,
-                "confirmations": len(fold.meeting.confirmations) + 1,
-            }
+        meeting: dict[str, Any] = {
+            "attendance": fold.meeting.attendance,
+            "reached_by": fold.meeting.reached_by.value,
+            "confirmations": len(fold.meeting.confirmations) + 1,
         }
+        if fold.meeting.held_on is not None:
+            meeting["held_on"] = fold.meeting.held_on.isoformat()
+        return {"meeting": meeting}
     if reached_by is ReachedBy.MANDATE and fold.mandate is not None:
         m = fold.mandate
         return {

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from veche.domain.charter import DecisionKind, MandateFallback, Scope
+from veche.domain.charter import DecisionKind, MandateFallback, Power, Scope
 from veche.domain.errors import InvalidEvent, NotEligible, _
 from veche.domain.proposals.common import Situation, close, require_author, require_phase
 from veche.domain.proposals.events import Amended, Published, Withdrawn
@@ -44,8 +44,15 @@ def create(
     options: Sequence[str] = (),
     mandate_scope: Sequence[str] = (),
     draft: bool = False,
+    from_meeting: bool = False,
+    concerns: str | None = None,
 ) -> Proposal:
-    """Return a new proposal after checking the author may make it; raise DomainError."""
+    """Return a new proposal after checking the author may make it; raise DomainError.
+
+    ``from_meeting``: the proposal records a decision already taken at an in-person
+    meeting (its record, ``MeetingRecorded``, is its first event); ``concerns``: the
+    member a removal is about (kinds with the power to remove a member).
+    """
     aware(at, "at")
     electorate = electorate.at(at)
     author_group = electorate.group_of(author)
@@ -59,6 +66,9 @@ def create(
             )
     else:
         group = author_group
+    if from_meeting:
+        _check_from_meeting(kind, urgent=urgent, draft=draft, deadline=deadline)
+    concerns = _check_concerns(kind, author, group, electorate, concerns)
     if urgent and not kind.urgent_allowed:
         raise InvalidEvent(
             _("the charter does not allow urgent proposals of the kind %(kind)r"),
@@ -112,7 +122,46 @@ def create(
         mandate_scope=clean_scope,
         seed=seed,
         draft=draft,
+        from_meeting=from_meeting,
+        concerns=concerns,
     )
+
+
+def _check_from_meeting(
+    kind: DecisionKind, *, urgent: bool, draft: bool, deadline: datetime | None
+) -> None:
+    if kind.scope is not Scope.GROUP:
+        # A meeting is one group's: it cannot speak for the federation.
+        raise InvalidEvent(
+            _("a federation matter is decided by the federation together, not at one meeting"),
+            field="kind",
+        )
+    if urgent or draft or deadline is not None:
+        raise InvalidEvent(
+            _("a decision taken at a meeting has no deadline, urgency or draft"), field="kind"
+        )
+
+
+def _check_concerns(
+    kind: DecisionKind, author: str, group: str, electorate: Electorate, concerns: str | None
+) -> str | None:
+    """Return the member a removal names, after checking it names one it may."""
+    if kind.power is not Power.REMOVE_MEMBER:
+        if concerns is not None:
+            raise InvalidEvent(_("only a removal names a member to remove"), field="concerns")
+        return None
+    if concerns is None:
+        raise InvalidEvent(_("say which member to remove"), field="concerns")
+    if concerns == author:
+        raise InvalidEvent(
+            _("you cannot propose your own removal"),
+            field="concerns",
+        )
+    if concerns not in electorate.groups.get(group, frozenset()):
+        raise NotEligible(
+            _("only a member of the same group can be named for removal"), field="concerns"
+        )
+    return concerns
 
 
 def check_deadline(kind: DecisionKind, opens: datetime, deadline: datetime) -> None:

@@ -17,7 +17,7 @@ import dataclasses
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -151,6 +151,8 @@ class MeetingRecorded:
     attendance: int
     reached_by: ReachedBy
     at: datetime
+    # The day the meeting was held (UTC); older records have none.
+    held_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -258,7 +260,7 @@ def decode(encoded: Encoded, *, ballot: Any = None) -> Event:
 def _to_json(value: Any) -> Any:
     if isinstance(value, StrEnum):
         return value.value
-    if isinstance(value, datetime):
+    if isinstance(value, date):  # a datetime is a date too: both as ISO 8601
         return value.isoformat()
     return value
 
@@ -308,11 +310,16 @@ def _time(value: Any) -> datetime:
     return parsed
 
 
+def _day(value: Any) -> date:
+    return date.fromisoformat(_str(value))
+
+
 _UnionType = type(int | None)
 _PARSERS: dict[Any, Callable[[Any], Any]] = {
     int: _int,
     str: _str,
     datetime: _time,
+    date: _day,
     Position: lambda v: Position(_str(v)),
     Outcome: lambda v: Outcome(_str(v)),
     ReachedBy: lambda v: ReachedBy(_str(v)),

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -43,6 +43,9 @@ class Phase(StrEnum):
     VOLUNTEERING = "volunteering"
     SELECTION_VOTE = "selection_vote"
     MANDATE = "mandate"
+    # A decision taken at an in-person meeting, recorded on its own: it awaits
+    # confirmation by others present (docs/decisions/0095).
+    CONFIRMING = "confirming"
     CLOSED = "closed"
 
 
@@ -55,6 +58,7 @@ PHASE_NAMES: dict[Phase, str] = {
     Phase.VOLUNTEERING: _("volunteering"),
     Phase.SELECTION_VOTE: _("selection_vote"),
     Phase.MANDATE: _("mandate"),
+    Phase.CONFIRMING: _("confirming"),
 }
 
 OPEN_PHASES = frozenset(p for p in Phase if p is not Phase.CLOSED)
@@ -70,6 +74,8 @@ class Outcome(StrEnum):
     DECIDED = "decided"
     MANDATE_EXPIRED = "mandate_expired"
     RECALLED = "recalled"
+    # A meeting's record that not enough others present confirmed in time.
+    UNCONFIRMED = "unconfirmed"
 
 
 class ReachedBy(StrEnum):
@@ -91,6 +97,7 @@ class Step(StrEnum):
     VOLUNTEERING_CLOSES = "volunteering_closes"
     SELECTION_CLOSES = "selection_closes"
     MANDATE_EXPIRES = "mandate_expires"
+    CONFIRMATION_CLOSES = "confirmation_closes"
 
 
 class Action(StrEnum):
@@ -234,6 +241,12 @@ class Proposal:
     # Fixed at creation, kept by the server until needed: breaks vote ties, draws lots.
     seed: bytes = b""
     draft: bool = False
+    # A decision taken at an in-person meeting, recorded on its own: no online consensus,
+    # only confirmation by others present (docs/decisions/0095).
+    from_meeting: bool = False
+    # The member a removal is about: named by id, and not part of the deciding body
+    # (docs/decisions/0096).
+    concerns: str | None = None
 
     @property
     def scope(self) -> Scope:
@@ -310,6 +323,8 @@ class MeetingState:
     recorded_at: datetime
     confirmations: frozenset[str]
     needed: int
+    # The day the meeting was held (UTC), when the record says.
+    held_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -439,7 +454,8 @@ class Fold:
 def body_at(proposal: Proposal, electorate: Electorate) -> Body:
     """Return the deciding body of ``proposal`` given the membership when it opens."""
     if proposal.scope is Scope.GROUP:
-        members = electorate.groups.get(proposal.group, frozenset())
+        present = electorate.groups.get(proposal.group, frozenset())
+        members = frozenset(m for m in present if m != proposal.concerns)
         return Body(members=members, groups=frozenset({proposal.group}) if members else frozenset())
     groups = frozenset(g for g, m in electorate.groups.items() if m)
     return Body(members=electorate.all_members(), groups=groups)
@@ -466,6 +482,11 @@ def member_of(enum: Any, value: Any, name: str) -> Any:
             params={"value": value, "name": name},
             field=name,
         ) from None
+
+
+def end_of_day(day: date) -> datetime:
+    """Return the last instant of ``day`` (UTC): who belonged on a day belonged by then."""
+    return datetime.combine(day, time.max, tzinfo=UTC)
 
 
 def minutes(period: timedelta) -> float:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("federation", "0002_charter_versions"),
+        ("federation", "0003_charter_versions"),
         ("proposals", "0005_wait_carry"),
     ]
 

@@ -17,7 +17,7 @@ def bind_to_version_1(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("federation", "0003_founding_charter_is_version_1"),
+        ("federation", "0004_founding_charter_is_version_1"),
         ("proposals", "0006_proposals_bound_to_charter_versions"),
     ]
     operations = [migrations.RunPython(bind_to_version_1, migrations.RunPython.noop)]

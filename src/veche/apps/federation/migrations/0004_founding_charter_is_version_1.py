@@ -35,5 +35,5 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("federation", "0002_charter_versions")]
+    dependencies = [("federation", "0003_charter_versions")]
     operations = [migrations.RunPython(forwards, backwards)]

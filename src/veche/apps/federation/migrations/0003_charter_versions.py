@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('federation', '0001_initial'),
+        ('federation', '0002_charter_remove_member_kind'),
     ]
 
     operations = [

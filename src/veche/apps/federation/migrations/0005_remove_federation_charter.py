@@ -4,5 +4,5 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-    dependencies = [("federation", "0003_founding_charter_is_version_1")]
+    dependencies = [("federation", "0004_founding_charter_is_version_1")]
     operations = [migrations.RemoveField(model_name="federation", name="charter")]
