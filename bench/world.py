@@ -138,6 +138,7 @@ class _Builder:
     def respond_some(self, row: Any, group: Any | None, n: int, at: dt.datetime, **kw: Any) -> None:
         from veche.apps.proposals import services as s
         from veche.domain.consensus import Position
+        from veche.domain.errors import NotEligible
 
         but = kw.get("but")
         version = kw.get("version", 1)
@@ -259,6 +260,7 @@ class _Builder:
     def run_fund(self) -> None:
         from veche.apps.proposals import services as s
         from veche.domain.consensus import Position
+        from veche.domain.errors import NotEligible
         from veche.domain.proposals import Outcome, ReachedBy
 
         t = self.now - 50 * D
@@ -314,6 +316,7 @@ class _Builder:
 
         from veche.apps.proposals import services as s
         from veche.domain.consensus import Position
+        from veche.domain.errors import NotEligible
 
         # Taken afresh: building the history may have taken minutes, and the open
         # proposals' deadlines count from when the world is ready.
@@ -371,7 +374,10 @@ class _Builder:
                 mandate_scope=["Dealing with the repair firm"], deadline=t + H, now=t,
             )  # fmt: skip
             for k, m in enumerate(self.others(a, 2, but=me)):
-                s.volunteer(row=row, member=m, now=t + 2 * H + k * H)
+                try:
+                    s.volunteer(row=row, member=m, now=t + 2 * H + k * H)
+                except NotEligible:
+                    continue  # rotation: whoever held the last mandate sits this one out
             loaded = s.settle(row, now=now - 30 * dt.timedelta(minutes=1))
             holder = loaded.state.mandate.holder if loaded.state.mandate else None
             if holder:
