@@ -138,7 +138,6 @@ class _Builder:
     def respond_some(self, row: Any, group: Any | None, n: int, at: dt.datetime, **kw: Any) -> None:
         from veche.apps.proposals import services as s
         from veche.domain.consensus import Position
-        from veche.domain.errors import NotEligible
 
         but = kw.get("but")
         version = kw.get("version", 1)
@@ -260,7 +259,6 @@ class _Builder:
     def run_fund(self) -> None:
         from veche.apps.proposals import services as s
         from veche.domain.consensus import Position
-        from veche.domain.errors import NotEligible
         from veche.domain.proposals import Outcome, ReachedBy
 
         t = self.now - 50 * D
