@@ -24,6 +24,8 @@ for _pattern in _ninja_patterns:
 urlpatterns = [
     path("api/", views.reference, name="reference"),
     path("api/", (_ninja_patterns, "api", "api")),
+    # Whatever else is under /api/ (an id that is not a number...): a problem, not a page.
+    path("api/<path:path>", views.api_not_found, name="not_found"),
     path("account/", views.account, name="account"),
     path("feeds/<str:secret>/inbox.atom", views.feed_inbox, name="feed_inbox"),
     path("feeds/<str:secret>/decisions.atom", views.feed_decisions, name="feed_decisions"),

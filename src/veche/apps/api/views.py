@@ -22,11 +22,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from veche.apps.api import services
 from veche.apps.api.endpoints import api
 from veche.apps.api.models import AccessKey
+from veche.apps.api.problems import problem_response
 from veche.apps.core import keyring
 from veche.apps.core.keyring import private_key_of
 from veche.apps.core.permissions import member_required, public, token_required
@@ -333,6 +335,13 @@ def _components(schema: dict[str, Any]) -> list[dict[str, Any]]:
             fields.append({"name": field, "type": kind, "required": field in required})
         out.append({"name": name, "description": comp.get("description", ""), "fields": fields})
     return out
+
+
+@public
+@csrf_exempt  # it changes nothing, and answers API clients, who send no CSRF token
+def api_not_found(request: HttpRequest, path: str) -> HttpResponse:
+    """Return a 404 as problem details for any other address under ``/api/``."""
+    return problem_response(404, _("There is no such thing here."))
 
 
 @public
