@@ -199,6 +199,10 @@ def _refused(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400:
+        # django-ninja's one 400: a body that does not parse (not JSON, or text that
+        # cannot be stored). A 422 like any other shape error: 400 means the rules refused.
+        return problem_response(422, _("The body is not JSON text that can be stored."))
     return problem_response(exc.status_code, str(exc))
 
 

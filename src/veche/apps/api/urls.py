@@ -13,13 +13,12 @@ from veche.apps.core.permissions import ACCESS_ATTR, PUBLIC, TOKEN
 
 app_name = "api"
 
+# django-ninja's root ("api-root", which ninja reverses to find its prefix) is shadowed
+# by the reference page, listed first at the same address.
+_PUBLIC = {"openapi-json", "api-root"}
 _ninja_patterns, _app, _namespace = api.urls
 for _pattern in _ninja_patterns:
-    setattr(
-        _pattern.callback,
-        ACCESS_ATTR,
-        PUBLIC if _pattern.name == "openapi-json" else TOKEN,
-    )
+    setattr(_pattern.callback, ACCESS_ATTR, PUBLIC if _pattern.name in _PUBLIC else TOKEN)
 
 urlpatterns = [
     path("api/", views.reference, name="reference"),
