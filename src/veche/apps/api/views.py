@@ -15,18 +15,18 @@ import datetime as dt
 from typing import Any
 from xml.sax.saxutils import escape
 
-from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from veche.apps.api import services
 from veche.apps.api.endpoints import api
+from veche.apps.api.forms import NewFeedForm, NewTokenForm, RevokeForm
 from veche.apps.api.models import AccessKey
 from veche.apps.api.problems import problem_response
 from veche.apps.core import keyring
@@ -36,31 +36,6 @@ from veche.apps.proposals import presenters, selectors
 from veche.apps.proposals.models import Awaiting
 
 # --- the account page -------------------------------------------------------------------
-
-
-class NewTokenForm(forms.Form):
-    may_act = forms.BooleanField(
-        label=gettext_lazy("May act (respond, amend, vote, the fund), not only read"),
-        required=False,
-    )
-
-
-class NewFeedForm(forms.Form):
-    kind = forms.ChoiceField(
-        label=gettext_lazy("What the feed tells"),
-        choices=[
-            (AccessKey.Kind.INBOX_FEED.value, gettext_lazy("What waits for you")),
-            (AccessKey.Kind.DECISIONS_FEED.value, gettext_lazy("New decisions in your bodies")),
-        ],
-    )
-    with_titles = forms.BooleanField(
-        label=gettext_lazy("With titles (the feed keeps a read-only copy of your group's keys)"),
-        required=False,
-    )
-
-
-class RevokeForm(forms.Form):
-    key = forms.IntegerField(min_value=1, max_value=2**62)
 
 
 def _account(
