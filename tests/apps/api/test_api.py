@@ -201,3 +201,30 @@ def test_the_schema_is_openapi_3_1_and_its_reference_page_needs_no_script(client
     html = page.content.decode()
     assert "<script" not in html
     assert "/api/proposals/{proposal_id}/respond" in html
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/inbox?page=abc",
+        "/api/proposals?show=all",
+        "/api/proposals?page=-1",
+        "/api/proposals/abc",
+        "/api/proposals/99999999999999999999999",
+        "/api/decisions?page=0",
+        "/api/decisions/group-x.jsonl",
+        "/api/fund?page=%00",
+        "/api/nothing-here",
+        "/api/proposals/1/respond/extra",
+    ],
+)
+def test_bad_input_to_every_read_is_a_problem(api_client: Any, member_a: Any, url: str):
+    response = api_client(member_a).get(url)
+    assert 400 <= response.status_code < 500
+    assert response["Content-Type"] == PROBLEM
+
+
+def test_a_get_on_a_write_is_405_and_a_post_on_a_read_too(api_client: Any, member_a: Any):
+    client = api_client(member_a)
+    assert client.get("/api/proposals/1/respond").status_code == 405
+    assert post(client, "/api/inbox", {}).status_code == 405
