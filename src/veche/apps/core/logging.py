@@ -12,8 +12,9 @@ passphrase or a member's text. See docs/decisions/0075-logs-without-requests.md.
 - gunicorn (``veche.config.gunicorn``): no access log; its error log keeps only the
   messages in :data:`GUNICORN_KEPT`, and a refused request is one fixed line.
 - Everything else that reaches a handler goes through :class:`RedactSecretsFilter` (no
-  addresses, ``/join/<secret>``, ``/feeds/<secret>`` and bearer tokens redacted) and :class:`NoContentFormatter` (exception
-  messages left out of tracebacks: they can quote data).
+  addresses; ``/join/<secret>``, ``/feeds/<secret>`` and bearer tokens redacted) and
+  :class:`NoContentFormatter` (exception messages left out of tracebacks: they can quote
+  data).
 """
 
 from __future__ import annotations
