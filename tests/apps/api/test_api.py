@@ -228,3 +228,19 @@ def test_a_get_on_a_write_is_405_and_a_post_on_a_read_too(api_client: Any, membe
     client = api_client(member_a)
     assert client.get("/api/proposals/1/respond").status_code == 405
     assert post(client, "/api/inbox", {}).status_code == 405
+
+
+def test_removing_a_member_revokes_their_tokens_and_feeds(
+    api_client: Any, coordinators_remove_alone: Any, member_a: Any, coordinator_a: Any
+):
+    from veche.apps.api.models import AccessKey
+    from veche.apps.api.services import create_feed
+    from veche.apps.federation.models import Group
+    from veche.apps.federation.services import remove_member
+
+    client = api_client(member_a)
+    create_feed(member=member_a, kind=AccessKey.Kind.INBOX_FEED)
+    group = Group.objects.get(pk=member_a.group_id)
+    remove_member(group=group, member=member_a, by=coordinator_a)
+    assert not AccessKey.objects.filter(member=member_a).exists()
+    problem(client.get("/api/inbox"), 404)
