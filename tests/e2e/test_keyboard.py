@@ -102,12 +102,12 @@ def test_join_respond_vote_and_log_out_with_the_keyboard_alone(
     # The header's order: skip link, site name, the sections, then logging out.
     page.goto(f"{base}/inbox/")
     stops = []
-    for _ in range(10):
+    for _ in range(11):
         page.keyboard.press("Tab")
         stops.append(describe(page))
     assert stops[0] == "Skip to content"
     assert stops[1] == "Test Federation"
-    assert stops[2:10] == [
+    assert stops[2:11] == [
         "Inbox",
         "Proposals",
         "Federation",
@@ -115,6 +115,7 @@ def test_join_respond_vote_and_log_out_with_the_keyboard_alone(
         "My group",
         "Decisions",
         "Fund",
+        "Account",
         "Log out",
     ], stops
 

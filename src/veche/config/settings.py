@@ -92,6 +92,7 @@ VECHE_APPS = [
     "veche.apps.federation",
     "veche.apps.proposals",
     "veche.apps.fund",
+    "veche.apps.api",
 ]
 
 INSTALLED_APPS = [

@@ -19,4 +19,5 @@ urlpatterns = [
     path("static/<path:path>", core_views.static_file, name="static"),
     path("", include("veche.apps.proposals.urls")),
     path("", include("veche.apps.fund.urls")),
+    path("", include("veche.apps.api.urls")),
 ]

@@ -5,6 +5,14 @@ See docs/decisions/0030-key-hierarchy.md.
 
 from __future__ import annotations
 
+from veche.crypto.access import (
+    access_lookup_hash,
+    new_access_secret,
+    pack_feed_keys,
+    unpack_feed_keys,
+    unwrap_token_key,
+    wrap_token_key,
+)
 from veche.crypto.envelope import (
     FEDERATION,
     KeyId,
@@ -52,20 +60,26 @@ __all__ = [
     "MissingKey",
     "PrivateKey",
     "WrongPassphrase",
+    "access_lookup_hash",
     "group_scope",
     "invitation_lookup_hash",
     "key_id_of",
     "keyed_hash",
+    "new_access_secret",
     "new_member_keys",
     "new_secret_key",
     "open_key",
     "open_sealed",
+    "pack_feed_keys",
     "pack_keys",
     "rewrap",
     "seal_key",
     "seal_to",
     "unlock",
+    "unpack_feed_keys",
     "unpack_keys",
     "unwrap_from_session",
+    "unwrap_token_key",
     "wrap_for_session",
+    "wrap_token_key",
 ]

@@ -46,7 +46,10 @@ from veche.apps.core.permissions import PUBLIC, access_of
 pytestmark = pytest.mark.django_db
 
 NOWHERE = "nobody"  # owner of an id that names nothing
-DENIED = {403, 404, 405}
+DENIED = {401, 403, 404, 405}
+# The API checks a body's shape before it looks anything up: an empty POST is a 422
+# whatever the id names (one that exists or not, in any group), so it tells nothing.
+API_DENIED = {*DENIED, 422}
 ROLES = [
     "anonymous",
     "member_A",
@@ -262,9 +265,22 @@ def make_role(name: str, world: World) -> Role:
     }[name]
     client = Client()
     if member is not None:
+        # Every request carries the member's API token (which may act) as well as their
+        # session: the API's routes are run as this role too (pages ignore the header).
+        client = Client(headers={"Authorization": f"Bearer {api_token(member, world)}"})
         log_in(client, member, world)
     group = None if member is None else name.rsplit("_", 1)[1]
     return Role(name=name, group=group, member=member, client=client, world=world)
+
+
+def api_token(member: Any, world: World) -> str:
+    """Return a new API token of ``member`` that may act."""
+    from veche.apps.api.services import create_token
+
+    _row, secret = create_token(
+        member=member, private_key=world.keys.private[member.pk], may_act=True
+    )
+    return secret
 
 
 def log_in(client: Client, member: Any, world: World) -> None:
@@ -288,6 +304,7 @@ def check(role: Role, target: Target, method: str, response: HttpResponse, body:
     """Return what is wrong with one response (empty if nothing)."""
     where = f"{role.name} {method} {target.url} ({target.label})"
     status = response.status_code
+    denied = API_DENIED if target.route.startswith("api/") else DENIED
     problems = []
     if status >= 500:
         problems.append(f"{where}: server error {status}")
@@ -295,13 +312,13 @@ def check(role: Role, target: Target, method: str, response: HttpResponse, body:
     if (
         role.member is None
         and members_only
-        and not (is_login_redirect(response) or status in DENIED)
+        and not (is_login_redirect(response) or status in denied)
     ):
         problems.append(f"{where}: anonymous visitor got {status}")
     foreign = target.owner is not None and target.owner != role.group
-    if role.member is not None and members_only and foreign and status not in DENIED:
+    if role.member is not None and members_only and foreign and status not in denied:
         problems.append(f"{where}: reached another group's object ({status})")
-    if role.group == "C" and members_only and status not in DENIED:
+    if role.group == "C" and members_only and status not in denied:
         problems.append(f"{where}: a dissolved group's member got {status}")
     own = role.member.pseudonym if role.member is not None else None
     visible = body.replace(own, "") if own else body
@@ -403,6 +420,8 @@ def test_every_route_of_the_configuration_is_in_the_matrix(world: World) -> None
     assert "proposals/<int:proposal_id>/mandate/decide/" in routes
     assert "groups/<int:group_id>/invite/" in routes
     assert "decisions/<str:chain>.jsonl" in routes
+    assert "api/proposals/<int:proposal_id>/respond" in routes
+    assert "account/" in routes
     every = {r.route for r in walk(get_resolver())}
     assert routes == every
 

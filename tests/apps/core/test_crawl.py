@@ -285,6 +285,9 @@ def test_every_page_a_member_reaches_is_plain_and_local(client: Any, demo: Any) 
             assert "/decisions/" in ok
             assert {"/federation/rules/", "/proposals/new/charter/"} <= set(ok)
             assert "/federation/rules/charter-2.json" in result.downloads
+            # The account page (tokens, feeds) and the API's reference and schema.
+            assert {"/account/", "/api/"} <= set(ok)
+            assert "/api/openapi.json" in result.downloads
             assert result.downloads, "the decision log's export is linked"
             assert result.stylesheets
             assert check_stylesheets(client, result.stylesheets) == []

@@ -194,3 +194,28 @@ def test_a_server_error_is_logged_without_request_or_address(client, world, ever
     for address in INJECTED:
         assert address not in logged
     assert all(getattr(r, "request", None) is None for r in errors)
+
+
+def test_feed_addresses_and_api_tokens_are_never_logged(client_for, world, every_log_record):
+    """A feed's secret is in its address, a token in a header: neither reaches a log line,
+    whether the request succeeds, is refused, or names a revoked feed."""
+    from django.test import Client
+
+    from veche.apps.api.models import AccessKey
+    from veche.apps.api.services import create_feed, create_token
+
+    member = world["A"].members["ann"]
+    _row, token = create_token(
+        member=member, private_key=world.keys.private[member.pk], may_act=True
+    )
+    row, feed = create_feed(member=member, kind=AccessKey.Kind.INBOX_FEED)
+    api = Client(headers={"Authorization": f"Bearer {token}"}, **CLIENT_ADDRESSES)
+    api.get("/api/inbox")
+    api.post("/api/proposals/1/respond", "{", content_type="application/json")
+    Client(**CLIENT_ADDRESSES).get(f"/feeds/{feed}/inbox.atom")
+    row.delete()
+    Client(**CLIENT_ADDRESSES).get(f"/feeds/{feed}/inbox.atom")
+    Client(**CLIENT_ADDRESSES).get(f"/feeds/{token}/decisions.atom")
+    logged = _everything_logged(every_log_record)
+    assert token not in logged
+    assert feed not in logged

@@ -68,7 +68,38 @@ PAGES = [
     "/proposals/new/charter/",
     "/proposals/new/charter/?as=json",
     "/proposals/new/group-rules/",
+    "/account/",
 ]
+# The API's reads (with a token) and the private feeds, counted the same way.
+API = [
+    "/api/inbox",
+    "/api/proposals",
+    "/api/proposals?show=closed",
+    "/api/decisions",
+    "/api/fund",
+    "/api/members",
+]
+
+
+def _api_clients(coordinator, private_key, proposal_ids):
+    """Return a client with a token of ``coordinator``, the URLs it counts, and a browser's
+    client with the coordinator's feeds; each used once first (its day's one write)."""
+    from django.test import Client
+
+    from veche.apps.api import services as api
+    from veche.apps.api.models import AccessKey
+    from veche.apps.core import keyring
+
+    token = api.create_token(member=coordinator, private_key=private_key, may_act=False)[1]
+    inbox = api.create_feed(member=coordinator, kind=AccessKey.Kind.INBOX_FEED,
+                            keyring=keyring.current())[1]  # fmt: skip
+    decisions = api.create_feed(member=coordinator, kind=AccessKey.Kind.DECISIONS_FEED)[1]
+    client = Client(headers={"Authorization": f"Bearer {token}"})
+    urls = [*API, *(f"/api/proposals/{pk}" for pk in proposal_ids),
+            f"/feeds/{inbox}/inbox.atom", f"/feeds/{decisions}/decisions.atom"]  # fmt: skip
+    for url in urls:
+        assert client.get(url).status_code == 200, url
+    return client, urls
 
 
 def _counts(client, urls: list[str]) -> dict[str, int]:
@@ -84,7 +115,7 @@ def _counts(client, urls: list[str]) -> dict[str, int]:
 
 
 def test_every_main_page_makes_the_same_number_of_queries_at_10_and_at_1000_proposals(
-    federation, group_a, group_b, make_member, client_for
+    federation, group_a, group_b, make_member, client_for, test_keys
 ):
     coordinator = make_member(group_a, "coral", coordinator=True)
     members = [coordinator, make_member(group_a, "ada"), make_member(group_a, "abe")]
@@ -135,14 +166,21 @@ def test_every_main_page_makes_the_same_number_of_queries_at_10_and_at_1000_prop
              "/proposals/new/", "/meetings/new/", f"/meetings/{meeting.pk}/",
              f"/proposals/{from_meeting.pk}/"]  # fmt: skip
 
+    api_client, api_urls = _api_clients(
+        coordinator, test_keys.private[coordinator.pk], [open_one.pk, voting.pk, amendment.pk]
+    )
+
     _history(members, group_a, open_one, start, SMALL)
     s.settle_due(now=timezone.now())
     small = _counts(client, pages)
+    api_small = _counts(api_client, api_urls)
     _history(members, group_a, open_one, start + dt.timedelta(days=100), LARGE - SMALL)
     s.settle_due(now=timezone.now())
     large = _counts(client, pages)
+    api_large = _counts(api_client, api_urls)
 
     assert large == small
+    assert api_large == api_small
     # A later page of the long list costs what the first does.
     later = _counts(client, ["/proposals/?show=closed&page=7"])
     assert later["/proposals/?show=closed&page=7"] == large["/proposals/?show=closed"]

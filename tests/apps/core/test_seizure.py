@@ -109,6 +109,10 @@ FORM_FIELDS: dict[tuple[str, str], str] = {
     ("TransferForm", "to_group"): STRUCTURE,
     ("TransferForm", "decision"): STRUCTURE,
     ("TransferForm", "memo"): "transfermemo",
+    ("NewTokenForm", "may_act"): STRUCTURE,
+    ("NewFeedForm", "kind"): STRUCTURE,
+    ("NewFeedForm", "with_titles"): STRUCTURE,
+    ("RevokeForm", "key"): STRUCTURE,
     ("PeriodForm", "start"): STRUCTURE,
     ("PeriodForm", "end"): STRUCTURE,
 }
@@ -282,6 +286,30 @@ def _seed(make_member: Any, group_a: Any, group_b: Any) -> tuple[dict[str, str],
     return m, author, outsider
 
 
+def _access_secrets(browser: Any) -> dict[str, str]:
+    """Make an API token and both feeds (with titles) on the account page, use each once,
+    and return their secrets: shown once to the member, never to be stored or logged."""
+    import re
+
+    made = {}
+    for name, data in (
+        ("token", {"action": "token", "may_act": "on"}),
+        ("inboxfeed", {"action": "feed", "kind": "inbox", "with_titles": "on"}),
+        ("decisionsfeed", {"action": "feed", "kind": "decisions", "with_titles": "on"}),
+    ):
+        page = browser.post("/account/", data).content.decode()
+        found = re.search(r'id="new-secret" type="text" readonly size="\d+" value="([^"]+)"', page)
+        assert found, name
+        made[name] = found.group(1).rsplit("/feeds/", 1)[-1].split("/", 1)[0]
+    from django.test import Client
+
+    api = Client(headers={"Authorization": f"Bearer {made['token']}"})
+    assert api.get("/api/inbox").status_code == 200
+    assert Client().get(f"/feeds/{made['inboxfeed']}/inbox.atom").status_code == 200
+    assert Client().get(f"/feeds/{made['decisionsfeed']}/decisions.atom").status_code == 200
+    return made
+
+
 def _database_files() -> list[Path]:
     if connection.vendor != "sqlite":
         return []
@@ -328,11 +356,13 @@ def _pg_dump() -> bytes:
 
 
 def test_a_seized_database_backups_and_configuration_reveal_no_content(
-    make_member, group_a, group_b, client_for, tmp_path
+    make_member, group_a, group_b, client_for, tmp_path, caplog
 ):
     from veche.cli import main
 
+    caplog.set_level("DEBUG")
     markers, author, outsider = _seed(make_member, group_a, group_b)
+    access = _access_secrets(client_for(author))
     # A control: group names are kept in clear (docs/security.md), so this one must be
     # found — proof that the search below would find a marker stored in clear.
     canary = _marker("canary")
@@ -358,6 +388,15 @@ def test_a_seized_database_backups_and_configuration_reveal_no_content(
         if needle in data
     ]
     assert hits == []
+    # Tokens' and feeds' secrets are nowhere either, nor in what the server logged.
+    haystacks["log"] = caplog.text.encode()
+    leaked = [
+        (name, where)
+        for name, secret in access.items()
+        for where, data in haystacks.items()
+        if secret.encode() in data
+    ]
+    assert leaked == []
     assert any(canary.encode() in data for data in haystacks.values())
     if connection.vendor == "postgresql":
         # The server's own files were searched too: the canary is in them.
@@ -390,5 +429,11 @@ def test_a_seized_database_backups_and_configuration_reveal_no_content(
         for url in ["/proposals/"] + [f"/proposals/{pk}/" for pk in proposal_ids]
     )
     assert markers["fedtitle"] in theirs and markers["fedcomment"] in theirs
+    # The token opens the member's content too, through its own sealed copy of the key.
+    from django.test import Client
+
+    api = Client(headers={"Authorization": f"Bearer {access['token']}"})
+    read = "".join(api.get(f"/api/proposals/{pk}").content.decode() for pk in proposal_ids)
+    assert markers["title"] in read and markers["reason"] in read
     for kind in ("title", "body", "reason", "comment", "pseudonym", "mandatetext"):
         assert markers[kind] not in theirs, kind

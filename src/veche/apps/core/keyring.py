@@ -66,6 +66,16 @@ def serving(keyring: Keyring) -> Iterator[Keyring]:
         yield keyring
 
 
+def adopt(keyring: Keyring) -> None:
+    """Make ``keyring`` the current one for the rest of the request in progress.
+
+    For a request authenticated by an API token or a feed's secret, which is known only
+    once the view has read it: the enclosing :func:`serving` block (the keyring
+    middleware) restores the previous keyring when the request ends.
+    """
+    _current.set(keyring)
+
+
 def forget_private_key(response: HttpResponse) -> None:
     """Tell the browser to drop its half of the session key."""
     response.delete_cookie(COOKIE_NAME, path="/", samesite="Strict")
@@ -100,6 +110,7 @@ __all__ = [
     "FEDERATION",
     "SESSION_KEY",
     "UNREADABLE",
+    "adopt",
     "current",
     "decrypt",
     "encrypt",

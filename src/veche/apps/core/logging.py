@@ -12,8 +12,9 @@ passphrase or a member's text. See docs/decisions/0075-logs-without-requests.md.
 - gunicorn (``veche.config.gunicorn``): no access log; its error log keeps only the
   messages in :data:`GUNICORN_KEPT`, and a refused request is one fixed line.
 - Everything else that reaches a handler goes through :class:`RedactSecretsFilter` (no
-  addresses, ``/join/<secret>`` redacted) and :class:`NoContentFormatter` (exception
-  messages left out of tracebacks: they can quote data).
+  addresses; ``/join/<secret>``, ``/feeds/<secret>`` and bearer tokens redacted) and
+  :class:`NoContentFormatter` (exception messages left out of tracebacks: they can quote
+  data).
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ import traceback
 from types import TracebackType
 
 _JOIN_SECRET = re.compile(r"/join/[^/\s]+")
+# A private feed's address holds its secret (veche.apps.api); an API token travels in a
+# header no log line quotes, redacted all the same should a message ever hold one.
+_FEED_SECRET = re.compile(r"/feeds/[^/\s]+")
+_BEARER = re.compile(r"(?i)bearer\s+\S+")
 # IPv4, and IPv6 written with at least two colons (so times like 12:30 are left alone).
 _ADDRESS = re.compile(
     r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])"
@@ -60,6 +65,8 @@ WITHHELD = "A message was withheld from the log (it could hold what a visitor se
 def scrub(text: str) -> str:
     """Return ``text`` with addresses and invitation secrets replaced."""
     text = _JOIN_SECRET.sub("/join/<redacted>", text)
+    text = _FEED_SECRET.sub("/feeds/<redacted>", text)
+    text = _BEARER.sub("Bearer <redacted>", text)
     return _ADDRESS.sub("<address>", text)
 
 

@@ -10,7 +10,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-from veche.apps.core.permissions import MEMBER, PUBLIC, access_of
+from veche.apps.core.permissions import MEMBER, PUBLIC, TOKEN, access_of
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -99,7 +99,7 @@ class AccessMiddleware:
         view_kwargs: Any,
     ) -> HttpResponse | None:
         access = access_of(view_func)
-        if access == PUBLIC:
+        if access in (PUBLIC, TOKEN):
             return None
         user = request.user
         if not user.is_authenticated:

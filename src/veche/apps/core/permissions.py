@@ -16,6 +16,9 @@ from typing import Any
 ACCESS_ATTR = "veche_access"
 PUBLIC = "public"
 MEMBER = "member"
+# Reached with an API token or a feed's secret, never with a session: the view
+# authenticates the secret itself and answers 401/404 without it (veche.apps.api).
+TOKEN = "token"  # noqa: S105 - an access kind, not a secret
 
 View = Callable[..., Any]
 
@@ -40,6 +43,15 @@ def member_required(view: View) -> View:
     The check itself is made by the middleware, before the view runs.
     """
     return _declare(view, MEMBER)
+
+
+def token_required(view: View) -> View:
+    """Return ``view`` declared open only to the holder of a token or feed secret.
+
+    The middleware lets it through without a session; the view (``veche.apps.api``)
+    checks the secret before anything else and ignores any session cookie.
+    """
+    return _declare(view, TOKEN)
 
 
 def access_of(view: View) -> str | None:
