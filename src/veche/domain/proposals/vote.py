@@ -150,9 +150,14 @@ def _voting_body_size(fold: Fold, fallback: VoteFallback) -> int:
 
 def seed(fold: Fold, purpose: bytes) -> bytes:
     """Return the seed for one draw (a tie, a lot) derived from the proposal's seed."""
+    return seed_of(fold.proposal, purpose)
+
+
+def seed_of(proposal: Proposal, purpose: bytes) -> bytes:
+    """Return the seed for one of ``proposal``'s draws (a tie, a lot, its tellers)."""
     # One recorded seed serves several draws; each purpose gets its own derived seed so
     # that knowing one draw's outcome tells nothing about another's.
-    return hashlib.sha256(fold.proposal.seed + b":" + purpose).digest()
+    return hashlib.sha256(proposal.seed + b":" + purpose).digest()
 
 
 def count_ballots(fold: Fold) -> TallyResult:

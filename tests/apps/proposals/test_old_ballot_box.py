@@ -1,7 +1,9 @@
-"""A secret vote's tables, inspected after it closed, link no ballot to a voter.
+"""A secret vote begun in the old ballot box (before tellers) finishes there, unlinkable.
 
-The test tries what an investigator would: per-ballot ids, the order ballots are kept
-in, times, and older versions of the ballot box left in the database file or its log.
+Proposals whose vote had begun in the box keep ``sealed_ballots = False`` (migration
+0011): the box is still read, written and erased at the close as before. The test tries
+what an investigator would: per-ballot ids, the order ballots are kept in, times, and
+older versions of the ballot box left in the database file or its log.
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ def _vote(make_member, group_a):
         urgent=True, deadline=now - 10 * h, options=["north", "south", "east"],
         now=now - 11 * h,
     )  # fmt: skip
+    # A proposal whose vote began in the old box, as migration 0011 leaves it.
+    type(row).objects.filter(pk=row.pk).update(sealed_ballots=False)
+    row.refresh_from_db()
     boxes = []
     for i, (voter, ballot) in enumerate(zip(voters, BALLOTS, strict=True)):
         s.cast_ballot(row=row, voter=voter, ballot=ballot, now=now - 9 * h + i * h)
@@ -87,6 +92,24 @@ def test_after_close_no_older_version_of_the_box_survives_in_the_database_files(
     assert final in data  # the search works: the current box is found
     # Each intermediate box would show which ballot arrived between two casts.
     assert [i for i, old in enumerate(boxes[:-1]) if old in data] == []
+
+
+def test_migration_leaves_only_proposals_with_a_box_in_the_old_scheme(make_member, group_a):
+    import importlib
+
+    from django.apps import apps
+
+    row, _voters, _boxes = _vote(make_member, group_a)
+    other = s.create_proposal(author=_voters[0], kind_key="group-practice", title="T", body="B")
+    type(row).objects.update(sealed_ballots=True)
+    migration = importlib.import_module(
+        "veche.apps.proposals.migrations.0011_old_boxes_finish_as_they_began"
+    )
+    migration.mark_old_boxes(apps, None)
+    row.refresh_from_db()
+    other.refresh_from_db()
+    assert row.sealed_ballots is False
+    assert other.sealed_ballots is True
 
 
 def test_a_message_moved_onto_another_message_does_not_decrypt(make_member, group_a):
