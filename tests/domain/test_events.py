@@ -47,8 +47,11 @@ events = st.one_of(
     st.builds(GroupPositionCarried, ids, ids, st.sampled_from(list(Position)), times),
     st.builds(BallotCast, ids, st.just(None), times, st.none() | ids),
     st.builds(
-        VoteCounted, ids, st.lists(st.integers(0, 10**6), max_size=8).map(tuple),
-        st.integers(0, 1000), times,
+        VoteCounted,
+        ids,
+        st.lists(st.integers(0, 10**6), max_size=8).map(tuple),
+        st.integers(0, 1000),
+        times,
     ),  # fmt: skip
     st.builds(Volunteered, ids, times),
     st.builds(MandateDecisionRecorded, ids, st.text(max_size=3), times),

@@ -133,7 +133,10 @@ def seal_ballot(loaded: selectors.Loaded, ballot: object) -> str:
 
 def stored_ballots(vote: SecretVote) -> list[bytes]:
     """Return the vote's encrypted ballots (in no meaningful order)."""
-    return [bytes(c) for c in SealedBallot.objects.filter(vote=vote).values_list("ciphertext", flat=True)]
+    return [
+        bytes(c)
+        for c in SealedBallot.objects.filter(vote=vote).values_list("ciphertext", flat=True)
+    ]
 
 
 def sums_of(vote: SecretVote) -> list[Ciphertext]:

@@ -577,7 +577,9 @@ def give_share(
     return retrying(attempt)
 
 
-def give_shares_on_login(*, member: Member, private_key: PrivateKey) -> int:
+def give_shares_on_login(
+    *, member: Member, private_key: PrivateKey, now: dt.datetime | None = None
+) -> int:
     """Give the member's share of every vote waiting for them as teller; return how many.
 
     Called when a member logs in (their key is at hand): a teller signing in is what
@@ -589,10 +591,10 @@ def give_shares_on_login(*, member: Member, private_key: PrivateKey) -> int:
     given = 0
     for row in Proposal.objects.filter(pk__in=list(waiting)):
         try:
-            if give_share(row=row, teller=member, private_key=private_key) is not ShareResult.ALREADY:
-                given += 1
+            done = give_share(row=row, teller=member, private_key=private_key, now=now)
         except DomainError:
             continue
+        given += int(done is not ShareResult.ALREADY)
     return given
 
 
@@ -872,9 +874,7 @@ def _store(loaded: selectors.Loaded) -> None:
         _record_decision(loaded, st.decision)
 
 
-_TELLERS_PHASES = frozenset(
-    {domain.Phase.VOTE, domain.Phase.SELECTION_VOTE, domain.Phase.COUNTING}
-)
+_TELLERS_PHASES = frozenset({domain.Phase.VOTE, domain.Phase.SELECTION_VOTE, domain.Phase.COUNTING})
 
 
 def _sync_waits(row: Proposal, waits: Mapping[str, tuple[domain.Wait, ...]]) -> None:
