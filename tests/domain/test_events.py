@@ -25,8 +25,8 @@ from veche.domain.proposals import (
     ReachedBy,
     RecallSupported,
     Responded,
-    VoteCounted,
     Volunteered,
+    VoteCounted,
     Withdrawn,
     actor_of,
     decode,
@@ -52,7 +52,7 @@ events = st.one_of(
         st.lists(st.integers(0, 10**6), max_size=8).map(tuple),
         st.integers(0, 1000),
         times,
-    ),  # fmt: skip
+    ),
     st.builds(Volunteered, ids, times),
     st.builds(MandateDecisionRecorded, ids, st.text(max_size=3), times),
     st.builds(RecallSupported, ids, times),

@@ -80,7 +80,7 @@ def _tellers(row, test_keys):
 def test_each_cast_is_one_sealed_row_of_one_length_and_the_box_is_never_written(
     make_member, group_a
 ):
-    row, voters, receipts = _vote(make_member, group_a)
+    row, _voters, receipts = _vote(make_member, group_a)
     assert not BallotBox.objects.exists()
     stored = list(SealedBallot.objects.all())
     assert len(stored) == len(BALLOTS)

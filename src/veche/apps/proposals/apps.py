@@ -3,7 +3,6 @@ from typing import Any
 
 from django.apps import AppConfig
 
-
 logger = logging.getLogger("veche.proposals")
 
 
@@ -42,7 +41,7 @@ class ProposalsConfig(AppConfig):
                 return
             try:
                 services.give_shares_on_login(member=user, private_key=private_key)
-            except Exception:  # noqa: BLE001 - counting never stands in the way of a login
+            except Exception:
                 logger.warning("a teller's share could not be given at login", exc_info=False)
 
         user_logged_in.connect(on_login, dispatch_uid="proposals.tellers", weak=False)

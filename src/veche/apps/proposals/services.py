@@ -32,8 +32,6 @@ from veche.apps.accounts.models import Member
 from veche.apps.core import keyring
 from veche.apps.core.writes import clean_text, retrying
 from veche.apps.federation.models import CharterVersion, Group, GroupRulesVersion
-from veche.crypto import CannotDecrypt, PrivateKey
-from veche.crypto.election import ElectionError, combine, decryption_share, open_share
 from veche.apps.federation.selectors import (
     charter_in_force,
     charter_of,
@@ -56,8 +54,6 @@ from veche.apps.proposals import counting, selectors, signals
 from veche.apps.proposals.models import (
     Awaiting,
     BallotBox,
-    SecretVote,
-    Teller,
     ChainCheckpoint,
     Comment,
     DecisionRecord,
@@ -65,7 +61,17 @@ from veche.apps.proposals.models import (
     Proposal,
     ProposalEvent,
     ProposalVersion,
+    SecretVote,
+    Teller,
     chain_name,
+)
+from veche.crypto import CannotDecrypt, PrivateKey
+from veche.crypto.election import (
+    ElectionError,
+    Record,
+    combine,
+    decryption_share,
+    open_share,
 )
 from veche.domain import decisions_log
 from veche.domain import proposals as domain
@@ -575,6 +581,21 @@ def give_share(
         return ShareResult.COUNTED
 
     return retrying(attempt)
+
+
+def vote_record(row: Proposal) -> Record | None:
+    """Return the counted secret vote's record (its bulletin board), or None.
+
+    Only once the proposal is decided; rebuilt from the stored rows, the record has the
+    digest its decision names in the log (checked: a mismatch is never served).
+    """
+    if row.closed_at is None:
+        return None
+    found = counting.board(selectors.load(row))
+    vote = counting.vote_of(row, selectors.bound_charter(row).kind(row.kind_key))
+    if found is None or vote is None or found.digest != vote.board_digest:
+        return None
+    return found
 
 
 def give_shares_on_login(

@@ -219,7 +219,7 @@ def on_counted(fold: Fold, e: VoteCounted, strict: bool) -> None:
     )
     fold.vote = replace(fold.vote, result=result)
     if fold.mandate is not None:
-        from veche.domain.proposals.mandate import choose_by_result  # noqa: PLC0415 - cycle
+        from veche.domain.proposals.mandate import choose_by_result
 
         choose_by_result(fold, result, e.at)
     else:
