@@ -5,8 +5,8 @@ a barrier, while readers load the proposal's page over and over. A ballot is eit
 acknowledged (200, the page with its receipt) and stored once, or refused as busy (503:
 "not saved, try again", which a member then does); never a 500 or a 400. In the end the
 roll (who voted) counts as many voters as the board holds sealed ballots, and the
-tellers' count as many again: 0 lost, 0 doubled. Tellers giving their shares at once, or one teller twice at once,
-count once. Runs on SQLite and, with DATABASE_URL, on PostgreSQL.
+tellers' count as many again: 0 lost, 0 doubled. Tellers giving their shares at once,
+or one teller twice at once, count once. Runs on SQLite and, with DATABASE_URL, on PostgreSQL.
 """
 
 from __future__ import annotations
