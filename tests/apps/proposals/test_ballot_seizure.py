@@ -65,7 +65,7 @@ def _open(manifest: Manifest, ballot: bytes, shares: dict[int, int]) -> tuple[in
         found = [
             v
             for v in allowed
-            if (power.is_identity() if v == 0 else power == manifest.public_key.mul(v))
+            if (power.is_identity if v == 0 else power == manifest.public_key.mul(v))
         ]
         if len(found) != 1:
             return None

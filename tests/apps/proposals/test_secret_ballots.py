@@ -33,7 +33,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 H = dt.timedelta(hours=1)
 # Schulze over north, south, east (+ "none of these"): rankings, one an abstention.
-BALLOTS = [[2, 0, 1], [0, 1, 2], [1, 2, 0], [0, 2, 1], []]
+BALLOTS = [[2, 0, 1], [0, 1, 2], [1, 2, 0], [0, 2, 1], [0], []]
 
 
 def _vote(make_member, group, *, ballots=BALLOTS, coordinator=True):

@@ -9,7 +9,7 @@ through ``services.record``, which calls in here inside its transaction. Decisio
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from veche.apps.accounts.models import Member
 from veche.apps.proposals import selectors
@@ -197,6 +197,24 @@ def board(loaded: selectors.Loaded) -> Record | None:
         counted.totals,
         vote_outcome(st.vote.result),
     )
+
+
+def waits_with_tellers(
+    loaded: selectors.Loaded, waits: Mapping[str, tuple[domain.Wait, ...]]
+) -> dict[str, tuple[domain.Wait, ...]]:
+    """Return ``waits`` (the domain's) with each teller a counting vote still waits for.
+
+    The domain does not know who tells a vote; their inbox item is the web layer's.
+    """
+    found = dict(waits)
+    if loaded.state.phase is not domain.Phase.COUNTING:
+        return found
+    vote = vote_of(loaded.row, loaded.kind)
+    if vote is None:
+        return found
+    for teller in Teller.objects.filter(vote=vote, share=b"").values_list("member_id", flat=True):
+        found[str(teller)] = (*found.get(str(teller), ()), domain.Wait.COUNT)
+    return found
 
 
 @dataclasses.dataclass(frozen=True)

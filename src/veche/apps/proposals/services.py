@@ -880,17 +880,11 @@ def _store(loaded: selectors.Loaded) -> None:
     Proposal.objects.filter(pk=row.pk).update(**fields)
     for name, value in fields.items():
         setattr(row, name, value)
-    waits = dict(summary.waits)
     if st.vote is not None and st.vote.counted_by_tellers and st.phase in _TELLERS_PHASES:
         vote = counting.ensure_dealt(loaded)
         if vote is not None and st.phase is domain.Phase.COUNTING:
             counting.close_sums(vote)
-            # The tellers who have not signed in since: their inbox says the vote waits.
-            for teller in Teller.objects.filter(vote=vote, share=b"").values_list(
-                "member_id", flat=True
-            ):
-                waits[str(teller)] = (*waits.get(str(teller), ()), domain.Wait.COUNT)
-    _sync_waits(row, waits)
+    _sync_waits(row, counting.waits_with_tellers(loaded, summary.waits))
     if st.decision is not None and row.closed_at is None:
         _record_decision(loaded, st.decision)
 
