@@ -216,3 +216,29 @@ def test_a_teller_logging_in_gives_their_share(make_member, group_a, test_keys):
     assert s.give_shares_on_login(member=t2, private_key=k2, now=later()) == 1
     row.refresh_from_db()
     assert row.closed_at is not None
+
+
+def test_through_the_pages_a_non_teller_is_refused_and_the_record_waits_for_the_count(
+    make_member, group_a, test_keys, client_for
+):
+    from tests.apps.proposals.proposal_steps import text
+
+    row, voters, _ = _vote(make_member, group_a)
+    seats = set(Teller.objects.filter(vote__proposal=row).values_list("member_id", flat=True))
+    outsider = next(v for v in voters if v.pk not in seats)
+    teller = next(v for v in voters if v.pk in seats)
+    import time_machine
+
+    with time_machine.travel(later(), tick=False):
+        page = client_for(outsider)
+        assert "tellers have signed in" in text(page.get(f"/proposals/{row.pk}/"))
+        refused = page.post(f"/proposals/{row.pk}/count/")
+        assert refused.status_code == 400
+        assert "only this vote&#x27;s tellers" in text(refused)
+        assert page.get(f"/proposals/{row.pk}/vote-record.json").status_code == 404
+        own = client_for(teller)
+        assert "Give my share of the count" in text(own.get(f"/proposals/{row.pk}/"))
+        assert own.post(f"/proposals/{row.pk}/count/").status_code == 302
+        assert own.post(f"/proposals/{row.pk}/count/").status_code == 302  # once is enough
+        assert Teller.objects.exclude(share=b"").count() == 1
+        assert "Your share of the count is given" in text(own.get(f"/proposals/{row.pk}/"))

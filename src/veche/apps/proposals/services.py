@@ -540,7 +540,10 @@ def give_share(
     member who is not one of the vote's tellers, ProposalClosed when nothing is counting.
     """
     now = now or timezone.now()
-    settle(row, now=now)  # the vote closes into COUNTING, its sums stored
+    try:
+        settle(row, now=now)  # the vote closes into COUNTING, its sums stored
+    except NeedsKey:
+        raise ProposalClosed(_("this vote is not being counted: it has not closed yet")) from None
 
     def attempt() -> ShareResult:
         Proposal.objects.select_for_update().filter(pk=row.pk).exists()
