@@ -217,6 +217,23 @@ def waits_with_tellers(
     return found
 
 
+def pin_board(loaded: selectors.Loaded) -> None:
+    """Store, once, the digest of the counted vote's record (what its decision names)."""
+    vote = vote_of(loaded.row, loaded.kind)
+    if vote is None or vote.board_digest:
+        return
+    found = board(loaded)
+    if found is not None:
+        vote.board_digest = found.digest
+        SecretVote.objects.filter(pk=vote.pk).update(board_digest=found.digest)
+
+
+def pinned_board(row: Proposal, kind: domain.DecisionKind) -> str:
+    """Return the digest of the counted vote's record ("" before the count, or none)."""
+    vote = vote_of(row, kind)
+    return vote.board_digest if vote is not None else ""
+
+
 @dataclasses.dataclass(frozen=True)
 class Progress:
     """Where a secret vote's count stands: shares given of those needed, and who tells."""

@@ -564,7 +564,7 @@ def _tellers_context(loaded: selectors.Loaded, member: Member) -> dict[str, Any]
         "given": found.given,
         "i_tell": member.pk in found.teller_ids,
         "i_gave": member.pk in found.given_ids,
-        "board": st.vote.result is not None and st.vote.ballots_cast > 0,
+        "board": st.vote.result is not None and st.vote.ballots_cast > 0 and found.given > 0,
     }
 
 

@@ -61,7 +61,6 @@ from veche.apps.proposals.models import (
     Proposal,
     ProposalEvent,
     ProposalVersion,
-    SecretVote,
     Teller,
     chain_name,
 )
@@ -578,7 +577,11 @@ def give_share(
         if len(shares) < manifest.threshold:
             return ShareResult.GIVEN
         cast = len(counting.stored_ballots(vote))  # type: ignore[arg-type]
-        totals = combine(manifest, sums, shares, cast=cast)
+        try:
+            totals = combine(manifest, sums, shares, cast=cast)
+        except ElectionError:
+            # Every share was proven as it was made: this means stored data was altered.
+            raise DomainError(_("the tellers' shares do not decrypt this vote's sums")) from None
         event = domain.VoteCounted(teller=str(teller.pk), totals=totals, cast=cast, at=now)
         record(row=row, event=event, now=now)
         return ShareResult.COUNTED
@@ -589,16 +592,15 @@ def give_share(
 def vote_record(row: Proposal) -> Record | None:
     """Return the counted secret vote's record (its bulletin board), or None.
 
-    Only once the proposal is decided; rebuilt from the stored rows, the record has the
-    digest its decision names in the log (checked: a mismatch is never served).
+    Only once the vote is counted; rebuilt from the stored rows, the record has the
+    digest pinned at the count, which its decision names in the log (a mismatch is
+    never served).
     """
-    if row.closed_at is None:
+    pinned = counting.pinned_board(row, selectors.bound_charter(row).kind(row.kind_key))
+    if not pinned:
         return None
     found = counting.board(selectors.load(row))
-    vote = counting.vote_of(row, selectors.bound_charter(row).kind(row.kind_key))
-    if found is None or vote is None or found.digest != vote.board_digest:
-        return None
-    return found
+    return found if found is not None and found.digest == pinned else None
 
 
 def give_shares_on_login(
@@ -888,6 +890,8 @@ def _store(loaded: selectors.Loaded) -> None:
         if vote is not None and st.phase is domain.Phase.COUNTING:
             counting.close_sums(vote)
     _sync_waits(row, counting.waits_with_tellers(loaded, summary.waits))
+    if st.vote is not None and st.vote.counted_by_tellers and st.vote.result is not None:
+        counting.pin_board(loaded)
     if st.decision is not None and row.closed_at is None:
         _record_decision(loaded, st.decision)
 
@@ -1033,14 +1037,12 @@ def _record_decision(loaded: selectors.Loaded, decision: domain.Decision) -> Non
     row = loaded.row
     group_id = None if row.federation_wide else row.group_id
     payload = decision.to_payload()
-    board = counting.board(loaded)
-    if board is not None:
+    board = counting.pinned_board(row, loaded.kind)
+    if board:
         # The decision names the bulletin board it was counted from: anyone holding the
         # record checks its digest against the log (docs/ballots.md §9).
-        payload["board"] = board.digest
+        payload["board"] = board
     payload["effect"] = _apply_effect(row, loaded.kind, decision)
-    if board is not None:
-        SecretVote.objects.filter(proposal=row).update(board_digest=board.digest)
     try:
         with transaction.atomic():
             logged = append_to_log(
