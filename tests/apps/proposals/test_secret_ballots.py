@@ -144,7 +144,7 @@ def test_settle_closes_the_vote_into_counting_and_the_tellers_inboxes_say_so(mak
 
 
 def test_k_tellers_count_it_once_each_and_the_decision_names_the_board(
-    make_member, group_a, test_keys
+    make_member, group_a, test_keys, tmp_path
 ):
     row, voters, receipts = _vote(make_member, group_a)
     _close(row)
@@ -179,6 +179,18 @@ def test_k_tellers_count_it_once_each_and_the_decision_names_the_board(
     assert report.problems == ()
     assert report.receipt_found is not None
     assert json.loads(board.to_json())["outcome"]["result"]["winner"] == 0
+    # The command members run on the downloaded file finds a receipt, and only a real one.
+    from veche.cli import main
+
+    path = tmp_path / "vote.json"
+    path.write_bytes(s.vote_record(row).to_json())  # type: ignore[union-attr]
+    assert (
+        main(["verify-vote", str(path), "--receipt", receipts[0].lower(), "--processes", "1"]) == 0
+    )
+    assert (
+        main(["verify-vote", str(path), "--receipt", "AAAAA-AAAAA-AAAAA-AAAAA", "--processes", "1"])
+        == 1
+    )
 
 
 def test_a_wrong_key_is_refused_with_a_message(make_member, group_a, test_keys):
