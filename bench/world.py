@@ -41,7 +41,7 @@ from collections.abc import Callable
 from typing import Any
 
 # Bump when what ``build`` creates changes: cached worlds are keyed by it.
-BUILDER_VERSION = 2
+BUILDER_VERSION = 3
 
 OPEN = 50
 OPEN_VOTES = 8
@@ -155,6 +155,7 @@ class _Builder:
     def closed_one(self, i: int, t: dt.datetime) -> None:
         """One proposal of the federation's history, closed by ``t`` + 15 days."""
         from veche.apps.proposals import services as s
+        from veche.domain.errors import NotEligible
         from veche.domain.proposals import Outcome, ReachedBy
 
         roll = self.rng.random()
@@ -169,7 +170,10 @@ class _Builder:
             )  # fmt: skip
             if self.rng.random() < 0.5:
                 for k, m in enumerate(self.others(group, 2)):
-                    s.volunteer(row=row, member=m, now=t + 3 * H + k * H)
+                    try:
+                        s.volunteer(row=row, member=m, now=t + 3 * H + k * H)
+                    except NotEligible:
+                        continue  # rotation: whoever held the last mandate sits this one out
                 loaded = s.settle(row, now=t + 9 * H)
                 holder = loaded.state.mandate.holder if loaded.state.mandate else None
                 if holder:
@@ -310,6 +314,7 @@ class _Builder:
 
         from veche.apps.proposals import services as s
         from veche.domain.consensus import Position
+        from veche.domain.errors import NotEligible
 
         # Taken afresh: building the history may have taken minutes, and the open
         # proposals' deadlines count from when the world is ready.
@@ -367,7 +372,10 @@ class _Builder:
                 mandate_scope=["Dealing with the repair firm"], deadline=t + H, now=t,
             )  # fmt: skip
             for k, m in enumerate(self.others(a, 2, but=me)):
-                s.volunteer(row=row, member=m, now=t + 2 * H + k * H)
+                try:
+                    s.volunteer(row=row, member=m, now=t + 2 * H + k * H)
+                except NotEligible:
+                    continue  # rotation: whoever held the last mandate sits this one out
             loaded = s.settle(row, now=now - 30 * dt.timedelta(minutes=1))
             holder = loaded.state.mandate.holder if loaded.state.mandate else None
             if holder:

@@ -5,9 +5,6 @@ labels included: kind names, methods, accounts, transaction kinds, chart legends
 marked) into a temporary directory; the test fails on any msgid that the committed
 catalogues (every app's and the domain's, merged as Django merges them at run time) do
 not translate. Needs GNU gettext (``apt-get install gettext``; .ci/run installs it).
-
-Marked xfail until the integrator's translation pass: several branches add strings at
-once and only that pass edits the .po files (docs/decisions/0104-labels-and-dates.md).
 """
 
 from __future__ import annotations
@@ -62,7 +59,6 @@ def gettext_tools() -> None:
         pytest.skip("GNU gettext is missing (apt-get install gettext)")
 
 
-@pytest.mark.xfail(strict=False, reason="translation pass pending")
 def test_every_marked_string_is_translated_in_russian_and_ukrainian(
     gettext_tools: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

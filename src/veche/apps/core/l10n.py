@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_skeleton
+from babel.dates import DateTimePattern, format_skeleton, match_skeleton, parse_pattern
 from django.utils import timezone, translation
 
 FALLBACK = "en"
@@ -31,16 +31,34 @@ def babel_locale(language: str | None = None) -> Locale:
     return _locale((language or translation.get_language() or FALLBACK).lower())
 
 
+def _skeleton(locale: Locale, skeleton: str) -> DateTimePattern:
+    # As format_skeleton finds it, once: matching a skeleton costs more than formatting.
+    skeletons = locale.datetime_skeletons
+    return parse_pattern(skeletons[match_skeleton(skeleton, skeletons) or skeleton])
+
+
+@functools.lru_cache(maxsize=32)
+def _moment_patterns(locale: Locale) -> tuple[DateTimePattern, DateTimePattern, str]:
+    # "{1}, {0}": the language says how a date and a time go together.
+    return (
+        _skeleton(locale, "yMMMd"),
+        _skeleton(locale, "Hm"),
+        str(locale.datetime_formats["medium"]),
+    )
+
+
 def format_moment(value: dt.datetime, language: str | None = None) -> str:
-    """Return ``value`` as "Jan 7, 2030, 09:05 UTC" in the member's language."""
+    """Return ``value`` as "Jan 7, 2030, 09:05 UTC" in the member's language.
+
+    A page shows dozens of moments: the patterns are looked up once per language.
+    """
     locale = babel_locale(language)
     zone = timezone.get_current_timezone()
     moment = timezone.localtime(value, zone) if timezone.is_aware(value) else value
-    pattern = str(locale.datetime_formats["medium"])
-    day = format_skeleton("yMMMd", moment, locale=locale)
-    time = format_skeleton("Hm", moment, locale=locale)
-    # "{1}, {0}": the language says how a date and a time go together.
-    return f"{pattern.replace('{1}', day).replace('{0}', time)} {moment.tzname() or 'UTC'}"
+    day_pattern, time_pattern, joined = _moment_patterns(locale)
+    day = day_pattern.apply(moment, locale)
+    time = time_pattern.apply(moment, locale)
+    return f"{joined.replace('{1}', day).replace('{0}', time)} {moment.tzname() or 'UTC'}"
 
 
 def format_month(year: int, month: int, language: str | None = None) -> str:

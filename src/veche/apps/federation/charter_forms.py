@@ -62,6 +62,16 @@ class DurationWidget(forms.MultiWidget):
             attrs,
         )
 
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        # Both controls are named by the field's one label (field.html gives it this id):
+        # a screen reader says "Consensus period" on the number and on its unit.
+        base = context["widget"]["attrs"].get("id")
+        if base:
+            for subwidget in context["widget"]["subwidgets"]:
+                subwidget["attrs"]["aria-labelledby"] = f"{base}_label"
+        return context
+
     def decompress(self, value: Any) -> list[Any]:
         if not isinstance(value, dt.timedelta):
             return [None, "days"]

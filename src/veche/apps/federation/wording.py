@@ -312,8 +312,8 @@ def _vote_words(fallback: VoteFallback, *, spokes: bool) -> list[str]:
     else:
         lines.append(
             _(
-                "The option the count puts first wins; if it is \u201cdo not adopt\u201d (or "
-                "\u201cnone of these\u201d), nothing is adopted."
+                "The option the count puts first wins; if it is “do not adopt” (or "
+                "“none of these”), nothing is adopted."
             )
         )
     if fallback.method is Method.SCORE:

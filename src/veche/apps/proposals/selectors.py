@@ -419,6 +419,16 @@ def last_record(chain: str) -> DecisionRecord | None:
     return DecisionRecord.objects.filter(chain=chain).order_by("-seq").first()
 
 
+def last_seq(chain: str) -> int | None:
+    """Return the seq of a chain's last record, or None if it has none."""
+    return (
+        DecisionRecord.objects.filter(chain=chain)
+        .order_by("-seq")
+        .values_list("seq", flat=True)
+        .first()
+    )
+
+
 def checkpoint(chain: str) -> ChainCheckpoint | None:
     """Return how far the chain was verified from its start, if it ever was."""
     return ChainCheckpoint.objects.filter(chain=chain).first()
