@@ -121,6 +121,8 @@ STORIES = (
             Step("vote", "river.ines", 9, ballot=[0, 2]),
             Step("vote", "river.tomas", 10, ballot=[2, 0, 1]),
             Step("vote", "river.yuki", 11, ballot=[0, 1, 2]),
+            # The vote closed at 30 h; two of its three tellers signed in since.
+            Step("count", "tellers", 40),
         ),
     ),
     Story(

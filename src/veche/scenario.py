@@ -28,7 +28,7 @@ from veche.apps.fund import services as fund
 from veche.apps.fund.models import SupportRequest
 from veche.apps.proposals import selectors
 from veche.apps.proposals import services as s
-from veche.apps.proposals.models import Meeting, Proposal
+from veche.apps.proposals.models import Meeting, Proposal, Teller
 from veche.crypto import Keyring
 from veche.domain.charter import Charter, GroupRules
 from veche.domain.consensus import Position
@@ -43,8 +43,9 @@ class Step:
     """One thing a member did, ``at`` hours after the proposal was made.
 
     ``do`` is one of: respond, carry, amend, withdraw, publish, vote, volunteer, decide,
-    recall, meeting, confirm, comment. ``who`` names a person by their key; for
-    ``decide`` it may be ``"holder"``: whoever holds the mandate then.
+    recall, meeting, confirm, comment, count. ``who`` names a person by their key; for
+    ``decide`` it may be ``"holder"``: whoever holds the mandate then; for ``count``
+    (a closed secret vote's tellers sign in until it is counted) it is ``"tellers"``.
     """
 
     do: str
@@ -288,6 +289,9 @@ def _doing(story: Story, step: Step, built: Built) -> Callable[[dt.datetime], No
     def do(at: dt.datetime) -> None:
         row = built.proposals[story.key]
         row.refresh_from_db()
+        if step.do == "count":
+            _count(row, built, at)
+            return
         if step.who == "holder":
             holder = selectors.load(row, now=at).state.mandate
             assert holder is not None and holder.holder is not None, story.key  # noqa: S101
@@ -329,6 +333,16 @@ def _doing(story: Story, step: Step, built: Built) -> Callable[[dt.datetime], No
                 raise ValueError(f"unknown step {step.do!r}")
 
     return do
+
+
+def _count(row: Proposal, built: Built, at: dt.datetime) -> None:
+    """Have the closed secret vote's tellers give their shares until it is counted."""
+    for seat in Teller.objects.filter(vote__proposal=row).order_by("index"):
+        done = s.give_share(
+            row=row, teller=seat.member, private_key=built.private_keys[seat.member_id], now=at
+        )
+        if done is s.ShareResult.COUNTED:
+            return
 
 
 def _recording(meeting: MeetingRecord, built: Built) -> Callable[[dt.datetime], None]:

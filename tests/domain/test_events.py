@@ -26,6 +26,7 @@ from veche.domain.proposals import (
     RecallSupported,
     Responded,
     Volunteered,
+    VoteCounted,
     Withdrawn,
     actor_of,
     decode,
@@ -45,6 +46,13 @@ events = st.one_of(
     st.builds(Withdrawn, ids, times),
     st.builds(GroupPositionCarried, ids, ids, st.sampled_from(list(Position)), times),
     st.builds(BallotCast, ids, st.just(None), times, st.none() | ids),
+    st.builds(
+        VoteCounted,
+        ids,
+        st.lists(st.integers(0, 10**6), max_size=8).map(tuple),
+        st.integers(0, 1000),
+        times,
+    ),
     st.builds(Volunteered, ids, times),
     st.builds(MandateDecisionRecorded, ids, st.text(max_size=3), times),
     st.builds(RecallSupported, ids, times),
@@ -71,7 +79,7 @@ def test_every_event_comes_back_from_storage_as_it_went_in(event) -> None:
 
 
 def test_every_event_type_has_a_distinct_stored_name() -> None:
-    assert len(EVENT_TYPES) == 11
+    assert len(EVENT_TYPES) == 12
     assert EVENT_TYPES["ballot_cast"] is BallotCast
 
 

@@ -607,7 +607,7 @@ def test_score_vote() -> None:
 
 
 def test_instant_runoff_vote() -> None:
-    h = vote_history(Method.IRV, options=("x", "y", "z"))
+    h = vote_history(Method.IRV, options=("x", "y", "z"), secret=False)
     cast(h, [[0, 1], [1, 0], [2, 1], [1], [0, 1]])
     st = h.at(DEADLINE + DAY)
     assert st.vote.result.winner is not None  # type: ignore[union-attr]

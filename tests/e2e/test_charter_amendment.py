@@ -147,10 +147,20 @@ def test_an_amendment_switches_lot_to_vote_while_an_earlier_proposal_keeps_the_l
             page.goto(after)
             page.get_by_label("ada", exact=True).check()
             _submit(page, "Cast ballot")
-            assert "Your ballot is cast." in page.locator("main").inner_text()
+            assert "Your receipt" in page.locator("main").inner_text()
 
-        # 7. The vote closes: ada holds the mandate, chosen by vote, not by lot.
+        # 7. The vote closes and waits for its tellers; two of them press the button:
+        # ada holds the mandate, chosen by vote, not by lot.
         clock.shift(dt.timedelta(hours=6, minutes=30))
+        assert "tellers have signed in" in _main(pages["emil"], after)
+        tellers = [
+            name for name in names
+            if "Give my share of the count" in _main(pages[name], after)
+        ][:2]  # fmt: skip
+        assert len(tellers) == 2
+        for name in tellers:
+            pages[name].goto(after)
+            _submit(pages[name], "Give my share of the count")
         shown = _main(pages["emil"], after)
         assert "Holder: ada" in shown
         assert "chosen by lot" not in shown

@@ -142,7 +142,9 @@ def test_join_respond_vote_and_log_out_with_the_keyboard_alone(
     # The ballot's other choices are one radio group: the next Tab leaves it.
     tab_to(page, page.get_by_role("button", name="Cast ballot"))
     press_and_follow(page, "Space")
-    assert "Your ballot is cast." in page.locator("main").inner_text()
+    # A secret ballot: the confirmation page shows its receipt, once.
+    assert "Your ballot is cast" in page.locator("main").inner_text()
+    assert page.locator("code.receipt").is_visible()
 
     # Log out: backwards through the whole page, from its end to the header.
     passed = tab_to(page, page.get_by_role("button", name="Log out"), back=True)

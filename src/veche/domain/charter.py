@@ -156,6 +156,11 @@ class VoteFallback:
     secret: bool = True
     max_score: int = 5
     spokes_weight: SpokesWeight = SpokesWeight.ONE_PER_GROUP
+    # A secret vote is counted by tellers (docs/ballots.md): this many are drawn when
+    # the vote opens, and this many of them must sign in before it is counted (fewer
+    # of each when the deciding body is smaller). Decision 0130.
+    tellers: int = 3
+    tellers_needed: int = 2
 
 
 @dataclass(frozen=True)
@@ -171,6 +176,9 @@ class MandateFallback:
     selection_period: timedelta = timedelta(hours=6)
     # Share of eligible members whose support recalls the holder at once.
     recall_share: Fraction = Fraction(1, 2)
+    # The vote among volunteers is secret, counted by tellers (as VoteFallback's).
+    tellers: int = 3
+    tellers_needed: int = 2
 
 
 Fallback = VoteFallback | MandateFallback
@@ -458,9 +466,39 @@ def _validate_vote(vote: VoteFallback, where: str) -> None:
         raise InvalidCharter(
             _("the top score must be between 1 and 100"), field=f"{where}.max_score"
         )
+    if vote.secret and vote.method is Method.IRV:
+        # Decision 0062: an instant-runoff ballot cannot be summed, so it cannot be
+        # counted by tellers without revealing every ranking.
+        raise InvalidCharter(
+            _(
+                "an instant-runoff vote cannot be secret: its ballots cannot be summed, "
+                "so it is open-ballot only; use Schulze for a secret ranked vote"
+            ),
+            field=f"{where}.secret",
+        )
+    _validate_tellers(vote, where)
+
+
+def _validate_tellers(fallback: VoteFallback | MandateFallback, where: str) -> None:
+    if not 1 <= fallback.tellers <= MAX_TELLERS:
+        raise InvalidCharter(
+            _("a secret vote has between 1 and %(most)d tellers"),
+            field=f"{where}.tellers",
+            params={"most": MAX_TELLERS},
+        )
+    if not 1 <= fallback.tellers_needed <= fallback.tellers:
+        raise InvalidCharter(
+            _("the tellers needed to count must be at least 1 and at most the tellers"),
+            field=f"{where}.tellers_needed",
+        )
+
+
+# Tellers each hold a share of a secret vote's key; more than a handful only adds work.
+MAX_TELLERS = 15
 
 
 def _validate_mandate(mandate: MandateFallback, where: str) -> None:
+    _validate_tellers(mandate, where)
     periods = {
         "length": _("the mandate's length must be positive"),
         "volunteer_period": _("the time to volunteer must be positive"),
@@ -631,6 +669,21 @@ def _fraction_str(f: Fraction) -> str:
     return f"{f.numerator}/{f.denominator}"
 
 
+def _tellers_to_dict(fallback: VoteFallback | MandateFallback) -> dict[str, int]:
+    # Written only when not the defaults, so that charters from before tellers existed
+    # keep the same JSON (and digests); a charter without them reads the defaults.
+    if (fallback.tellers, fallback.tellers_needed) == (3, 2):
+        return {}
+    return {"tellers": fallback.tellers, "tellers_needed": fallback.tellers_needed}
+
+
+def _tellers_from_dict(raw: Mapping[str, Any], f: str) -> dict[str, int]:
+    return {
+        "tellers": _int(raw.get("tellers", 3), f"{f}.tellers"),
+        "tellers_needed": _int(raw.get("tellers_needed", 2), f"{f}.tellers_needed"),
+    }
+
+
 def _kind_to_dict(kind: DecisionKind) -> dict[str, Any]:
     fallback: dict[str, Any] | None
     if isinstance(kind.fallback, VoteFallback):
@@ -644,6 +697,7 @@ def _kind_to_dict(kind: DecisionKind) -> dict[str, Any]:
             "secret": v.secret,
             "max_score": v.max_score,
             "spokes_weight": v.spokes_weight.value,
+            **_tellers_to_dict(v),
         }
     elif isinstance(kind.fallback, MandateFallback):
         m = kind.fallback
@@ -655,6 +709,7 @@ def _kind_to_dict(kind: DecisionKind) -> dict[str, Any]:
             "volunteer_period_seconds": _seconds(m.volunteer_period),
             "selection_period_seconds": _seconds(m.selection_period),
             "recall_share": _fraction_str(m.recall_share),
+            **_tellers_to_dict(m),
         }
     else:
         fallback = None
@@ -771,6 +826,7 @@ def _kind_from_dict(data: Mapping[str, Any], index: int) -> DecisionKind:
                     raw_fallback.get("spokes_weight", "one_per_group"),
                     f"{f}.spokes_weight",
                 ),
+                **_tellers_from_dict(raw_fallback, f),
             )
         elif kind_of == "mandate":
             fallback = MandateFallback(
@@ -794,6 +850,7 @@ def _kind_from_dict(data: Mapping[str, Any], index: int) -> DecisionKind:
                 recall_share=_fraction(
                     raw_fallback.get("recall_share", "1/2"), f"{f}.recall_share"
                 ),
+                **_tellers_from_dict(raw_fallback, f),
             )
         else:
             raise InvalidCharter(

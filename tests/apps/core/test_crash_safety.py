@@ -83,7 +83,7 @@ import json
 from veche.cli import setup_django
 setup_django()
 from django.db.models import Count
-from veche.apps.proposals.models import Comment, ProposalEvent
+from veche.apps.proposals.models import Comment, ProposalEvent, SealedBallot
 from veche.apps.fund.models import FundTransaction
 import sys
 talk, vote = int(sys.argv[1]), int(sys.argv[2])
@@ -92,6 +92,7 @@ print(json.dumps({
                  .values_list("author_id").annotate(n=Count("id"))},
     "ballots": {str(a): n for a, n in ProposalEvent.objects.filter(proposal_id=vote,
                 type="ballot_cast").values_list("actor_id").annotate(n=Count("id"))},
+    "board": SealedBallot.objects.filter(vote__proposal_id=vote).count(),
     "tokens": list(FundTransaction.objects.filter(kind="contribution")
                    .values_list("idempotency_key", flat=True)),
 }))
@@ -246,8 +247,10 @@ def test_nothing_acknowledged_is_lost_and_nothing_is_doubled_across_kill_9(tmp_p
                     elif not voted and n % 5 == 0:
                         member.sent["ballot"] += 1
                         status = member.post(f"/proposals/{vote}/vote/", {"rank-0": "1"})
-                        voted = status in (302, 400)  # 400: already cast (before a crash)
-                        member.acked["ballot"] += status == 302
+                        # 200: the receipt page of a secret ballot; 400: already cast
+                        # (before a crash).
+                        voted = status in (200, 400)
+                        member.acked["ballot"] += status == 200
                     else:
                         member.sent["comment"] += 1
                         status = member.post(
@@ -290,6 +293,8 @@ def test_nothing_acknowledged_is_lost_and_nothing_is_doubled_across_kill_9(tmp_p
         for member in members:
             comments = stored["comments"].get(member.pk, 0)
             ballots = stored["ballots"].get(member.pk, 0)
+            # The roll and the board are written in one transaction: never one alone.
+            assert stored["board"] == sum(stored["ballots"].values())
             assert member.acked["comment"] <= comments <= member.sent["comment"], member.pk
             assert member.acked["ballot"] <= ballots <= min(member.sent["ballot"], 1), member.pk
         coordinator = members[0]

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from veche.apps.fund import services as fund
 from veche.apps.proposals import services as s
+from veche.apps.proposals.models import Teller
 from veche.domain.consensus import Position
 
 pytestmark = pytest.mark.django_db
@@ -114,6 +115,20 @@ def _counts(client, urls: list[str]) -> dict[str, int]:
     return counts
 
 
+def _closed_secret_vote(members, now: dt.datetime, title: str):
+    """Return a proposal whose secret vote took three ballots and closed a day ago."""
+    day = dt.timedelta(days=1)
+    row = s.create_proposal(
+        author=members[0], kind_key="group-practice", title=title, body="Urgent.",
+        urgent=True, deadline=now - 2 * day, options=["a", "b"], now=now - 3 * day,
+    )  # fmt: skip
+    for i, member in enumerate(members):
+        s.cast_ballot(
+            row=row, voter=member, ballot=[i % 2], now=now - 2 * day + dt.timedelta(hours=i + 1)
+        )
+    return row
+
+
 def test_every_main_page_makes_the_same_number_of_queries_at_10_and_at_1000_proposals(
     federation, group_a, group_b, make_member, client_for, test_keys
 ):
@@ -155,7 +170,15 @@ def test_every_main_page_makes_the_same_number_of_queries_at_10_and_at_1000_prop
         decisions=[s.TakenAtMeeting("group-practice", "Met", "We met and agreed.")],
     )  # fmt: skip
     from_meeting = meeting.decisions.get()
+    # Two secret votes that have closed: one waiting for its tellers, one counted.
+    counting, counted = (
+        _closed_secret_vote(members, now, title) for title in ("Counting", "Counted")
+    )
     s.settle_due(now=now)
+    tellers = Teller.objects.filter(vote__proposal=counted).order_by("index")[:2]
+    for seat in tellers:
+        s.give_share(row=counted, teller=seat.member, private_key=test_keys.private[seat.member_id],
+                     now=now)  # fmt: skip
     # A request for help from the other group: it waits in the coordinator's inbox.
     bianca = Member.objects.get(pseudonym="bianca")
     asked = fund.request_help(actor=bianca, purpose="How?", idempotency_key=fund.new_token())
@@ -164,7 +187,8 @@ def test_every_main_page_makes_the_same_number_of_queries_at_10_and_at_1000_prop
              f"/groups/{group_a.pk}/", f"/groups/{group_a.pk}/meeting-pack/",
              f"/fund/requests/{asked.pk}/", f"/proposals/{amendment.pk}/",
              "/proposals/new/", "/meetings/new/", f"/meetings/{meeting.pk}/",
-             f"/proposals/{from_meeting.pk}/"]  # fmt: skip
+             f"/proposals/{from_meeting.pk}/", f"/proposals/{counting.pk}/",
+             f"/proposals/{counted.pk}/", f"/proposals/{counted.pk}/vote-record.json"]  # fmt: skip
 
     api_client, api_urls = _api_clients(
         coordinator, test_keys.private[coordinator.pk], [open_one.pk, voting.pk, amendment.pk]

@@ -64,6 +64,17 @@ def action(client: Any, pid: int, what: str, data: dict[str, Any] | None = None)
     return client.post(f"/proposals/{pid}/{what}/", data or {})
 
 
+def count_by_tellers(pid: int, members: list[Any], clients: list[Any], needed: int = 2) -> None:
+    """Have ``needed`` of the secret vote's tellers (among ``members``) give their shares."""
+    from veche.apps.proposals.models import Teller
+
+    tellers = set(Teller.objects.filter(vote__proposal_id=pid).values_list("member_id", flat=True))
+    chosen = [c for m, c in zip(members, clients, strict=True) if m.pk in tellers][:needed]
+    assert len(chosen) == needed, "not enough tellers among these members"
+    for client in chosen:
+        assert action(client, pid, "count").status_code == 302
+
+
 def counts() -> tuple[int, ...]:
     """Return how many rows every proposals table holds, to show nothing was stored."""
     from veche.apps.proposals.models import (

@@ -73,11 +73,13 @@ def _use_method(method: Method) -> None:
     charter = get_charter()
     kind = charter.kind("group-practice")
     threshold = {Method.SUPERMAJORITY: "2/3"}.get(method)
-    fallback = VoteFallback(method=method, quorum=kind.fallback.quorum)  # type: ignore[union-attr]
+    # Instant-runoff is open-ballot only (decision 0062); every other method is secret.
+    secret = method is not Method.IRV
+    fallback = VoteFallback(method=method, quorum=kind.fallback.quorum, secret=secret)  # type: ignore[union-attr]
     if threshold:
         from fractions import Fraction
 
-        fallback = VoteFallback(method=method, threshold=Fraction(threshold))
+        fallback = VoteFallback(method=method, threshold=Fraction(threshold), secret=secret)
     from dataclasses import replace
 
     put_charter(
@@ -105,8 +107,18 @@ def test_each_method_has_a_ballot_form_that_decides_the_vote(
         assert FORM_CONTROL[method] in body
         for client, fields in zip(clients, ballots, strict=True):
             response = client.post(f"/proposals/{pid}/vote/", fields)
-            assert response.status_code == 302, text(response)
+            if method is Method.IRV:
+                assert response.status_code == 302, text(response)
+            else:
+                # A secret ballot's confirmation shows its receipt, once.
+                assert response.status_code == 200, text(response)
+                assert "Your receipt" in text(response)
         clock.move_to(at(days=2))
+        if method is not Method.IRV:
+            # Three voters, three tellers, two needed: the vote waits, then is counted.
+            assert "tellers have signed in" in page(clients[2], pid)
+            for client in clients[:2]:
+                assert client.post(f"/proposals/{pid}/count/").status_code == 302
         body = html.unescape(page(clients[2], pid))
     assert f"Winner: <strong>{winner}</strong>" in body
     assert "Adopted" in body and "by vote" in body

@@ -76,7 +76,8 @@ def _vote(data: Any, spokes: bool) -> VoteFallback:
         threshold=threshold,
         quorum=data.draw(st.sampled_from([Fraction(0), *SHARES])),
         period=data.draw(st.sampled_from(PERIODS)),
-        secret=data.draw(st.booleans()),
+        # Instant-runoff is open-ballot only (decision 0062).
+        secret=data.draw(st.booleans()) and method is not Method.IRV,
         max_score=data.draw(st.integers(1, 10)),
     )
 

@@ -130,7 +130,8 @@ def test_a_malformed_ballot_is_refused_and_the_voter_may_vote_again(vote_open, b
     assert response.status_code == 400
     assert message in text(response)
     assert counts() == before
-    assert action(clients[2], pid, "vote", {"rank-1": "1"}).status_code == 302
+    # A secret ballot is acknowledged with its receipt (200).
+    assert action(clients[2], pid, "vote", {"rank-1": "1"}).status_code == 200
 
 
 def test_voting_where_no_vote_is_open_is_refused(ada, proposal):

@@ -97,6 +97,8 @@ FIELD_LABELS = {
     "fallback.secret": gettext_lazy("urgent vote: secret ballot"),
     "fallback.max_score": gettext_lazy("urgent vote: top score"),
     "fallback.spokes_weight": gettext_lazy("urgent vote: how a group's ballot counts"),
+    "fallback.tellers": gettext_lazy("secret vote: tellers drawn by lot"),
+    "fallback.tellers_needed": gettext_lazy("secret vote: tellers needed to count it"),
     "fallback.length": gettext_lazy("temporary coordinator: length of the mandate"),
     "fallback.selection": gettext_lazy("temporary coordinator: chosen by"),
     "fallback.rotation": gettext_lazy("temporary coordinator: rotation"),
@@ -316,6 +318,15 @@ def _vote_words(fallback: VoteFallback, *, spokes: bool) -> list[str]:
         )
     if fallback.method is Method.SCORE:
         lines.append(_("Each option gets a score from 0 to %(n)d.") % {"n": fallback.max_score})
+    if secret:
+        lines.append(
+            _(
+                "Ballots are encrypted as they are cast; %(n)d tellers drawn by lot count "
+                "them, and the vote is counted once %(k)d of them have signed in after it "
+                "closes (fewer in a smaller body)."
+            )
+            % {"n": fallback.tellers, "k": fallback.tellers_needed}
+        )
     if spokes:
         lines.append(
             _("Groups vote, each by its coordinator: %(weight)s.")

@@ -1,6 +1,9 @@
+import logging
 from typing import Any
 
 from django.apps import AppConfig
+
+logger = logging.getLogger("veche.proposals")
 
 
 class ProposalsConfig(AppConfig):
@@ -27,3 +30,18 @@ class ProposalsConfig(AppConfig):
 
         member_removed.connect(on_removed, dispatch_uid="proposals.removal", weak=False)
         membership_changed.connect(on_changed, dispatch_uid="proposals.membership", weak=False)
+
+        from django.contrib.auth.signals import user_logged_in
+
+        def on_login(sender: Any, *, user: Any, **_: Any) -> None:
+            # A teller signing in gives their share of any vote being counted (decision
+            # 0131). Their key is at hand only during the login that unlocked it.
+            private_key = getattr(user, "unlocked_private_key", None)
+            if private_key is None:
+                return
+            try:
+                services.give_shares_on_login(member=user, private_key=private_key)
+            except Exception:
+                logger.warning("a teller's share could not be given at login", exc_info=False)
+
+        user_logged_in.connect(on_login, dispatch_uid="proposals.tellers", weak=False)

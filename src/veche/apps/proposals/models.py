@@ -7,14 +7,16 @@ proposal keeps its **summary** (phase, next deadline, counts, outcome) and one
 as each event and by settlement when a deadline passes, so lists and inboxes never
 replay. A test replays every proposal and compares it with its summary.
 
-Secret ballots live in :class:`SecretBallot`, apart from the voter roll (events of type
-``ballot_cast`` that carry no ballot): a random key, no time, no voter. See
-docs/decisions/0020-proposal-storage.md.
+Secret ballots live in :class:`SealedBallot`, apart from the voter roll (events of type
+``ballot_cast`` that carry no ballot): one encrypted row each, a random key, no time, no
+voter; only k of the vote's tellers can decrypt their sums (docs/ballots.md, decision
+0130). :class:`BallotBox` is the older scheme, kept for votes begun under it.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 from typing import Any
 
 from django.conf import settings
@@ -112,6 +114,9 @@ class Proposal(models.Model):
     reached_by = models.CharField(
         max_length=20, blank=True, choices=[(r.value, r.value) for r in ReachedBy]
     )
+    # Its secret votes are counted by tellers (decision 0130); False only for proposals
+    # whose secret vote had begun, in the old ballot box, before tellers existed.
+    sealed_ballots = models.BooleanField(default=True)
 
     @property
     def admit_group_name(self) -> str:
@@ -275,6 +280,65 @@ class BallotBox(models.Model):
 
     def context(self) -> str:
         return f"proposal:{self.proposal_id}:box:{self.round}"
+
+
+def _random_id() -> str:
+    return secrets.token_hex(16)
+
+
+class SecretVote(models.Model):
+    """A secret vote counted by tellers: its public manifest, and later its sums.
+
+    Made when the vote opens (docs/ballots.md §2): the manifest holds the vote's public
+    key and the commitments to its shares; each teller's share is sealed to their own
+    public key (:class:`Teller`); the vote's secret key is never stored. ``sums`` (the
+    ballots' homomorphic sums) are written when the vote closes; ``board_digest`` when
+    it is counted. Decision 0130.
+    """
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="+")
+    # "vote" (the urgent vote) or "selection" (choosing a temporary coordinator).
+    round = models.CharField(max_length=10)
+    manifest = models.JSONField()
+    sums = models.BinaryField(default=b"")
+    board_digest = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "round"], name="one_secret_vote_per_round")
+        ]
+
+
+class SealedBallot(models.Model):
+    """One encrypted ballot of a secret vote, and nothing else.
+
+    A random id, no time, no voter: the roll (``ballot_cast`` events) says who voted.
+    Every ballot of a vote has the same length, abstentions included; it opens only
+    with k tellers' keys (docs/ballots.md §3).
+    """
+
+    id = models.CharField(primary_key=True, max_length=32, default=_random_id, editable=False)
+    vote = models.ForeignKey(SecretVote, on_delete=models.CASCADE, related_name="ballots")
+    ciphertext = models.BinaryField()
+
+
+class Teller(models.Model):
+    """A teller of a secret vote: their sealed key share, then their decryption share."""
+
+    vote = models.ForeignKey(SecretVote, on_delete=models.CASCADE, related_name="tellers")
+    # Teller i of the manifest (1..n).
+    index = models.PositiveSmallIntegerField()
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    sealed_share = models.BinaryField()
+    # Their decryption share of the sums with its proofs (empty until given).
+    share = models.BinaryField(default=b"")
+
+    class Meta:
+        ordering = ["index"]
+        constraints = [
+            models.UniqueConstraint(fields=["vote", "index"], name="one_teller_per_index"),
+            models.UniqueConstraint(fields=["vote", "member"], name="one_seat_per_teller"),
+        ]
 
 
 class Meeting(models.Model):

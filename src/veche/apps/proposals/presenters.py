@@ -28,7 +28,7 @@ from veche.apps.federation.selectors import (
     group_rules_in_force,
     rules_of,
 )
-from veche.apps.proposals import forms, markdown, selectors
+from veche.apps.proposals import counting, forms, markdown, selectors
 from veche.apps.proposals.models import (
     Awaiting,
     Comment,
@@ -51,6 +51,7 @@ PHASE_LABELS = {
     domain.Phase.SELECTION_VOTE: gettext_lazy("Choosing a temporary coordinator"),
     domain.Phase.MANDATE: gettext_lazy("Under a mandate"),
     domain.Phase.CONFIRMING: gettext_lazy("Decided at a meeting: awaiting confirmation"),
+    domain.Phase.COUNTING: gettext_lazy("Secret vote closed: waiting for its tellers"),
     domain.Phase.CLOSED: gettext_lazy("Closed"),
 }
 OUTCOME_LABELS = {
@@ -209,6 +210,9 @@ WAIT_LABELS = {
         "A meeting record awaits confirmation by those present"
     ),
     domain.Wait.CARRY: gettext_lazy("Carry your group's position (you coordinate it)"),
+    domain.Wait.COUNT: gettext_lazy(
+        "You are a teller of this secret vote: it is counted when enough tellers have signed in"
+    ),
 }
 
 
@@ -539,7 +543,28 @@ def _vote_context(loaded: selectors.Loaded, member: Member) -> dict[str, Any]:
             "may_vote": may_vote,
             "has_voted": voter_key in vote.voters,
             "result": _result(vote.result, options) if vote.result is not None else None,
+            **_tellers_context(loaded, member),
         }
+    }
+
+
+def _tellers_context(loaded: selectors.Loaded, member: Member) -> dict[str, Any]:
+    """Return where a secret vote's count stands, for the page (empty: open ballots)."""
+    st = loaded.state
+    if st.vote is None or not st.vote.counted_by_tellers:
+        return {}
+    found = counting.progress(loaded.row, loaded.kind)
+    if found is None:
+        return {"by_tellers": True, "counting": False}
+    return {
+        "by_tellers": True,
+        "counting": st.phase is domain.Phase.COUNTING,
+        "tellers": found.tellers,
+        "needed": found.needed,
+        "given": found.given,
+        "i_tell": member.pk in found.teller_ids,
+        "i_gave": member.pk in found.given_ids,
+        "board": st.vote.result is not None and st.vote.ballots_cast > 0 and found.given > 0,
     }
 
 

@@ -42,6 +42,7 @@ from veche.domain.charter import (
     apply_group_rules,
 )
 from veche.domain.decisions_log import Record
+from veche.domain.voting.vectors import SUMMABLE_METHODS
 
 
 def electorate(*, at: dt.datetime | None = None, group_id: int | None = None) -> domain.Electorate:
@@ -117,6 +118,7 @@ def to_domain_proposal(row: Proposal, charter: Charter) -> domain.Proposal:
         draft=row.draft,
         from_meeting=row.meeting_id is not None,
         concerns=str(named) if named is not None else None,
+        sealed_ballots=row.sealed_ballots,
     )
 
 
@@ -153,6 +155,14 @@ def is_secret_ballot(kind: DecisionKind) -> bool:
     return False
 
 
+def counted_by_tellers(row: Proposal, kind: DecisionKind) -> bool:
+    """Return whether ``row``'s secret vote is counted by tellers (as the domain decides)."""
+    if not (row.sealed_ballots and is_secret_ballot(kind)):
+        return False
+    fallback = kind.fallback
+    return not isinstance(fallback, VoteFallback) or fallback.method in SUMMABLE_METHODS
+
+
 def to_domain_events(
     row: Proposal, kind: DecisionKind, stored: list[ProposalEvent] | None = None
 ) -> list[domain.Event]:
@@ -166,14 +176,16 @@ def to_domain_events(
     if stored is None:
         stored = list(ProposalEvent.objects.filter(proposal=row).order_by("seq"))
     casts = [e for e in stored if e.type == domain.BallotCast.TYPE]
-    boxes = _ballots(row) if casts and is_secret_ballot(kind) else {}
+    # Counted by tellers: the replay sees no ballot at all (docs/ballots.md).
+    boxed = is_secret_ballot(kind) and not counted_by_tellers(row, kind)
+    boxes = _ballots(row) if casts and boxed else {}
     box = boxes.get(ballot_round(kind), [])
     events: list[domain.Event] = []
     for e in stored:
         ballot = None
         if e.type == domain.BallotCast.TYPE:
             if is_secret_ballot(kind):
-                ballot = box.pop() if box else None
+                ballot = box.pop() if box else None  # None: counted by tellers
             else:
                 # An open ballot is the event's (encrypted) words.
                 text = e.text
@@ -228,6 +240,8 @@ class Loaded:
     state: domain.ProposalState
     # The stored events, in order: pages read reasons and decisions' texts from them.
     rows: list[ProposalEvent] = field(default_factory=list)
+    # A secret ballot just cast: its receipt, shown once and never stored.
+    receipt: str = ""
 
 
 def load(row: Proposal, *, now: dt.datetime | None = None) -> Loaded:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import enum
 import json
 import secrets
 from collections.abc import Callable, Mapping, Sequence
@@ -49,7 +50,7 @@ from veche.apps.federation.services import (
     remove_member,
     start_coordinator_term,
 )
-from veche.apps.proposals import selectors, signals
+from veche.apps.proposals import counting, selectors, signals
 from veche.apps.proposals.models import (
     Awaiting,
     BallotBox,
@@ -60,7 +61,16 @@ from veche.apps.proposals.models import (
     Proposal,
     ProposalEvent,
     ProposalVersion,
+    Teller,
     chain_name,
+)
+from veche.crypto import CannotDecrypt, PrivateKey
+from veche.crypto.election import (
+    ElectionError,
+    Record,
+    combine,
+    decryption_share,
+    open_share,
 )
 from veche.domain import decisions_log
 from veche.domain import proposals as domain
@@ -339,11 +349,18 @@ def record(
         )
         row_event.set_text(text_)
         row_event.save()
-        if secret:
+        receipt = ""
+        if secret and selectors.counted_by_tellers(row, loaded.kind):
+            # One encrypted row, in this same transaction as the roll's event: O(1).
+            receipt = counting.seal_ballot(loaded, _plain(ballot))
+        elif secret:
+            # A vote begun in the old box before tellers existed finishes there.
             _put_in_box(row, selectors.ballot_round(loaded.kind), _plain(ballot))
         if also is not None:
             also(happened)
-        result = dataclasses.replace(loaded, events=[*loaded.events, happened], state=after)
+        result = dataclasses.replace(
+            loaded, events=[*loaded.events, happened], state=after, receipt=receipt
+        )
         _store(result)
         return result
 
@@ -495,6 +512,116 @@ def cast_ballot(
         for_group=str(voter.group_id) if group_ballot else None,
     )
     return record(row=row, event=event, now=now)
+
+
+class ShareResult(enum.StrEnum):
+    """What a teller's signing in did to a vote being counted."""
+
+    GIVEN = "given"  # their share is in; the vote waits for more tellers
+    COUNTED = "counted"  # theirs completed the threshold: the vote is decided
+    ALREADY = "already"  # nothing to do: given before, or the vote is already counted
+
+
+def give_share(
+    *,
+    row: Proposal,
+    teller: Member,
+    private_key: PrivateKey | None,
+    now: dt.datetime | None = None,
+) -> ShareResult:
+    """Give ``teller``'s decryption share of the closed vote's sums; count it with k shares.
+
+    The teller's key share opens only with their private key (their logged-in session
+    holds it). A share is given once: twice, or two requests at once, count once (the
+    vote's row is locked while a share is added). With k shares the totals are
+    recovered and recorded (``VoteCounted``): the domain decides by the method's rule,
+    and the decision in the log names the board's digest. Raises NotEligible for a
+    member who is not one of the vote's tellers, ProposalClosed when nothing is counting.
+    """
+    now = now or timezone.now()
+    try:
+        settle(row, now=now)  # the vote closes into COUNTING, its sums stored
+    except NeedsKey:
+        raise ProposalClosed(_("this vote is not being counted: it has not closed yet")) from None
+
+    def attempt() -> ShareResult:
+        Proposal.objects.select_for_update().filter(pk=row.pk).exists()
+        row.refresh_from_db()
+        loaded = selectors.load(row, now=now)
+        vote = counting.vote_of(row, loaded.kind)
+        seat = (
+            Teller.objects.select_for_update().filter(vote=vote, member=teller).first()
+            if vote is not None
+            else None
+        )
+        if seat is None:
+            raise NotEligible(_("only this vote's tellers give a share to count it"))
+        if loaded.state.phase is not domain.Phase.COUNTING:
+            if loaded.state.vote is not None and loaded.state.vote.result is not None:
+                return ShareResult.ALREADY
+            raise ProposalClosed(_("this vote is not being counted: it has not closed yet"))
+        if seat.share:
+            return ShareResult.ALREADY
+        if private_key is None:
+            raise NotEligible(_("log in again: counting needs your key"))
+        manifest = counting.manifest_of(vote)  # type: ignore[arg-type]
+        sums = counting.sums_of(vote)  # type: ignore[arg-type]
+        try:
+            key = open_share(manifest, seat.index, bytes(seat.sealed_share), private_key)
+        except (CannotDecrypt, ElectionError):
+            raise NotEligible(_("your key does not open your share of this vote")) from None
+        share = decryption_share(manifest, key, sums)
+        seat.share = share.to_bytes()
+        seat.save(update_fields=["share"])
+        shares = counting.given_shares(vote, manifest)  # type: ignore[arg-type]
+        if len(shares) < manifest.threshold:
+            return ShareResult.GIVEN
+        cast = len(counting.stored_ballots(vote))  # type: ignore[arg-type]
+        try:
+            totals = combine(manifest, sums, shares, cast=cast)
+        except ElectionError:
+            # Every share was proven as it was made: this means stored data was altered.
+            raise DomainError(_("the tellers' shares do not decrypt this vote's sums")) from None
+        event = domain.VoteCounted(teller=str(teller.pk), totals=totals, cast=cast, at=now)
+        record(row=row, event=event, now=now)
+        return ShareResult.COUNTED
+
+    return retrying(attempt)
+
+
+def vote_record(row: Proposal) -> Record | None:
+    """Return the counted secret vote's record (its bulletin board), or None.
+
+    Only once the vote is counted; rebuilt from the stored rows, the record has the
+    digest pinned at the count, which its decision names in the log (a mismatch is
+    never served).
+    """
+    pinned = counting.pinned_board(row, selectors.bound_charter(row).kind(row.kind_key))
+    if not pinned:
+        return None
+    found = counting.board(selectors.load(row))
+    return found if found is not None and found.digest == pinned else None
+
+
+def give_shares_on_login(
+    *, member: Member, private_key: PrivateKey, now: dt.datetime | None = None
+) -> int:
+    """Give the member's share of every vote waiting for them as teller; return how many.
+
+    Called when a member logs in (their key is at hand): a teller signing in is what
+    counts a closed secret vote (decision 0131). A failure is never the login's.
+    """
+    waiting = Teller.objects.filter(
+        member=member, share=b"", vote__proposal__closed_at__isnull=True
+    ).values_list("vote__proposal_id", flat=True)
+    given = 0
+    for row in Proposal.objects.filter(pk__in=list(waiting)):
+        try:
+            done = give_share(row=row, teller=member, private_key=private_key, now=now)
+        except DomainError:
+            continue
+        given += int(done is not ShareResult.ALREADY)
+    return given
 
 
 def volunteer(*, row: Proposal, member: Member, now: dt.datetime | None = None) -> selectors.Loaded:
@@ -758,9 +885,18 @@ def _store(loaded: selectors.Loaded) -> None:
     Proposal.objects.filter(pk=row.pk).update(**fields)
     for name, value in fields.items():
         setattr(row, name, value)
-    _sync_waits(row, summary.waits)
+    if st.vote is not None and st.vote.counted_by_tellers and st.phase in _TELLERS_PHASES:
+        vote = counting.ensure_dealt(loaded)
+        if vote is not None and st.phase is domain.Phase.COUNTING:
+            counting.close_sums(vote)
+    _sync_waits(row, counting.waits_with_tellers(loaded, summary.waits))
+    if st.vote is not None and st.vote.counted_by_tellers and st.vote.result is not None:
+        counting.pin_board(loaded)
     if st.decision is not None and row.closed_at is None:
         _record_decision(loaded, st.decision)
+
+
+_TELLERS_PHASES = frozenset({domain.Phase.VOTE, domain.Phase.SELECTION_VOTE, domain.Phase.COUNTING})
 
 
 def _sync_waits(row: Proposal, waits: Mapping[str, tuple[domain.Wait, ...]]) -> None:
@@ -901,6 +1037,11 @@ def _record_decision(loaded: selectors.Loaded, decision: domain.Decision) -> Non
     row = loaded.row
     group_id = None if row.federation_wide else row.group_id
     payload = decision.to_payload()
+    board = counting.pinned_board(row, loaded.kind)
+    if board:
+        # The decision names the bulletin board it was counted from: anyone holding the
+        # record checks its digest against the log (docs/ballots.md §9).
+        payload["board"] = board
     payload["effect"] = _apply_effect(row, loaded.kind, decision)
     try:
         with transaction.atomic():

@@ -17,6 +17,8 @@ urlpatterns = [
     path("proposals/<int:proposal_id>/withdraw/", views.withdraw, name="withdraw"),
     path("proposals/<int:proposal_id>/publish/", views.publish, name="publish"),
     path("proposals/<int:proposal_id>/vote/", views.vote, name="vote"),
+    path("proposals/<int:proposal_id>/count/", views.count, name="count"),
+    path("proposals/<int:proposal_id>/vote-record.json", views.board, name="board"),
     path("proposals/<int:proposal_id>/volunteer/", views.volunteer, name="volunteer"),
     path(
         "proposals/<int:proposal_id>/mandate/decide/", views.mandate_decide, name="mandate_decide"

@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from veche.apps.accounts.models import Member
+from veche.apps.core import keyring
 from veche.apps.core.actions import form_at
 from veche.apps.core.errors import translated
 from veche.apps.core.pagination import paginate
@@ -375,12 +376,48 @@ def vote(request: HttpRequest, proposal_id: int) -> HttpResponse:
     if loaded.state.vote is None:
         return _detail(request, row, errors={"vote": _("There is no vote open.")}, status=400)
 
-    def cast() -> None:
-        assert loaded.state.vote is not None  # noqa: S101 - checked above
+    try:
         ballot = forms.parse_ballot(loaded.state.vote.spec, request.POST)
-        services.cast_ballot(row=row, voter=request.user, ballot=ballot)
+        cast = services.cast_ballot(row=row, voter=request.user, ballot=ballot)
+    except DomainError as error:
+        return _detail(request, row, errors={"vote": translated(error)}, status=400)
+    if not cast.receipt:
+        return redirect("proposals:detail", proposal_id=row.pk)
+    # The receipt is shown once, on this page, and kept nowhere (docs/ballots.md §5).
+    response = render(request, "proposals/ballot_cast.html", {"row": row, "receipt": cast.receipt})
+    response["Cache-Control"] = "no-store"
+    return response
 
-    return _after(request, row, cast, "vote")
+
+@member_required
+@_form_on_proposal
+def count(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    """A teller gives their share of a closed secret vote's count (their key is at hand)."""
+    row = _visible_or_404(request, proposal_id)
+    try:
+        done = services.give_share(
+            row=row, teller=request.user, private_key=keyring.private_key_of(request)
+        )
+    except DomainError as error:
+        return _detail(request, row, errors={"count": translated(error)}, status=400)
+    if done is services.ShareResult.COUNTED:
+        messages.success(request, _("Your share completed the count: the result is in."))
+    elif done is services.ShareResult.GIVEN:
+        messages.success(request, _("Your share of the count is given."))
+    return redirect("proposals:detail", proposal_id=row.pk)
+
+
+@member_required
+@require_GET
+def board(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    """Return a counted secret vote's record, to check with `veche verify-vote`."""
+    row = _visible_or_404(request, proposal_id)
+    record = services.vote_record(row)
+    if record is None:
+        raise Http404
+    response = HttpResponse(record.to_json(), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="veche-vote-{row.pk}.json"'
+    return response
 
 
 @member_required

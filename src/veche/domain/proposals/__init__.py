@@ -59,6 +59,7 @@ from veche.domain.proposals.events import (
     RecallSupported,
     Responded,
     Volunteered,
+    VoteCounted,
     Withdrawn,
     actor_of,
     decode,
@@ -112,6 +113,7 @@ _HANDLERS: Mapping[type, Callable[[Fold, Any, bool], None]] = {
     Withdrawn: drafting.on_withdrawn,
     GroupPositionCarried: consensus.on_carried,
     BallotCast: vote.on_ballot,
+    VoteCounted: vote.on_counted,
     Volunteered: mandate.on_volunteered,
     MandateDecisionRecorded: mandate.on_mandate_decision,
     RecallSupported: mandate.on_recall,
@@ -347,7 +349,10 @@ def summarise(st: ProposalState) -> Summary:
         version=st.version,
         opened_at=st.opened_at,
         due_at=due,
-        due_reads_ballots=vote_closing and st.vote is not None and st.vote.ballots_cast > 0,
+        due_reads_ballots=vote_closing
+        and st.vote is not None
+        and st.vote.ballots_cast > 0
+        and not st.vote.counted_by_tellers,
         eligible=st.consensus.eligible,
         responded=st.consensus.responded,
         positions={p.value: st.consensus.by_position.get(p, 0) for p in Position},
@@ -398,6 +403,7 @@ __all__ = [
     "Step",
     "Summary",
     "Volunteered",
+    "VoteCounted",
     "VoteState",
     "Wait",
     "Withdrawn",

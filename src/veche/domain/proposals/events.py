@@ -106,6 +106,23 @@ class BallotCast:
 
 
 @dataclass(frozen=True)
+class VoteCounted:
+    """A secret vote was counted: its tellers' shares decrypted the sums of its ballots.
+
+    ``teller`` is the teller whose share completed the threshold; ``totals`` the
+    decrypted sums (docs/ballots.md §7), ``cast`` how many ballots the board holds.
+    """
+
+    TYPE: ClassVar[str] = "vote_counted"
+    ACTOR: ClassVar[str] = "teller"
+
+    teller: str
+    totals: tuple[int, ...]
+    cast: int
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Volunteered:
     """A member came forward as temporary coordinator."""
 
@@ -173,6 +190,7 @@ Event = (
     | Withdrawn
     | GroupPositionCarried
     | BallotCast
+    | VoteCounted
     | Volunteered
     | MandateDecisionRecorded
     | RecallSupported
@@ -258,6 +276,8 @@ def decode(encoded: Encoded, *, ballot: Any = None) -> Event:
 
 
 def _to_json(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return list(value)
     if isinstance(value, StrEnum):
         return value.value
     if isinstance(value, date):  # a datetime is a date too: both as ISO 8601
@@ -310,6 +330,12 @@ def _time(value: Any) -> datetime:
     return parsed
 
 
+def _ints(value: Any) -> tuple[int, ...]:
+    if not isinstance(value, list):
+        raise TypeError
+    return tuple(_int(v) for v in value)
+
+
 def _day(value: Any) -> date:
     return date.fromisoformat(_str(value))
 
@@ -317,6 +343,7 @@ def _day(value: Any) -> date:
 _UnionType = type(int | None)
 _PARSERS: dict[Any, Callable[[Any], Any]] = {
     int: _int,
+    tuple[int, ...]: _ints,
     str: _str,
     datetime: _time,
     date: _day,

@@ -36,8 +36,8 @@ from veche.domain.proposals.model import (
     ReachedBy,
     VoteState,
 )
-from veche.domain.proposals.vote import count_ballots, seed
-from veche.domain.voting import Method, VoteSpec
+from veche.domain.proposals.vote import count_ballots, counted_by_tellers, goes_to_tellers, seed
+from veche.domain.voting import Method, TallyResult, VoteSpec
 
 
 def _fallback(s: Situation) -> MandateFallback:
@@ -118,13 +118,21 @@ def close_volunteering(fold: Fold, at: datetime) -> None:
             voters=frozenset(),
             ballots_cast=0,
             eligible=len(fold.eligible),
+            counted_by_tellers=counted_by_tellers(fold.proposal, None),
         )
 
 
 def close_selection_vote(fold: Fold, at: datetime) -> None:
     """Close the vote among volunteers: the winner holds the mandate (no ballots: a lot)."""
     assert fold.vote is not None and fold.mandate is not None  # noqa: S101 - selection vote
-    result = count_ballots(fold)
+    if goes_to_tellers(fold):
+        return
+    choose_by_result(fold, count_ballots(fold), at)
+
+
+def choose_by_result(fold: Fold, result: TallyResult, at: datetime) -> None:
+    """Give the mandate to the vote's winner among volunteers (no winner: a lot)."""
+    assert fold.vote is not None and fold.mandate is not None  # noqa: S101 - selection vote
     fold.vote = replace(fold.vote, result=result)
     if result.winner is not None:
         holder: str = fold.vote.spec.options[result.winner]

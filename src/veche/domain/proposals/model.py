@@ -46,6 +46,9 @@ class Phase(StrEnum):
     # A decision taken at an in-person meeting, recorded on its own: it awaits
     # confirmation by others present (docs/decisions/0095).
     CONFIRMING = "confirming"
+    # A secret vote has closed and waits for k of its tellers to sign in: its ballots
+    # are summed, and only their shares decrypt the sums (docs/ballots.md, decision 0130).
+    COUNTING = "counting"
     CLOSED = "closed"
 
 
@@ -59,6 +62,7 @@ PHASE_NAMES: dict[Phase, str] = {
     Phase.SELECTION_VOTE: _("selection_vote"),
     Phase.MANDATE: _("mandate"),
     Phase.CONFIRMING: _("confirming"),
+    Phase.COUNTING: _("counting"),
 }
 
 OPEN_PHASES = frozenset(p for p in Phase if p is not Phase.CLOSED)
@@ -129,6 +133,8 @@ class Wait(StrEnum):
     CONFIRM_MEETING = "confirm_meeting"
     # Spokes mode: a coordinator carries their group's position.
     CARRY = "carry"
+    # A teller of a secret vote that is being counted: signing in gives their share.
+    COUNT = "count"
 
 
 # --- who takes part --------------------------------------------------------------------
@@ -247,6 +253,11 @@ class Proposal:
     # The member a removal is about: named by id, and not part of the deciding body
     # (docs/decisions/0096).
     concerns: str | None = None
+    # Its secret votes are counted by tellers from encrypted ballots the replay never
+    # sees (docs/ballots.md): a secret vote closes into COUNTING and a VoteCounted
+    # event, carrying the decrypted totals, decides it. False: the ballots are given
+    # to the replay (votes begun before tellers existed; decision 0130).
+    sealed_ballots: bool = False
 
     @property
     def scope(self) -> Scope:
@@ -282,6 +293,13 @@ class VoteState:
     ballots_cast: int
     eligible: int
     result: TallyResult | None = None
+    # Counted by tellers from encrypted ballots: the replay sees no ballot.
+    counted_by_tellers: bool = False
+
+    @property
+    def max_ballots(self) -> int:
+        """Return the most ballots this vote can hold (its body, fixed when it opened)."""
+        return max(self.eligible, 1)
 
 
 @dataclass(frozen=True)

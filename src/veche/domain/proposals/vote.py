@@ -22,7 +22,7 @@ from veche.domain.proposals.common import (
     require_member,
     require_phase,
 )
-from veche.domain.proposals.events import BallotCast
+from veche.domain.proposals.events import BallotCast, VoteCounted
 from veche.domain.proposals.model import (
     VOTING_PHASES,
     Fold,
@@ -33,6 +33,7 @@ from veche.domain.proposals.model import (
     VoteState,
 )
 from veche.domain.voting import TallyResult, VoteSpec, tally, validate_ballot
+from veche.domain.voting.vectors import SUMMABLE_METHODS, tally_totals
 
 
 def is_group_ballot(s: Situation) -> bool:
@@ -77,8 +78,14 @@ def on_ballot(fold: Fold, e: BallotCast, strict: bool) -> None:
         key = e.voter
     if key in fold.vote.voters:
         raise InvalidEvent(_("a ballot was already cast; nobody votes twice"), field="ballot")
-    ballot = validate_ballot(fold.vote.spec, e.ballot)
-    fold.ballots.append((key, ballot))
+    if fold.vote.counted_by_tellers:
+        # The ballot is encrypted apart and never replayed: only a new one (checked
+        # before it is encrypted) is seen here, and the roll counts it.
+        if strict or e.ballot is not None:
+            validate_ballot(fold.vote.spec, e.ballot)
+    else:
+        ballot = validate_ballot(fold.vote.spec, e.ballot)
+        fold.ballots.append((key, ballot))
     fold.vote = replace(
         fold.vote, voters=fold.vote.voters | {key}, ballots_cast=fold.vote.ballots_cast + 1
     )
@@ -99,7 +106,22 @@ def fall_back_to_vote(fold: Fold, fallback: VoteFallback, at: datetime) -> None:
         voters=frozenset(),
         ballots_cast=0,
         eligible=_voting_body_size(fold, fallback),
+        counted_by_tellers=counted_by_tellers(fold.proposal, fallback),
     )
+
+
+def counted_by_tellers(proposal: Proposal, fallback: VoteFallback | None) -> bool:
+    """Return whether ``proposal``'s vote is secret and counted by tellers (docs/ballots.md).
+
+    ``fallback`` None: the vote choosing a temporary coordinator, always secret. A
+    spokes-mode vote is open (a coordinator casts the group's ballot as they carry its
+    position, decision 0031).
+    """
+    if not proposal.sealed_ballots:
+        return False
+    if fallback is None:
+        return True
+    return fallback.secret and not proposal.spokes and fallback.method in SUMMABLE_METHODS
 
 
 def vote_spec(proposal: Proposal, fallback: VoteFallback) -> VoteSpec:
@@ -128,9 +150,14 @@ def _voting_body_size(fold: Fold, fallback: VoteFallback) -> int:
 
 def seed(fold: Fold, purpose: bytes) -> bytes:
     """Return the seed for one draw (a tie, a lot) derived from the proposal's seed."""
+    return seed_of(fold.proposal, purpose)
+
+
+def seed_of(proposal: Proposal, purpose: bytes) -> bytes:
+    """Return the seed for one of ``proposal``'s draws (a tie, a lot, its tellers)."""
     # One recorded seed serves several draws; each purpose gets its own derived seed so
     # that knowing one draw's outcome tells nothing about another's.
-    return hashlib.sha256(fold.proposal.seed + b":" + purpose).digest()
+    return hashlib.sha256(proposal.seed + b":" + purpose).digest()
 
 
 def count_ballots(fold: Fold) -> TallyResult:
@@ -155,10 +182,64 @@ def _weighted_ballots(fold: Fold) -> list[Any]:
     return [b for _, b in fold.ballots]
 
 
-def close_urgent_vote(fold: Fold, at: datetime) -> None:
-    """Close the urgent vote at its end: the tally adopts the proposal or does not."""
+def goes_to_tellers(fold: Fold) -> bool:
+    """Return whether the closing vote waits for its tellers (COUNTING) before deciding.
+
+    A vote without a ballot needs no teller: its totals are all zero.
+    """
     assert fold.vote is not None  # noqa: S101 - called only while voting
-    result = count_ballots(fold)
+    if fold.vote.counted_by_tellers and fold.vote.ballots_cast > 0:
+        fold.phase = Phase.COUNTING
+        return True
+    return False
+
+
+def may_count(s: Situation, teller: str, strict: bool = True) -> None:
+    """Raise unless the vote is waiting to be counted (who is a teller is the web layer's)."""
+    require_phase(s, Phase.COUNTING, doing=_("counting a secret vote"))
+
+
+def on_counted(fold: Fold, e: VoteCounted, strict: bool) -> None:
+    """Decide the vote from its decrypted totals, by the method's rule."""
+    may_count(fold, e.teller, strict)
+    assert fold.vote is not None  # noqa: S101 - counting always carries its vote
+    if e.cast != fold.vote.ballots_cast:
+        raise InvalidEvent(
+            _("the board holds %(board)d ballots but the roll %(roll)d"),
+            params={"board": e.cast, "roll": fold.vote.ballots_cast},
+            field="cast",
+        )
+    result = tally_totals(
+        fold.vote.spec,
+        e.totals,
+        cast=e.cast,
+        eligible=max(fold.vote.eligible, e.cast),
+        tie_seed=seed(fold, b"vote"),
+        max_ballots=fold.vote.max_ballots,
+    )
+    fold.vote = replace(fold.vote, result=result)
+    if fold.mandate is not None:
+        from veche.domain.proposals.mandate import choose_by_result
+
+        choose_by_result(fold, result, e.at)
+    else:
+        decide_by_result(fold, result, e.at)
+
+
+def close_urgent_vote(fold: Fold, at: datetime) -> None:
+    """Close the urgent vote at its end: the tally adopts the proposal or does not.
+
+    A secret vote counted by tellers goes to COUNTING instead, until they sign in.
+    """
+    assert fold.vote is not None  # noqa: S101 - called only while voting
+    if goes_to_tellers(fold):
+        return
+    decide_by_result(fold, count_ballots(fold), at)
+
+
+def decide_by_result(fold: Fold, result: TallyResult, at: datetime) -> None:
+    """Close the proposal by the urgent vote's result."""
+    assert fold.vote is not None  # noqa: S101 - called only once voted
     fold.vote = replace(fold.vote, result=result)
     outcome = Outcome.ADOPTED if result.adopted else Outcome.NOT_ADOPTED
     close(fold, outcome, ReachedBy.VOTE, at)
