@@ -264,6 +264,23 @@ def test_an_amendment_from_the_form_shows_its_changes_in_plain_words_before_anyo
     assert proposed.kind("common-policy").consensus.period == 7 * DAY
 
 
+def test_the_amendment_form_sets_a_secret_vote_s_tellers_and_how_many_count(people, client_for):
+    base = get_charter()
+    data = amendment(
+        **{
+            field_name(base, "common-policy", "vote_tellers"): "5",
+            field_name(base, "common-policy", "vote_tellers_needed"): "3",
+        }
+    )
+    response = client_for(people[0]).post("/proposals/new/charter/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    row = Proposal.objects.get(kind_key="charter-amendment")
+    fallback = Charter.from_dict(row.effect["charter"]).kind("common-policy").fallback
+    assert (fallback.tellers, fallback.tellers_needed) == (5, 3)
+    body = html.unescape(client_for(people[2]).get(f"/proposals/{row.pk}/").content.decode())
+    assert "secret vote: tellers drawn by lot: 3 → 5" in body
+
+
 def test_the_generic_form_does_not_offer_kinds_that_carry_rules(people, client_for):
     client = client_for(people[0])
     body = client.get("/proposals/new/").content.decode()
@@ -296,6 +313,11 @@ def test_the_generic_form_does_not_offer_kinds_that_carry_rules(people, client_f
         ),
         ({("common-policy", "min_period"): (30, "days")}, "the shortest deadline must be"),
         ({("common-policy", "blocks"): "0"}, "greater than or equal to 1"),
+        ({("common-policy", "vote_tellers"): "16"}, "less than or equal to 15"),
+        (
+            {("common-policy", "vote_tellers_needed"): "4"},
+            "the tellers needed to count must be at least 1 and at most the tellers",
+        ),
         ({("common-policy", "name"): ""}, "This field is required"),
         ({}, "the proposed charter is the same as the charter in force"),
     ],

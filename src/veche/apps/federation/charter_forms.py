@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from veche.apps.core.errors import translated
 from veche.apps.federation import wording
 from veche.domain.charter import (
+    MAX_TELLERS,
     Charter,
     DecisionKind,
     GroupRule,
@@ -149,6 +150,32 @@ def _fallback_choice(kind: DecisionKind) -> str:
     if isinstance(kind.fallback, MandateFallback):
         return FALLBACK_MANDATE
     return FALLBACK_NONE
+
+
+def _teller_specs(
+    prefix: str, fallback: VoteFallback | MandateFallback
+) -> list[tuple[str, forms.Field, Any, str]]:
+    """The two numbers of a secret vote's count: tellers drawn, and how many must count."""
+    return [
+        (
+            f"{prefix}_tellers",
+            forms.IntegerField(
+                label=wording.FIELD_LABELS["fallback.tellers"], min_value=1, max_value=MAX_TELLERS,
+                required=False,
+            ),
+            fallback.tellers,
+            "fallback.tellers",
+        ),
+        (
+            f"{prefix}_tellers_needed",
+            forms.IntegerField(
+                label=wording.FIELD_LABELS["fallback.tellers_needed"], min_value=1,
+                max_value=MAX_TELLERS, required=False,
+            ),
+            fallback.tellers_needed,
+            "fallback.tellers_needed",
+        ),
+    ]  # fmt: skip
 
 
 @dataclass
@@ -306,6 +333,7 @@ class CharterForm(forms.Form):
                 vote.max_score,
                 "fallback.max_score",
             ),
+            *_teller_specs("vote", vote),
         ]
         if spokes:
             weight = forms.ChoiceField(
@@ -360,6 +388,7 @@ class CharterForm(forms.Form):
                     mandate.recall_share,
                     "fallback.recall_share",
                 ),
+                *_teller_specs("mandate", mandate),
             ]
         bounds: list[tuple[str, forms.Field, Any, str]] = []
         if kind.scope is Scope.GROUP:
@@ -440,6 +469,11 @@ class CharterForm(forms.Form):
     def _get(self, name: str) -> Any:
         return self.cleaned_data.get(name)
 
+    def _tellers(self, prefix: str) -> dict[str, int]:
+        # Left empty, a number keeps what the charter had (or the default).
+        found = {key: self._get(f"{prefix}_{key}") for key in ("tellers", "tellers_needed")}
+        return {key: value for key, value in found.items() if value is not None}
+
     def _kind_data(self, i: int, kind: DecisionKind, data: dict[str, Any]) -> dict[str, Any]:
         p = f"k{i}-"
         g = self._get
@@ -465,6 +499,7 @@ class CharterForm(forms.Form):
                 secret=bool(g(p + "vote_secret")),
                 max_score=g(p + "vote_max_score"),
             )
+            fallback.update(self._tellers(p + "vote"))
             if p + "vote_weight" in self.fields:
                 fallback["spokes_weight"] = g(p + "vote_weight")
             data["fallback"] = fallback
@@ -478,6 +513,7 @@ class CharterForm(forms.Form):
                 rotation=g(p + "mandate_rotation"),
                 recall_share=_fraction_text(g(p + "mandate_recall")),
             )
+            fallback.update(self._tellers(p + "mandate"))
             data["fallback"] = fallback
         else:
             data["fallback"] = None
