@@ -153,21 +153,30 @@ class MandateDecisionForm(forms.Form):
             self.data["matter"] = str(self._labels.index(self.data["matter"]))
 
 
-class MeetingForm(forms.Form):
-    outcome = forms.ChoiceField(
+def _outcome_field() -> forms.ChoiceField:
+    """What a meeting decided: one field for a meeting on a proposal and one on its own."""
+    return forms.ChoiceField(
         label=gettext_lazy("What the meeting decided"),
         choices=[
             (Outcome.ADOPTED.value, gettext_lazy("Adopted")),
             (Outcome.NOT_ADOPTED.value, gettext_lazy("Not adopted")),
         ],
     )
-    reached_by = forms.ChoiceField(
+
+
+def _reached_by_field() -> forms.ChoiceField:
+    return forms.ChoiceField(
         label=gettext_lazy("How it was reached"),
         choices=[
             (ReachedBy.CONSENSUS.value, gettext_lazy("By consensus")),
             (ReachedBy.VOTE.value, gettext_lazy("By a vote")),
         ],
     )
+
+
+class MeetingForm(forms.Form):
+    outcome = _outcome_field()
+    reached_by = _reached_by_field()
     attendance = forms.IntegerField(
         label=gettext_lazy("How many members attended (a count, never names)"),
         min_value=1,
@@ -224,20 +233,8 @@ class TakenForm(forms.Form):
         max_length=20_000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    outcome = forms.ChoiceField(
-        label=gettext_lazy("What the meeting decided"),
-        choices=[
-            (Outcome.ADOPTED.value, gettext_lazy("Adopted")),
-            (Outcome.NOT_ADOPTED.value, gettext_lazy("Not adopted")),
-        ],
-    )
-    reached_by = forms.ChoiceField(
-        label=gettext_lazy("How it was reached"),
-        choices=[
-            (ReachedBy.CONSENSUS.value, gettext_lazy("By consensus")),
-            (ReachedBy.VOTE.value, gettext_lazy("By a vote")),
-        ],
-    )
+    outcome = _outcome_field()
+    reached_by = _reached_by_field()
     member = forms.ChoiceField(
         label=gettext_lazy("Member concerned (choosing a coordinator, removing a member)"),
         required=False,
