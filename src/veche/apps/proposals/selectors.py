@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,7 @@ from veche.apps.proposals.models import (
     Proposal,
     ProposalEvent,
     ProposalVersion,
+    chain_name,
 )
 from veche.domain import proposals as domain
 from veche.domain.charter import (
@@ -425,13 +427,39 @@ def chains() -> list[str]:
     return sorted(set(DecisionRecord.objects.values_list("chain", flat=True)))
 
 
-def visible_decisions(*, member: Member) -> QuerySet[DecisionRecord]:
+class NewestDecisions:
+    """The decision records of a few chains, newest first, read chain by chain.
+
+    One ordered query over "the federation's or my group's" makes the database sort every
+    record the member may read (SQLite: a temporary B-tree over ~6,000 rows at 10,000
+    decisions, 30 ms). Each chain's newest records come instead from its (chain, seq)
+    index, and are merged here by id (the order of appending): a slice ``[a:b]`` reads at
+    most ``b`` records of each chain, whatever the chains' length.
+    """
+
+    def __init__(self, chains: Sequence[str]) -> None:
+        self.chains = list(chains)
+
+    def __getitem__(self, index: slice) -> list[DecisionRecord]:
+        if not isinstance(index, slice) or index.stop is None or index.step not in (None, 1):
+            raise TypeError("read the newest decisions by a [start:stop] slice")
+        rows: list[DecisionRecord] = []
+        for chain in self.chains:
+            rows += (
+                DecisionRecord.objects.filter(chain=chain)
+                .select_related("proposal", "proposal__current_version")
+                .order_by("-seq")[: index.stop]
+            )
+        rows.sort(key=lambda record: record.pk, reverse=True)
+        return rows[index.start or 0 : index.stop]
+
+
+def visible_decisions(*, member: Member) -> NewestDecisions:
     """Return the decision records the member may read, the newest first."""
-    return (
-        DecisionRecord.objects.filter(Q(group__isnull=True) | Q(group_id=member.group_id))
-        .select_related("proposal", "proposal__current_version")
-        .order_by("-id")
-    )
+    chains = [chain_name(None)]
+    if member.group_id is not None:
+        chains.append(chain_name(member.group_id))
+    return NewestDecisions(chains)
 
 
 def is_federation_kind(kind: DecisionKind) -> bool:
