@@ -30,6 +30,15 @@ from tests.e2e.conftest import (  # noqa: E402
     launch_chromium,
     no_script_page,
 )
+
+# The demo module builds its federation through the services: Django must be set up to
+# import it, on a throwaway data directory (the served demo gets its own below).
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "veche.config.settings")
+_SETTINGS_DIR = tempfile.TemporaryDirectory(prefix="veche-screenshots-settings-")
+os.environ.setdefault("VECHE_DATA_DIR", _SETTINGS_DIR.name)
+import django  # noqa: E402
+
+django.setup()
 from veche.demo import PASSPHRASE as DEMO_PASSPHRASE  # noqa: E402
 
 DESKTOP = {"width": 1000, "height": 700}
@@ -48,6 +57,9 @@ SHOTS: list[tuple[str, str, str, dict[str, int]]] = [
     ("rules.png", "marko", "/federation/rules/", DESKTOP),
     ("charter-amendment.png", "marko", "title:Federation matters in ten days", DESKTOP),
     ("charter-form.png", "marko", "/proposals/new/charter/", DESKTOP),
+    ("meeting-record.png", "marko", "title:Keep a list of flats without heating", DESKTOP),
+    ("account.png", "marko", "/account/", DESKTOP),
+    ("api-reference.png", "marko", "/api/", DESKTOP),
     ("phone-vote-result.png", "marko", "title:Where to hold the tenants' assembly", PHONE),
     ("phone-inbox.png", "lena", "/inbox/", PHONE),
 ]

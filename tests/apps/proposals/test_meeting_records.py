@@ -82,7 +82,8 @@ def test_a_meeting_is_recorded_confirmed_and_each_decision_lands_in_the_groups_l
     assert {d.phase for d in decisions} == {"confirming"}
 
     page = text(clients[1].get(f"/meetings/{meeting.pk}/"))
-    assert "Meeting of 2030-01-04" in page and "4 members" in page
+    assert 'Meeting of <time datetime="2030-01-04">Jan 4, 2030</time>' in page
+    assert "4 members" in page
     assert "Met in the laundry room." in page
     assert "Paint the stairwell" in page and "Buy a new lock" in page
     assert "I was present: confirm the record" in page
@@ -90,7 +91,7 @@ def test_a_meeting_is_recorded_confirmed_and_each_decision_lands_in_the_groups_l
     assert "Paint the stairwell" in inbox
     assert "A meeting record awaits confirmation" in inbox
     detail = text(clients[1].get(f"/proposals/{decisions[0].pk}/"))
-    assert "the meeting of 2030-01-04" in detail
+    assert 'the meeting of <time datetime="2030-01-04">Jan 4, 2030</time>' in detail
     assert 'id="consensus-h"' not in detail  # nobody responds online to a meeting's decision
 
     own = clients[0].post(f"/meetings/{meeting.pk}/confirm/")
@@ -215,4 +216,6 @@ def test_a_record_on_an_open_proposal_keeps_the_meetings_day(crew):
          "held_on": MEETING_DAY},
     )  # fmt: skip
     assert ok.status_code == 302
-    assert "on 2030-01-04 recorded" in text(clients[1].get(f"/proposals/{pid}/"))
+    assert 'on <time datetime="2030-01-04">Jan 4, 2030</time> recorded' in text(
+        clients[1].get(f"/proposals/{pid}/")
+    )

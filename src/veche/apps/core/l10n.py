@@ -61,6 +61,12 @@ def format_moment(value: dt.datetime, language: str | None = None) -> str:
     return f"{joined.replace('{1}', day).replace('{0}', time)} {moment.tzname() or 'UTC'}"
 
 
+def format_date(value: dt.date, language: str | None = None) -> str:
+    """Return a day as "Jan 7, 2030" in the member's language (a meeting's day)."""
+    locale = babel_locale(language)
+    return _moment_patterns(locale)[0].apply(value, locale)
+
+
 def format_month(year: int, month: int, language: str | None = None) -> str:
     """Return a month as "Jan 2030" in the member's language (charts' axes)."""
     return format_skeleton("yMMM", dt.date(year, month, 1), locale=babel_locale(language))
