@@ -280,6 +280,11 @@ def test_nothing_acknowledged_is_lost_and_nothing_is_doubled_across_kill_9(tmp_p
             server.kill()  # in the middle of writes: many are in flight
             server.start()
             phases.append(some_more(10))
+        # Contributions are slower than messages: on a loaded machine the phases above can
+        # fill with messages alone. Let the coordinator's run reach a second contribution.
+        deadline = time.monotonic() + 120
+        while len(members[0].tokens_acked) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
         running.clear()
         for thread in threads:
             thread.join(timeout=60)
