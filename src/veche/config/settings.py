@@ -126,7 +126,24 @@ MIDDLEWARE = [
 ROOT_URLCONF = "veche.config.urls"
 WSGI_APPLICATION = "veche.config.wsgi.application"
 
+# Every page is a Jinja2 template in an app's jinja2/ directory (decision 0081). Django's
+# own engine stays second, for the templates of Django itself (form widgets bring their
+# own renderer and need neither).
 TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "environment": "veche.apps.core.templating.environment",
+            "context_processors": [
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "veche.apps.federation.context_processors.veche",
+            ],
+        },
+    },
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [],
@@ -138,7 +155,6 @@ TEMPLATES = [
                 "django.template.context_processors.csrf",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "veche.apps.federation.context_processors.veche",
             ],
         },
     },

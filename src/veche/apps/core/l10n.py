@@ -3,7 +3,7 @@
 One format for every moment a page shows: the date with the month's short name, the
 time on 24 hours, and the zone, in the active language ("Jan 7, 2030, 09:05 UTC",
 "7 янв. 2030 г., 09:05 UTC"). Templates use the ``when`` filter
-(``{% load veche %}``); see docs/decisions/0104-labels-and-dates.md.
+(``{{ moment|when }}``, core/templating.py); see docs/decisions/0104-labels-and-dates.md.
 """
 
 from __future__ import annotations

@@ -1,0 +1,123 @@
+"""The Jinja2 environment keeps the rules the templates were written under (decision 0081).
+
+Each test renders a small template through the configured engine, as a page does, and
+checks one rule a template relied on under Django's engine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from typing import Any
+
+import pytest
+from django.template import engines
+from django.urls import reverse
+from django.utils import translation
+
+from veche.apps.core.management.commands.makemessages import jinja2_as_python
+
+
+def render(source: str, **context: Any) -> str:
+    return str(engines["jinja2"].from_string(source).render(context))
+
+
+class Thing:
+    label = "a label"
+
+    def method(self) -> str:
+        return "called"
+
+    def needs_argument(self, x: int) -> str:
+        return "never"
+
+    def delete(self) -> str:
+        raise AssertionError("a template must never call what alters data")
+
+    delete.alters_data = True  # type: ignore[attr-defined]
+
+
+def test_a_callable_attribute_is_called_as_django_did() -> None:
+    assert render("{{ t.method }}|{{ t.label }}", t=Thing()) == "called|a label"
+
+
+def test_what_alters_data_or_needs_arguments_is_never_called() -> None:
+    assert render("[{{ t.delete }}][{{ t.needs_argument }}]", t=Thing()) == "[][]"
+
+
+def test_a_dict_key_comes_before_the_dicts_own_attribute() -> None:
+    assert render("{{ d.items }}", d={"items": "the key"}) == "the key"
+    assert render("{% for k, v in d.items %}{{ k }}={{ v }}{% endfor %}", d={"a": 1}) == "a=1"
+
+
+def test_a_missing_name_prints_nothing() -> None:
+    assert render("[{{ nothing.here }}][{{ t.absent }}]", t=Thing()) == "[][]"
+
+
+def test_values_are_escaped() -> None:
+    assert render("{{ v }}", v="<b>&") == "&lt;b&gt;&amp;"
+
+
+def test_numbers_and_dates_print_in_the_members_locale() -> None:
+    with translation.override("ru"):
+        assert render("{{ n }}", n=decimal.Decimal("12.5")) == "12,5"
+    with translation.override("en"):
+        assert render("{{ n }}", n=decimal.Decimal("12.5")) == "12.5"
+
+
+def test_translate_prints_template_text_with_a_literal_percent() -> None:
+    with translation.override("en"):
+        assert render('{{ _("100% <b>sure</b>") }}') == "100% <b>sure</b>"
+
+
+def test_a_trans_block_escapes_its_values_and_keeps_its_markup() -> None:
+    out = render("{% trans name=n %}<em>Hello</em> {{ name }}{% endtrans %}", n="<script>")
+    assert out == "<em>Hello</em> &lt;script&gt;"
+
+
+def test_a_trans_block_is_translated_with_the_msgid_blocktranslate_wrote() -> None:
+    # A msgid the catalogues hold since the templates were Django's.
+    with translation.override("ru"):
+        out = render(
+            "{% trans responded=a, eligible=b %}{{ responded }} of {{ eligible }} responded"
+            "{% endtrans %}",
+            a=3,
+            b=7,
+        )
+    assert "3" in out and "7" in out and "responded" not in out
+
+
+def test_plurals_follow_the_count() -> None:
+    source = "{% trans n=k %}{{ n }} member{% pluralize n %}{{ n }} members{% endtrans %}"
+    with translation.override("en"):
+        assert render(source, k=1) == "1 member"
+        assert render(source, k=5) == "5 members"
+
+
+@pytest.mark.parametrize("when", [dt.datetime(2030, 1, 7, 9, 5, tzinfo=dt.UTC)])
+def test_when_writes_a_time_element_in_the_active_language(when: dt.datetime) -> None:
+    with translation.override("en"):
+        en = render("{{ m|when }}", m=when)
+    with translation.override("ru"):
+        ru = render("{{ m|when }}", m=when)
+    assert en == '<time datetime="2030-01-07T09:05:00+00:00">Jan 7, 2030, 09:05 UTC</time>'
+    assert ru.startswith('<time datetime="2030-01-07T09:05:00+00:00">7 янв. 2030')
+
+
+def test_url_is_reverse() -> None:
+    assert render("{{ url_for('proposals:detail', 12) }}") == reverse("proposals:detail", args=[12])
+    assert render("{{ url_for('proposals:list') }}") == reverse("proposals:list")
+
+
+def test_makemessages_reads_every_form_of_translation_on_its_own_line() -> None:
+    source = (
+        '<p>{{ _("One") }}</p>\n'
+        '{{ pgettext("a context", "Two") }}\n'
+        "{% trans n=k %}{{ n }} thing{% pluralize n %}{{ n }} things{% endtrans %}\n"
+        "{% trans who=w %}Hello {{ who }}{% endtrans %}"
+    )
+    lines = jinja2_as_python(source).split("\n")
+    assert lines[0] == "gettext('One'); "
+    assert lines[1] == "pgettext('a context', 'Two'); "
+    assert lines[2] == "ngettext('%(n)s thing', '%(n)s things', 0); "
+    assert lines[3] == "gettext('Hello %(who)s'); "
