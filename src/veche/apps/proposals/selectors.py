@@ -349,7 +349,13 @@ def inbox_lines(*, member: Member) -> QuerySet[Awaiting]:
 
 def get_visible_proposal(*, member: Member, proposal_id: int) -> Proposal | None:
     """Return the proposal if the member may see it, else None (shown as 404)."""
-    return visible_proposals(member=member).filter(pk=proposal_id).first()
+    # With the charter version it is bound to: its page replays it under that charter.
+    return (
+        visible_proposals(member=member)
+        .select_related("charter_version")
+        .filter(pk=proposal_id)
+        .first()
+    )
 
 
 def current_version(row: Proposal) -> ProposalVersion:
@@ -442,8 +448,15 @@ def to_record(r: DecisionRecord) -> Record:
 
 def log_records(chain: str, *, after: int = -1) -> list[Record]:
     """Return one decision chain as domain records, in order (those after seq ``after``)."""
-    rows = DecisionRecord.objects.filter(chain=chain, seq__gt=after).order_by("seq")
-    return [to_record(r) for r in rows]
+    rows = (
+        DecisionRecord.objects.filter(chain=chain, seq__gt=after)
+        .order_by("seq")
+        .values_list("seq", "kind", "payload", "prev_digest", "digest")
+    )
+    return [
+        Record(seq=seq, kind=kind, payload=payload, prev_digest=prev, digest=digest)
+        for seq, kind, payload, prev, digest in rows
+    ]
 
 
 def last_record(chain: str) -> DecisionRecord | None:
