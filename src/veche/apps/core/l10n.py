@@ -55,10 +55,22 @@ def format_moment(value: dt.datetime, language: str | None = None) -> str:
     locale = babel_locale(language)
     zone = timezone.get_current_timezone()
     moment = timezone.localtime(value, zone) if timezone.is_aware(value) else value
-    day_pattern, time_pattern, joined = _moment_patterns(locale)
-    day = day_pattern.apply(moment, locale)
-    time = time_pattern.apply(moment, locale)
+    joined = _moment_patterns(locale)[2]
+    day = _day(locale, moment.year, moment.month, moment.day)
+    time = _time(locale, moment.hour, moment.minute)
     return f"{joined.replace('{1}', day).replace('{0}', time)} {moment.tzname() or 'UTC'}"
+
+
+# A day and a time of day, as a language writes them: formatting costs more than looking
+# up (a page shows dozens of moments, many of them on the same days).
+@functools.lru_cache(maxsize=8192)
+def _day(locale: Locale, year: int, month: int, day: int) -> str:
+    return str(_moment_patterns(locale)[0].apply(dt.date(year, month, day), locale))
+
+
+@functools.lru_cache(maxsize=8192)
+def _time(locale: Locale, hour: int, minute: int) -> str:
+    return str(_moment_patterns(locale)[1].apply(dt.time(hour, minute), locale))
 
 
 def format_date(value: dt.date, language: str | None = None) -> str:

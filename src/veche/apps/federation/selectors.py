@@ -171,6 +171,32 @@ def is_coordinator(*, member: Member, group: Group, at: dt.datetime | None = Non
     return _current_terms(group=group, at=at).filter(member=member).exists()
 
 
+def own_group(member: Any) -> Group | None:
+    """Return the member's own group, unless it was dissolved (None without one).
+
+    The group came with the member (``accounts.backends.MemberBackend.get_user``): no
+    query for the logged-in member.
+    """
+    if not member.is_authenticated or member.group_id is None:
+        return None
+    group: Group = member.group
+    return group if group.dissolved_at is None else None
+
+
+def is_own_group_coordinator(member: Any) -> bool:
+    """Return whether ``member`` coordinates their own (undissolved) group now.
+
+    Read once per request for the logged-in member.
+    """
+    group = own_group(member)
+    if group is None:
+        return False
+    return cached(
+        f"own_group_coordinator:{member.pk}:{group.pk}",
+        lambda: is_coordinator(member=member, group=group),
+    )
+
+
 def group_coordinators(*, group: Group, at: dt.datetime | None = None) -> list[Member]:
     """Return the active members who coordinate ``group`` at ``at`` (default now)."""
     at = at or timezone.now()

@@ -18,8 +18,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from veche.apps.federation.models import Group
-from veche.apps.federation.selectors import is_coordinator
+from veche.apps.federation.selectors import is_own_group_coordinator, own_group
 from veche.apps.fund import selectors
 from veche.apps.fund.models import AwaitingAnswer, SupportRequest
 
@@ -29,8 +28,8 @@ LIMIT = 20
 
 def items_for(member: Any) -> list[dict[str, Any]]:
     """Return the fund's inbox items for ``member`` (none unless they coordinate a group)."""
-    group = Group.objects.filter(pk=member.group_id, dissolved_at__isnull=True).first()
-    if group is None or not is_coordinator(member=member, group=group):
+    group = own_group(member)
+    if group is None or not is_own_group_coordinator(member):
         return []
     items = []
     waiting = (

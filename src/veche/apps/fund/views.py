@@ -27,7 +27,11 @@ from veche.apps.core.errors import translated
 from veche.apps.core.pagination import paginate
 from veche.apps.core.permissions import member_required
 from veche.apps.federation.models import Group
-from veche.apps.federation.selectors import group_coordinators, is_coordinator
+from veche.apps.federation.selectors import (
+    group_coordinators,
+    is_own_group_coordinator,
+    own_group,
+)
 from veche.apps.fund import charts, forms, selectors, services
 from veche.apps.fund.models import FundTransaction, HelpAnswer, SupportRequest
 from veche.domain import ledger
@@ -45,12 +49,11 @@ FUND_FORMS: dict[str, type[forms.forms.Form]] = {
 
 
 def _own_group(member: Any) -> Group | None:
-    return Group.objects.filter(pk=member.group_id, dissolved_at__isnull=True).first()
+    return own_group(member)
 
 
 def _is_coordinator(member: Any) -> bool:
-    group = _own_group(member)
-    return group is not None and is_coordinator(member=member, group=group)
+    return is_own_group_coordinator(member)
 
 
 def _coordinators(member: Any) -> list[str]:
@@ -87,17 +90,18 @@ def _request_row(row: SupportRequest) -> dict[str, Any]:
     }
 
 
-def _transaction_rows(rows: list[FundTransaction]) -> list[dict[str, Any]]:
+def _transaction_rows(rows: list[FundTransaction], labels: dict[int, str]) -> list[dict[str, Any]]:
+    """Return the recent transactions' rows; ``labels``: each account's label, by id."""
     out = []
     for row in rows:
-        moved = sorted({(e.currency, e.amount) for e in row.entries.all() if e.amount > 0})
+        entries = row.entries.all()
+        moved = sorted({(e.currency, e.amount) for e in entries if e.amount > 0})
         out.append(
             {
                 "row": row,
                 "amount": ", ".join(selectors.format_money(a, c) for c, a in moved),
                 "accounts": " → ".join(
-                    selectors.account_label(e.account)
-                    for e in sorted(row.entries.all(), key=lambda e: e.amount)
+                    labels[e.account_id] for e in sorted(entries, key=lambda e: e.amount)
                 ),
             }
         )
@@ -113,7 +117,15 @@ def _fund_page(
 ) -> HttpResponse:
     """Return the fund page; after a refusal, the form that failed keeps what was typed."""
     totals = selectors.stored_balances()
-    recent = selectors.transaction_rows().select_related("group").order_by("-seq")[:RECENT]
+    accounts = selectors.balances_table(totals)
+    labels = {a["account"].pk: a["label"] for a in accounts}
+    # What the table shows of each transaction: its entries (accounts labelled above)
+    # and the decision that authorised it.
+    recent = (
+        FundTransaction.objects.select_related("decision")
+        .prefetch_related("entries")
+        .order_by("-seq")[:RECENT]
+    )
     fund_balances = [
         {"currency": c, "text": selectors.format_money(a, c)}
         for c, a in sorted(totals.get(selectors.FUND_KEY, {}).items())
@@ -123,11 +135,12 @@ def _fund_page(
     bound = {failed: FUND_FORMS[failed](request.POST)} if failed in FUND_FORMS else {}
     context = {
         "fund_balances": fund_balances,
-        "accounts": selectors.balances_table(totals),
-        "recent": _transaction_rows(list(recent)),
+        "accounts": accounts,
+        "recent": _transaction_rows(list(recent), labels),
         "requests": [_request_row(r) for r in requests_page.object_list],
         "page": requests_page,
-        "currencies": selectors.currencies(),
+        # Every currency that ever moved: each has a stored balance.
+        "currencies": sorted({c for per in totals.values() for c in per}),
         "coordinator": coordinator,
         # Whom to ask: the member's own group's coordinators, by pseudonym.
         "coordinators": [] if coordinator else _coordinators(request.user),

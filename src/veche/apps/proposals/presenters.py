@@ -420,7 +420,12 @@ def not_yet_responded(row: Proposal, member: Member, now: dt.datetime) -> dict[s
     people: dict[int, dict[str, Any]] = {}
     if row.closed_at is not None or member.group_id is None:
         return {"people": [], "can_remind": False}
-    for waiting in selectors.not_yet_responded(row, group_id=member.group_id):
+    # Of each member, what naming them reads: no keys, no passphrase's salt.
+    waits = selectors.not_yet_responded(row, group_id=member.group_id).only(
+        "id", "proposal_id", "member_id", "wait", "reminded_at",
+        "member__id", "member__pseudonym_ct", "member__pseudonym_key", "member__group_id",
+    )  # fmt: skip
+    for waiting in waits:
         entry = people.setdefault(
             waiting.member_id,
             {

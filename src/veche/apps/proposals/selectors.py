@@ -317,9 +317,45 @@ def inbox(*, member: Member) -> QuerySet[Awaiting]:
     )
 
 
+# What a line of the proposals list or the inbox reads of a proposal and its current
+# version (``presenters.list_items``, ``presenters.inbox_items``, their templates): the
+# rest of a row (its effect, ballots' seed, summaries of positions) is not read for a
+# page of fifty, and any other field is still there, read when first asked for.
+LINE_FIELDS = (
+    "id", "kind_key", "group_id", "federation_wide", "urgent", "phase", "due_at",
+    "closed_at", "outcome", "responded_count", "eligible_count", "last_activity_at",
+    "created_at", "current_version",
+)  # fmt: skip
+VERSION_TITLE_FIELDS = ("id", "proposal_id", "number", "title_ct")
+
+
+def as_lines(rows: QuerySet[Proposal]) -> QuerySet[Proposal]:
+    """Return ``rows`` reading only what a list's line shows (each with its title)."""
+    return (
+        rows.select_related(None)
+        .select_related("current_version")
+        .only(*LINE_FIELDS, *(f"current_version__{f}" for f in VERSION_TITLE_FIELDS))
+    )
+
+
+def inbox_lines(*, member: Member) -> QuerySet[Awaiting]:
+    """Return :func:`inbox`, reading of each proposal only what the inbox's line shows."""
+    return inbox(member=member).only(
+        "id", "proposal_id", "member_id", "wait", "reminded_at",
+        *(f"proposal__{f}" for f in LINE_FIELDS),
+        *(f"proposal__current_version__{f}" for f in VERSION_TITLE_FIELDS),
+    )  # fmt: skip
+
+
 def get_visible_proposal(*, member: Member, proposal_id: int) -> Proposal | None:
     """Return the proposal if the member may see it, else None (shown as 404)."""
-    return visible_proposals(member=member).filter(pk=proposal_id).first()
+    # With the charter version it is bound to: its page replays it under that charter.
+    return (
+        visible_proposals(member=member)
+        .select_related("charter_version")
+        .filter(pk=proposal_id)
+        .first()
+    )
 
 
 def current_version(row: Proposal) -> ProposalVersion:
@@ -412,8 +448,15 @@ def to_record(r: DecisionRecord) -> Record:
 
 def log_records(chain: str, *, after: int = -1) -> list[Record]:
     """Return one decision chain as domain records, in order (those after seq ``after``)."""
-    rows = DecisionRecord.objects.filter(chain=chain, seq__gt=after).order_by("seq")
-    return [to_record(r) for r in rows]
+    rows = (
+        DecisionRecord.objects.filter(chain=chain, seq__gt=after)
+        .order_by("seq")
+        .values_list("seq", "kind", "payload", "prev_digest", "digest")
+    )
+    return [
+        Record(seq=seq, kind=kind, payload=payload, prev_digest=prev, digest=digest)
+        for seq, kind, payload, prev, digest in rows
+    ]
 
 
 def last_record(chain: str) -> DecisionRecord | None:

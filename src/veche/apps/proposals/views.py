@@ -60,7 +60,7 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
     """Return a page of the proposals the member may see: open ones, or decided ones."""
     closed = request.GET.get("show") == "closed"
     rows = (selectors.closed_proposals if closed else selectors.open_proposals)(member=request.user)
-    page = paginate(request, rows)
+    page = paginate(request, selectors.as_lines(rows))
     items = presenters.list_items(page.object_list, request.user)
     return render(request, "proposals/list.html", {"items": items, "page": page, "closed": closed})
 
@@ -677,7 +677,7 @@ def founding_invitation(request: HttpRequest, proposal_id: int) -> HttpResponse:
 def inbox(request: HttpRequest) -> HttpResponse:
     """Return what waits for the member, the most recently active first."""
     now = timezone.now()
-    page = paginate(request, selectors.inbox(member=request.user), per_page=100)
+    page = paginate(request, selectors.inbox_lines(member=request.user), per_page=100)
     items = presenters.inbox_items(page.object_list, now)
     # What the apps above put in the inbox (the fund's requests), from their own rows.
     sent = signals.inbox_wanted.send(sender=None, member=request.user)
