@@ -151,7 +151,7 @@ class Environment(jinja2.Environment):
         return self._called(value, obj, attribute)
 
     def _called(self, value: Any, obj: Any, attribute: str) -> Any:
-        if not callable(value) or isinstance(value, type):
+        if not callable(value) or isinstance(value, type | jinja2.Undefined):
             return value
         if getattr(value, "do_not_call_in_templates", False):
             return value
@@ -165,6 +165,8 @@ class Environment(jinja2.Environment):
 
 def environment(**options: Any) -> Environment:
     options.setdefault("keep_trailing_newline", True)
+    # A missing name, or anything read from one, prints nothing, as in Django's templates.
+    options["undefined"] = jinja2.ChainableUndefined
     env = Environment(extensions=["jinja2.ext.i18n"], finalize=_finalize, **options)
     env.globals.update(
         url_for=url,

@@ -34,9 +34,12 @@ def jinja2_as_python(source: str) -> str:
     lines = [""] * (source.count("\n") + 1)
     for lineno, function, message in env.extract_translations(source, tuple(_CALLS)):
         strings = message if isinstance(message, tuple) else (message,)
-        # ngettext's count is not a string: xgettext only needs the strings' positions.
-        args = ", ".join("0" if s is None else repr(s) for s in strings)
-        lines[lineno - 1] += f"{_CALLS[function]}({args}); "
+        call = _CALLS[function]
+        # Only the strings matter to xgettext; a plural form's count is written as 0.
+        args = [repr(s) for s in strings if s is not None]
+        if call in ("ngettext", "npgettext"):
+            args.append("0")
+        lines[lineno - 1] += f"{call}({', '.join(args)}); "
     return "\n".join(lines)
 
 
