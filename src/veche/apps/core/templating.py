@@ -28,6 +28,7 @@ from typing import Any
 
 import jinja2
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.template.defaultfilters import (
     add,
     linebreaks_filter,
@@ -101,9 +102,32 @@ def _template_text(translated: str) -> Markup:
     return Markup(translated)  # noqa: S704 - our catalogues, not input
 
 
+# A template's msgids are its own literals, so this holds at most every msgid in every
+# language: a page looks each up once per language and process, instead of walking the
+# catalogues of every app (a list page asks ~230 times). Emptied when the languages or
+# the catalogues' places change (tests do).
+_translated: dict[tuple[str | None, str], Markup] = {}
+
+
+def _forget_translations(*, setting: str, **kwargs: Any) -> None:
+    if setting in {"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS", "INSTALLED_APPS"}:
+        _translated.clear()
+
+
+setting_changed.connect(_forget_translations)
+
+
+def _translated_text(message: str) -> Markup:
+    key = (translation.get_language(), message)
+    found = _translated.get(key)
+    if found is None:
+        found = _translated[key] = _template_text(translation.gettext(message))
+    return found
+
+
 def _translate(message: str) -> Markup:
     """``{% translate %}``: the translation as template text, with ``%`` literal."""
-    return _template_text(translation.gettext(message))
+    return _translated_text(message)
 
 
 def _translate_in_context(context: str, message: str) -> Markup:
@@ -112,7 +136,7 @@ def _translate_in_context(context: str, message: str) -> Markup:
 
 def _block(message: str, **values: Any) -> Markup:
     """``{% trans %}``: template text whose values are escaped into it."""
-    return _template_text(translation.gettext(message)) % values
+    return _translated_text(message) % values
 
 
 def _block_plural(singular: str, plural: str, count: int, **values: Any) -> Markup:
