@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -147,23 +148,14 @@ def new_charter(request: HttpRequest) -> HttpResponse:
     editor: CharterForm | CharterJsonForm = (
         CharterJsonForm(data, base=base) if as_json else CharterForm(data, base=base)
     )
-    # Both forms are checked (not `and`): every refusal is shown at once.
-    if request.method == "POST" and amending and text.is_valid() & editor.is_valid():
-        try:
-            row = services.create_proposal(
-                author=request.user,
-                kind_key=amending[0].key,
-                title=text.cleaned_data["title"],
-                body=text.cleaned_data["body"],
-                draft=text.cleaned_data["draft"],
-                charter=editor.charter(),
-            )
-        except InvalidCharter as error:
-            editor.add_charter_error(error)
-        except DomainError as error:
-            _add_domain_error(text, error)
-        else:
-            return redirect("proposals:detail", proposal_id=row.pk)
+    if request.method == "POST" and amending:
+        proposed = _propose_rules(
+            request, text, editor, amending[0].key,
+            rules=lambda: {"charter": editor.charter()},
+            refused=editor.add_charter_error,
+        )  # fmt: skip
+        if proposed is not None:
+            return proposed
     return render(
         request,
         "proposals/new_charter.html",
@@ -187,29 +179,52 @@ def new_group_rules(request: HttpRequest) -> HttpResponse:
     text = forms.AmendmentTextForm(data)
     editor = GroupRulesForm(data, charter=base, current=current)
     possible = bool(deciding and editor.rows)
-    # Both forms are checked (not `and`): every refusal is shown at once.
-    if request.method == "POST" and possible and text.is_valid() & editor.is_valid():
-        try:
-            row = services.create_proposal(
-                author=request.user,
-                kind_key=deciding[0].key,
-                title=text.cleaned_data["title"],
-                body=text.cleaned_data["body"],
-                draft=text.cleaned_data["draft"],
-                group_rules=editor.rules(),
-            )
-        except InvalidCharter as error:
-            editor.add_rules_error(error)
-        except DomainError as error:
-            _add_domain_error(text, error)
-        else:
-            return redirect("proposals:detail", proposal_id=row.pk)
+    if request.method == "POST" and possible:
+        proposed = _propose_rules(
+            request, text, editor, deciding[0].key,
+            rules=lambda: {"group_rules": editor.rules()},
+            refused=editor.add_rules_error,
+        )  # fmt: skip
+        if proposed is not None:
+            return proposed
     return render(
         request,
         "proposals/new_group_rules.html",
         {"text": text, "editor": editor, "possible": possible},
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _propose_rules(
+    request: HttpRequest,
+    text: forms.AmendmentTextForm,
+    editor: Any,
+    kind_key: str,
+    *,
+    rules: Callable[[], dict[str, Any]],
+    refused: Callable[[InvalidCharter], None],
+) -> HttpResponse | None:
+    """Propose new rules (the charter, or a group's own) from a text form and an editor;
+    return the redirect to the proposal, or None when refused: the forms then say why."""
+    # Both forms are checked (not `and`): every refusal is shown at once.
+    if not text.is_valid() & editor.is_valid():
+        return None
+    try:
+        row = services.create_proposal(
+            author=request.user,
+            kind_key=kind_key,
+            title=text.cleaned_data["title"],
+            body=text.cleaned_data["body"],
+            draft=text.cleaned_data["draft"],
+            **rules(),
+        )
+    except InvalidCharter as error:
+        refused(error)
+    except DomainError as error:
+        _add_domain_error(text, error)
+    else:
+        return redirect("proposals:detail", proposal_id=row.pk)
+    return None
 
 
 def _add_domain_error(form: Any, error: DomainError) -> None:
