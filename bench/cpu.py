@@ -9,9 +9,11 @@ cost is the CPU time its own process spent (``time.process_time``), which other 
 on the machine do not inflate. The member logs in through the real login form; every page
 is requested through Django's whole stack (middleware, sessions, the keyring, templates)
 with Django's test client, without HTTP or the server, and so is the bare page
-(bench/bare/, its own process). bare ÷ veche is the ratio the HTTP benchmark would
-show with the server's and the client's own costs left out; each side is measured
-twice, before and after the other, and the mean is used.
+(bench/bare/, its own process). A last row, the floor, is a member's 404 page: what any
+page costs before its own content (session, member, keyring, middleware, layout).
+bare ÷ veche is the ratio the HTTP benchmark would show with the server's and the
+client's own costs left out; each side is measured twice, before and after the other,
+and the mean is used.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pages  # bench/pages.py, beside this file
 
 TARGET_RATIO = pages.TARGET_RATIO
+# What every page costs a member before its own content: the session, the member, the
+# keyring, the middleware and the base layout, measured as a 404 page.
+FLOOR = "/no-such-page/"
 
 
 def cmd_measure(argv: list[str]) -> int:
@@ -49,7 +54,7 @@ def cmd_measure(argv: list[str]) -> int:
     for path in paths:
         for _ in range(5):  # warm: compiled templates, caches, connections
             response = client.get(path)
-        if response.status_code != 200:
+        if response.status_code != (404 if path == FLOOR else 200):
             raise SystemExit(f"cpu.py: {path} answered {response.status_code}")
         started = time.process_time()
         for _ in range(requests):
@@ -80,7 +85,7 @@ def run_world(db: str, size: int, args: argparse.Namespace) -> list[dict[str, An
     env = pages.python_env(data_dir, url)
     bare_env = {**env, "DJANGO_SETTINGS_MODULE": "bare_site.settings"}
     bare_env["PYTHONPATH"] = f"{pages.BARE}{os.pathsep}{pages.SRC}"
-    named = pages.pages_of(meta)
+    named = [*pages.pages_of(meta), ("(floor: a member's 404 page)", FLOOR)]
     paths = [p for _, p in named]
     login = (meta["member"], meta["passphrase"])
     bare = [measure(bare_env, ["/"], args.requests * 2, ("", ""))["/"]]
