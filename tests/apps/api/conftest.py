@@ -7,6 +7,15 @@ from typing import Any
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _answers_checked_by_pydantic(monkeypatch: Any) -> None:
+    """Validate every JSON answer with pydantic too, as django-ninja would, and refuse any
+    difference from what the API writes without it (veche.apps.api.output)."""
+    from veche.apps.api import output
+
+    monkeypatch.setattr(output, "CHECK", True)
+
+
 @pytest.fixture
 def token_for(db: Any, test_keys: Any) -> Any:
     """Return a factory: token_for(member, may_act=True) -> the token's secret."""

@@ -23,12 +23,11 @@ from ninja.security import HttpBearer
 
 from veche.apps.api import services
 from veche.apps.api.models import AccessKey
+from veche.apps.api.output import answer
 from veche.apps.api.problems import PROBLEM_TYPE, Problem, form_errors, problem_response
 from veche.apps.api.schemas import (
-    AccountOut,
     AmendIn,
     ContributeIn,
-    DecisionRow,
     DecisionsOut,
     Done,
     FundOut,
@@ -230,7 +229,7 @@ inbox_router = Router(tags=["inbox"])
 
 
 @inbox_router.get("/inbox", response={200: InboxOut, **ERRORS}, summary="What waits for you")
-def inbox(request: HttpRequest, page: int = Query(1, ge=1, le=10_000)) -> dict[str, Any]:
+def inbox(request: HttpRequest, page: int = Query(1, ge=1, le=10_000)) -> HttpResponse:
     """Return what waits for the member, as the inbox page shows it."""
     member = _member(request)
     now = timezone.now()
@@ -254,7 +253,7 @@ def inbox(request: HttpRequest, page: int = Query(1, ge=1, le=10_000)) -> dict[s
          "at": i.get("at")}
         for _receiver, found in sent for i in found
     ]  # fmt: skip
-    return {"items": items, "other": other, "page": _page_out(rows)}
+    return answer(InboxOut, {"items": items, "other": other, "page": _page_out(rows)})
 
 
 # --- proposals --------------------------------------------------------------------------
@@ -274,7 +273,7 @@ def proposal_list(
     request: HttpRequest,
     show: str = Query("open", pattern="^(open|closed)$"),
     page: int = Query(1, ge=1, le=10_000),
-) -> dict[str, Any]:
+) -> HttpResponse:
     """Return a page of the proposals the member may see: open ones, or decided ones."""
     member = _member(request)
     rows = (selectors.closed_proposals if show == "closed" else selectors.open_proposals)(
@@ -299,7 +298,7 @@ def proposal_list(
         }
         for item in presenters.list_items(got.object_list, member)
     ]
-    return {"items": items, "page": _page_out(got)}
+    return answer(ProposalList, {"items": items, "page": _page_out(got)})
 
 
 def _detail(request: HttpRequest, row: Proposal) -> dict[str, Any]:
@@ -373,9 +372,9 @@ def _detail(request: HttpRequest, row: Proposal) -> dict[str, Any]:
     "/proposals/{int:proposal_id}", response={200: ProposalDetail, **ERRORS, 409: ProblemOut},
     summary="A proposal",
 )  # fmt: skip
-def proposal_detail(request: HttpRequest, proposal_id: int) -> dict[str, Any]:
+def proposal_detail(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """Return a proposal: its text, where it stands, and what the member may do."""
-    return _detail(request, _visible(request, proposal_id))
+    return answer(ProposalDetail, _detail(request, _visible(request, proposal_id)))
 
 
 def _bound(form: Any) -> Any:
@@ -461,7 +460,7 @@ def _readable_chains(member: Any) -> list[str]:
 
 
 @decisions_router.get("/decisions", response={200: DecisionsOut, **ERRORS}, summary="Decisions")
-def decisions(request: HttpRequest, page: int = Query(1, ge=1, le=10_000)) -> dict[str, Any]:
+def decisions(request: HttpRequest, page: int = Query(1, ge=1, le=10_000)) -> HttpResponse:
     """Return a page of the decisions the member may read, the newest first."""
     member = _member(request)
     got = paginate(request, selectors.visible_decisions(member=member))
@@ -475,7 +474,7 @@ def decisions(request: HttpRequest, page: int = Query(1, ge=1, le=10_000)) -> di
         {"chain": name, "export": f"/api/decisions/{name}.jsonl"}
         for name in _readable_chains(member)
     ]
-    return {"chains": chains, "items": [DecisionRow(**i) for i in items], "page": _page_out(got)}
+    return answer(DecisionsOut, {"chains": chains, "items": items, "page": _page_out(got)})
 
 
 JSONL = {"content": {"application/jsonl": {"schema": {"type": "string"}}}}
@@ -501,19 +500,19 @@ fund_router = Router(tags=["fund"])
 
 
 @fund_router.get("/fund", response={200: FundOut, **ERRORS}, summary="The common fund")
-def fund(request: HttpRequest, page: int = Query(1, ge=1, le=10_000)) -> dict[str, Any]:
+def fund(request: HttpRequest, page: int = Query(1, ge=1, le=10_000)) -> HttpResponse:
     """Return the fund's balances, every account's, and a page of requests for support."""
     member = _member(request)
     totals = fund_selectors.stored_balances()
     group = services.own_group(member)
     requests_page = paginate(request, fund_selectors.requests().select_related("group"))
-    return {
+    body = {
         "balances": [
             {"currency": c, "amount": a, "text": fund_selectors.format_money(a, c)}
             for c, a in sorted(totals.get(fund_selectors.FUND_KEY, {}).items())
         ],
         "accounts": [
-            AccountOut(key=r["account"].key, label=_text(r["label"]), balances=r["balances"])
+            {"key": r["account"].key, "label": _text(r["label"]), "balances": r["balances"]}
             for r in fund_selectors.balances_table(totals)
         ],
         "requests": [
@@ -531,6 +530,7 @@ def fund(request: HttpRequest, page: int = Query(1, ge=1, le=10_000)) -> dict[st
         "coordinator": group is not None and is_coordinator(member=member, group=group),
         "page": _page_out(requests_page),
     }
+    return answer(FundOut, body)
 
 
 def _amount(data: dict[str, Any]) -> tuple[int, str]:
@@ -591,14 +591,14 @@ group_router = Router(tags=["group"])
 
 
 @group_router.get("/members", response={200: MembersOut, **ERRORS}, summary="Your group")
-def members(request: HttpRequest) -> dict[str, Any]:
+def members(request: HttpRequest) -> HttpResponse:
     """Return the members of the member's own group (never another group's)."""
     member = _member(request)
     group = services.own_group(member)
     if group is None:
         raise Http404
     coordinators = {m.pk for m in group_coordinators(group=group)}
-    return {
+    body = {
         "group": group.name,
         "members": [
             {"id": m.pk, "pseudonym": m.pseudonym, "coordinator": m.pk in coordinators,
@@ -606,6 +606,7 @@ def members(request: HttpRequest) -> dict[str, Any]:
             for m in group_members(group=group)
         ],
     }  # fmt: skip
+    return answer(MembersOut, body)
 
 
 for router in (inbox_router, proposals_router, decisions_router, fund_router, group_router):
