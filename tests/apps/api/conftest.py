@@ -39,3 +39,13 @@ def api_client(token_for: Any) -> Any:
         return Client(headers={"Authorization": f"Bearer {token_for(member, may_act=may_act)}"})
 
     return make
+
+
+@pytest.fixture
+def demo(test_keys: Any) -> dict[str, list[str]]:
+    """Return the demo federation's pseudonyms by group (veche.demo.build)."""
+    from django.utils import timezone
+
+    from veche.demo import build
+
+    return build(now=timezone.now())

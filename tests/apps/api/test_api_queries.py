@@ -1,0 +1,63 @@
+"""The API's lists load only the columns they show, and never one row at a time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+pytestmark = pytest.mark.django_db
+
+LISTS = ["/api/proposals", "/api/proposals?show=closed", "/api/inbox"]
+
+
+def test_no_line_of_a_list_loads_a_column_left_out(demo: Any, monkeypatch: Any) -> None:
+    """A column the presenters read but the endpoint left out would be loaded row by row."""
+    from tests.apps.api.test_api_matches_pages import clients, roles
+
+    from veche.apps.proposals.models import Awaiting, Proposal, ProposalVersion
+
+    def refused(self: Any, *args: Any, **kwargs: Any) -> None:
+        raise AssertionError(f"{type(self).__name__} {self.pk}: loaded again for {kwargs}")
+
+    lines = 0
+    for member in roles(demo):
+        _browser, api = clients(member)
+        with monkeypatch.context() as patched:
+            for model in (Awaiting, Proposal, ProposalVersion):
+                patched.setattr(model, "refresh_from_db", refused)
+            for path in LISTS:
+                answer = api.get(path)
+                assert answer.status_code == 200, (member.pseudonym, path, answer.content)
+                lines += len(answer.json()["items"])
+    assert lines > 20
+
+
+def test_a_list_costs_as_many_queries_however_long(
+    api_client: Any, member_a: Any, coordinator_a: Any
+) -> None:
+    from veche.apps.proposals import services
+
+    api = api_client(member_a, may_act=False)
+
+    def counted(path: str) -> tuple[int, int]:
+        api.get(path)  # the day's one write of "last used", once
+        with CaptureQueriesContext(connection) as queries:
+            answer = api.get(path)
+        return len(answer.json()["items"]), len(queries.captured_queries)
+
+    def propose(n: int) -> None:
+        for i in range(n):
+            services.create_proposal(
+                author=coordinator_a, kind_key="group-practice", title=f"Idea {i}", body="."
+            )
+
+    for path in ("/api/proposals", "/api/inbox"):
+        propose(1)
+        short, few = counted(path)
+        propose(4)
+        long, many = counted(path)
+        assert long > short, path
+        assert many == few, path
