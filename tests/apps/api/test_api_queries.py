@@ -61,3 +61,27 @@ def test_a_list_costs_as_many_queries_however_long(
         long, many = counted(path)
         assert long > short, path
         assert many == few, path
+
+
+def test_a_secret_finds_its_row_member_and_group_as_the_orm_does(
+    token_for: Any, member_a: Any
+) -> None:
+    from veche.apps.api import services
+    from veche.apps.api.models import AccessKey
+    from veche.crypto import access_lookup_hash
+
+    secret = token_for(member_a, may_act=False)
+    digest = access_lookup_hash(secret)
+    with CaptureQueriesContext(connection) as queries:
+        found = services._lookup((AccessKey.Kind.TOKEN,)).find(digest)
+    assert len(queries.captured_queries) == 1
+    expected = AccessKey.objects.select_related("member", "member__group").get(secret_hash=digest)
+    assert found is not None
+    for got, want in ((found, expected), (found.member, expected.member),
+                      (found.member.group, expected.member.group)):  # fmt: skip
+        assert type(got) is type(want)
+        for field in type(want)._meta.concrete_fields:
+            assert getattr(got, field.attname) == getattr(want, field.attname), field
+        assert got._state.adding is False and got._state.db == want._state.db
+    assert services._lookup((AccessKey.Kind.INBOX_FEED,)).find(digest) is None
+    assert services._lookup((AccessKey.Kind.TOKEN,)).find("0" * 64) is None

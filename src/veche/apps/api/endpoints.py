@@ -83,6 +83,14 @@ def _member(request: HttpRequest) -> Any:
     return _holder(request).member
 
 
+def _own_group(request: HttpRequest) -> Any:
+    """Return the member's group: loaded with the token, which is refused once it is
+    dissolved or the member has left (services.authenticate)."""
+    member = _member(request)
+    group = member.group if member.group_id is not None else None
+    return group if group is not None and group.dissolved_at is None else None
+
+
 def _may_act(request: HttpRequest) -> None:
     if not _holder(request).may_act:
         raise Problem(403, _("This token may only read: make one that may act."))
@@ -534,7 +542,7 @@ def fund(request: HttpRequest, page: int = Query(1, ge=1, le=10_000)) -> HttpRes
     """Return the fund's balances, every account's, and a page of requests for support."""
     member = _member(request)
     totals = fund_selectors.stored_balances()
-    group = services.own_group(member)
+    group = _own_group(request)
     requests_page = paginate(request, fund_selectors.requests().select_related("group"))
     body = {
         "balances": [
@@ -624,7 +632,7 @@ group_router = Router(tags=["group"])
 def members(request: HttpRequest) -> HttpResponse:
     """Return the members of the member's own group (never another group's)."""
     member = _member(request)
-    group = services.own_group(member)
+    group = _own_group(request)
     if group is None:
         raise Http404
     coordinators = {m.pk for m in group_coordinators(group=group)}
