@@ -346,7 +346,8 @@ def _detail(request: HttpRequest, row: Proposal) -> dict[str, Any]:
         loaded = selectors.load(row, now=now)
     except selectors.BallotsUnreadable:
         raise Problem(409, _("This vote's ballots cannot be read with your keys.")) from None
-    c = presenters.detail(loaded, member, now)
+    # Whom it still awaits is the page's (with reminders), not the API's: not read.
+    c = presenters.detail(loaded, member, now, pending=False)
     st = loaded.state
     responses = c["responses"]
     out: dict[str, Any] = {
