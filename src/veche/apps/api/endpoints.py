@@ -231,6 +231,25 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+class _Texts:
+    """``_text`` for one answer, translating each lazy label once: a list's lines share
+    a few labels (phases, steps), and each translation is a lookup in the catalogue."""
+
+    def __init__(self) -> None:
+        # By id, with the value itself, which keeps its id from being reused meanwhile.
+        self._seen: dict[int, tuple[Any, str]] = {}
+
+    def __call__(self, value: Any) -> str:
+        if value is None:
+            return ""
+        if type(value) is str:
+            return value
+        seen = self._seen.get(id(value))
+        if seen is None or seen[0] is not value:
+            seen = self._seen[id(value)] = (value, str(value))
+        return seen[1]
+
+
 # --- what waits -------------------------------------------------------------------------
 
 inbox_router = Router(tags=["inbox"])
@@ -251,6 +270,7 @@ INBOX_PROPOSAL = ("id", "kind_key", "phase", "due_at", "current_version")
 def inbox(request: HttpRequest, page: int = Query(1, ge=1, le=10_000)) -> HttpResponse:
     """Return what waits for the member, as the inbox page shows it."""
     member = _member(request)
+    text = _Texts()
     now = timezone.now()
     waits = selectors.inbox(member=member).only(
         "proposal", "member", "wait", "reminded_at",
@@ -261,8 +281,8 @@ def inbox(request: HttpRequest, page: int = Query(1, ge=1, le=10_000)) -> HttpRe
         {
             "proposal": item["row"].pk,
             "title": item["title"],
-            "phase": _text(item["phase"]),
-            "reasons": [_text(r) for r in item["reasons"]],
+            "phase": text(item["phase"]),
+            "reasons": [text(r) for r in item["reasons"]],
             "deadline": item["deadline"],
             "soon": item["soon"],
             "to_fund": item["to_fund"],
@@ -272,7 +292,7 @@ def inbox(request: HttpRequest, page: int = Query(1, ge=1, le=10_000)) -> HttpRe
     ]
     sent = signals.inbox_wanted.send(sender=None, member=member)
     other = [
-        {"title": _text(i["title"]), "url": i["url"], "reasons": [_text(r) for r in i["reasons"]],
+        {"title": text(i["title"]), "url": i["url"], "reasons": [text(r) for r in i["reasons"]],
          "at": i.get("at")}
         for _receiver, found in sent for i in found
     ]  # fmt: skip
@@ -314,6 +334,7 @@ def proposal_list(
 ) -> HttpResponse:
     """Return a page of the proposals the member may see: open ones, or decided ones."""
     member = _member(request)
+    text = _Texts()
     rows = (selectors.closed_proposals if show == "closed" else selectors.open_proposals)(
         member=member
     )
@@ -322,15 +343,15 @@ def proposal_list(
         {
             "id": item["row"].pk,
             "title": item["title"],
-            "kind": _text(item["kind"]),
-            "phase": _text(item["phase"]),
-            "next": {"label": _text(item["next"]["label"]), "at": item["next"]["at"]}
+            "kind": text(item["kind"]),
+            "phase": text(item["phase"]),
+            "next": {"label": text(item["next"]["label"]), "at": item["next"]["at"]}
             if item["next"]
             else None,
             "awaits_you": item["awaits"],
             "federation": item["federation"],
             "urgent": item["urgent"],
-            "outcome": _text(item["outcome"]) if item["outcome"] else None,
+            "outcome": text(item["outcome"]) if item["outcome"] else None,
             "responded": item["responded"],
             "eligible": item["eligible"],
         }
@@ -502,11 +523,12 @@ def _readable_chains(member: Any) -> list[str]:
 def decisions(request: HttpRequest, page: int = Query(1, ge=1, le=10_000)) -> HttpResponse:
     """Return a page of the decisions the member may read, the newest first."""
     member = _member(request)
+    text = _Texts()
     got = paginate(request, selectors.visible_decisions(member=member))
     items = [
         {**{k: r[k] for k in ("chain", "seq", "proposal", "at", "digest", "federation", "intact")},
-         "title": _text(r["title"]), "outcome": _text(r.get("outcome")),
-         "reached_by": _text(r.get("reached_by"))}
+         "title": text(r["title"]), "outcome": text(r.get("outcome")),
+         "reached_by": text(r.get("reached_by"))}
         for r in presenters.decision_rows(got.object_list)
     ]  # fmt: skip
     chains = [
