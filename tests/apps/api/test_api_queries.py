@@ -85,3 +85,23 @@ def test_a_secret_finds_its_row_member_and_group_as_the_orm_does(
         assert got._state.adding is False and got._state.db == want._state.db
     assert services._lookup((AccessKey.Kind.INBOX_FEED,)).find(digest) is None
     assert services._lookup((AccessKey.Kind.TOKEN,)).find("0" * 64) is None
+
+
+def test_a_tokens_keys_are_the_members_keys_opened_with_one_query(
+    token_for: Any, member_a: Any, test_keys: Any
+) -> None:
+    from veche.apps.accounts.keys import keyring_for
+    from veche.apps.api import services
+    from veche.apps.api.models import AccessKey
+
+    secret = token_for(member_a, may_act=False)
+    services.authenticate(secret, kinds=(AccessKey.Kind.TOKEN,))  # the day's "last used"
+    with CaptureQueriesContext(connection) as queries:
+        holder = services.authenticate(secret, kinds=(AccessKey.Kind.TOKEN,))
+    assert len(queries.captured_queries) == 2  # the secret's row, then the key grants
+    assert holder is not None
+    expected = keyring_for(member_a, test_keys.private[member_a.pk])
+    assert len(expected) > 1
+    assert list(holder.keyring) == list(expected)
+    for key_id in expected:
+        assert holder.keyring.get(key_id) == expected.get(key_id)
