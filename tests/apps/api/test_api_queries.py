@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 pytestmark = pytest.mark.django_db
@@ -13,10 +14,13 @@ pytestmark = pytest.mark.django_db
 LISTS = ["/api/proposals", "/api/proposals?show=closed", "/api/inbox"]
 
 
-def test_no_line_of_a_list_loads_a_column_left_out(demo: Any, monkeypatch: Any) -> None:
+def test_no_line_of_a_list_loads_a_column_left_out(
+    demo: Any, monkeypatch: Any, test_keys: Any
+) -> None:
     """A column the presenters read but the endpoint left out would be loaded row by row."""
     from tests.apps.api.test_api_matches_pages import clients, roles
 
+    from veche.apps.api.services import create_feed
     from veche.apps.proposals.models import Awaiting, Proposal, ProposalVersion
 
     def refused(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -25,6 +29,10 @@ def test_no_line_of_a_list_loads_a_column_left_out(demo: Any, monkeypatch: Any) 
     lines = 0
     for member in roles(demo):
         _browser, api = clients(member)
+        feeds = [
+            f"/feeds/{create_feed(member=member, kind='inbox', keyring=keys)[1]}/inbox.atom"
+            for keys in (test_keys.keyring, None)
+        ]
         with monkeypatch.context() as patched:
             for model in (Awaiting, Proposal, ProposalVersion):
                 patched.setattr(model, "refresh_from_db", refused)
@@ -32,6 +40,8 @@ def test_no_line_of_a_list_loads_a_column_left_out(demo: Any, monkeypatch: Any) 
                 answer = api.get(path)
                 assert answer.status_code == 200, (member.pseudonym, path, answer.content)
                 lines += len(answer.json()["items"])
+            for path in feeds:
+                assert Client().get(path).status_code == 200, (member.pseudonym, path)
     assert lines > 20
 
 

@@ -266,17 +266,22 @@ VERSION_TITLE = (
 INBOX_PROPOSAL = ("id", "kind_key", "phase", "due_at", "current_version")
 
 
+def inbox_lines(member: Any, *also: str) -> Any:
+    """Return ``selectors.inbox``, reading of each proposal only what an item shows (and
+    the proposal's fields ``also``)."""
+    return selectors.inbox(member=member).only(
+        "proposal", "member", "wait", "reminded_at",
+        *(f"proposal__{name}" for name in (*INBOX_PROPOSAL, *VERSION_TITLE, *also)),
+    )  # fmt: skip
+
+
 @inbox_router.get("/inbox", response={200: InboxOut, **ERRORS}, summary="What waits for you")
 def inbox(request: HttpRequest, page: int = Query(1, ge=1, le=10_000)) -> HttpResponse:
     """Return what waits for the member, as the inbox page shows it."""
     member = _member(request)
     text = _Texts()
     now = timezone.now()
-    waits = selectors.inbox(member=member).only(
-        "proposal", "member", "wait", "reminded_at",
-        *(f"proposal__{name}" for name in (*INBOX_PROPOSAL, *VERSION_TITLE)),
-    )  # fmt: skip
-    rows = paginate(request, waits, per_page=100)
+    rows = paginate(request, inbox_lines(member), per_page=100)
     items = [
         {
             "proposal": item["row"].pk,

@@ -25,7 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from veche.apps.api import services
-from veche.apps.api.endpoints import api
+from veche.apps.api.endpoints import api, inbox_lines
 from veche.apps.api.forms import NewFeedForm, NewTokenForm, RevokeForm
 from veche.apps.api.models import AccessKey
 from veche.apps.api.problems import problem_response
@@ -177,7 +177,8 @@ def feed_inbox(request: HttpRequest, secret: str) -> HttpResponse:
     member = holder.member
     now = timezone.now()
     with keyring.using(holder.keyring):
-        waits = list(selectors.inbox(member=member)[:50])
+        # An entry's id and time also read when the proposal was last active.
+        waits = list(inbox_lines(member, "last_activity_at", "created_at")[:50])
         items = presenters.inbox_items(waits, now)
         count = Awaiting.objects.filter(member=member).values("proposal").distinct().count()
         newest = max((_active_at(w.proposal) for w in waits), default=holder.key.created_at)
