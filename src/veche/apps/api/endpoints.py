@@ -310,7 +310,13 @@ proposals_router = Router(tags=["proposals"])
 
 
 def _visible(request: HttpRequest, proposal_id: int) -> Proposal:
-    row = selectors.get_visible_proposal(member=_member(request), proposal_id=proposal_id)
+    # As selectors.get_visible_proposal, with the charter version it is replayed under.
+    row = (
+        selectors.visible_proposals(member=_member(request))
+        .select_related("charter_version")
+        .filter(pk=proposal_id)
+        .first()
+    )
     if row is None:
         raise Http404
     return row
