@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.http import Http404
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -83,7 +84,7 @@ def test_a_secret_finds_its_row_member_and_group_as_the_orm_does(
     secret = token_for(member_a, may_act=False)
     digest = access_lookup_hash(secret)
     with CaptureQueriesContext(connection) as queries:
-        found = services._lookup((AccessKey.Kind.TOKEN,)).find(digest)
+        found = services._lookup((AccessKey.Kind.TOKEN,)).objects(digest)[0]
     assert len(queries.captured_queries) == 1
     expected = AccessKey.objects.select_related("member", "member__group").get(secret_hash=digest)
     assert found is not None
@@ -93,8 +94,8 @@ def test_a_secret_finds_its_row_member_and_group_as_the_orm_does(
         for field in type(want)._meta.concrete_fields:
             assert getattr(got, field.attname) == getattr(want, field.attname), field
         assert got._state.adding is False and got._state.db == want._state.db
-    assert services._lookup((AccessKey.Kind.INBOX_FEED,)).find(digest) is None
-    assert services._lookup((AccessKey.Kind.TOKEN,)).find("0" * 64) is None
+    assert services._lookup((AccessKey.Kind.INBOX_FEED,)).objects(digest) == []
+    assert services._lookup((AccessKey.Kind.TOKEN,)).objects("0" * 64) == []
 
 
 def test_a_tokens_keys_are_the_members_keys_opened_with_one_query(
@@ -115,3 +116,35 @@ def test_a_tokens_keys_are_the_members_keys_opened_with_one_query(
     assert list(holder.keyring) == list(expected)
     for key_id in expected:
         assert holder.keyring.get(key_id) == expected.get(key_id)
+
+
+def test_the_api_finds_a_proposal_exactly_when_the_selector_does(demo: Any) -> None:
+    from django.test import RequestFactory
+    from tests.apps.api.test_api_matches_pages import roles
+
+    from veche.apps.api import endpoints
+    from veche.apps.api.services import Holder
+    from veche.apps.proposals import selectors
+    from veche.apps.proposals.models import Proposal
+    from veche.crypto import Keyring
+
+    ids = [*Proposal.objects.values_list("pk", flat=True), 0, -1, 10**6, 2**70]
+    seen = 0
+    for member in roles(demo):
+        request = RequestFactory().get("/")
+        request.auth = Holder(key=None, member=member, keyring=Keyring())  # type: ignore[arg-type]
+        for pk in ids:
+            want = selectors.get_visible_proposal(member=member, proposal_id=pk)
+            try:
+                got = endpoints._visible(request, pk)
+            except Http404:
+                assert want is None, (member.pseudonym, pk)
+                continue
+            assert want is not None, (member.pseudonym, pk)
+            seen += 1
+            for obj, expected in ((got, want), (got.group, want.group),
+                                  (got.current_version, want.current_version)):  # fmt: skip
+                for field in type(expected)._meta.concrete_fields:
+                    assert getattr(obj, field.attname) == getattr(expected, field.attname)
+            assert got.charter_version == want.charter_version
+    assert seen > 20

@@ -10,9 +10,11 @@ Errors are problem details (``problems.py``).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import connections
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +23,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security import HttpBearer
 
+from veche.apps.accounts.models import Member
 from veche.apps.api import services
 from veche.apps.api.models import AccessKey
 from veche.apps.api.output import answer
@@ -40,6 +43,7 @@ from veche.apps.api.schemas import (
     RespondIn,
     VoteIn,
 )
+from veche.apps.api.statements import ModelStatement
 from veche.apps.core import keyring
 from veche.apps.core.busy import is_busy
 from veche.apps.core.errors import translated
@@ -309,14 +313,35 @@ def inbox(request: HttpRequest, page: int = Query(1, ge=1, le=10_000)) -> HttpRe
 proposals_router = Router(tags=["proposals"])
 
 
-def _visible(request: HttpRequest, proposal_id: int) -> Proposal:
-    # As selectors.get_visible_proposal, with the charter version it is replayed under.
-    row = (
-        selectors.visible_proposals(member=_member(request))
+# Placeholders of the statement below: no member, group or proposal has these ids.
+_ME, _MY_GROUP, _PROPOSAL = -1_000_000_007, -1_000_000_009, -1_000_000_011
+
+
+@functools.cache
+def _visible_statement() -> ModelStatement:
+    """selectors.get_visible_proposal's query, compiled once (statements.py), with the
+    charter version the proposal is replayed under."""
+    me = Member(pk=_ME, group_id=_MY_GROUP)
+    return ModelStatement(
+        selectors.visible_proposals(member=me)
         .select_related("charter_version")
-        .filter(pk=proposal_id)
-        .first()
+        .filter(pk=_PROPOSAL)
+        .order_by()[:1],
+        (_ME, _MY_GROUP, _PROPOSAL),
     )
+
+
+def _visible(request: HttpRequest, proposal_id: int) -> Proposal:
+    member = _member(request)
+    if member.group_id is None:  # never, for a token's member (it has no such query)
+        raise Http404
+    statement = _visible_statement()
+    ops = connections[statement.alias].ops
+    low, high = ops.integer_field_range(Proposal._meta.pk.get_internal_type())
+    if not (low is None or low <= proposal_id) or not (high is None or proposal_id <= high):
+        raise Http404  # as Django's lookup would find nothing: no such id
+    found = statement.objects(member.pk, member.group_id, proposal_id)
+    row = found[0] if found else None
     if row is None:
         raise Http404
     return row

@@ -12,15 +12,14 @@ import contextlib
 import datetime as dt
 import functools
 from dataclasses import dataclass, field
-from typing import Any
 
-from django.db import DatabaseError, connections
-from django.db.models.query import get_related_populators
+from django.db import DatabaseError
 from django.utils import timezone
 
 from veche.apps.accounts.keys import keys_for_group, open_grants
 from veche.apps.accounts.models import KeyGrant, Member
 from veche.apps.api.models import AccessKey
+from veche.apps.api.statements import ModelStatement, Statement
 from veche.apps.core.busy import short_waits
 from veche.apps.federation.permissions import is_group_member
 from veche.crypto import (
@@ -130,80 +129,25 @@ def _mark_used(row: AccessKey, today: dt.date) -> None:
     row.last_used_on = today
 
 
-class _Statement:
-    """A SELECT compiled once per process, then run with a fresh value in one place.
-
-    Every API request and feed read looks up its secret and opens its key grants: two
-    small indexed queries, which Django took longer to build than to run. These are built
-    once (with ``placeholder`` where the value goes) and their rows converted as Django's
-    own iterators convert them.
-    """
-
-    def __init__(self, queryset: Any, placeholder: Any) -> None:
-        self.alias = queryset.db
-        compiler = queryset.query.get_compiler(using=self.alias)
-        self.sql, params = compiler.as_sql()
-        self.params = list(params)
-        self.at = self.params.index(placeholder)
-        self.select = compiler.select
-        self.klass_info = compiler.klass_info
-        self.converters = compiler.get_converters([col for col, _sql, _alias in self.select])
-
-    def rows(self, value: Any) -> list[list[Any]]:
-        params = list(self.params)
-        params[self.at] = value
-        connection = connections[self.alias]
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql, params)
-            found = [list(row) for row in cursor.fetchall()]
-        for row in found:
-            for at, (converters, expression) in self.converters.items():
-                for converter in converters:
-                    row[at] = converter(row[at], expression, connection)
-        return found
-
-
-class _Lookup:
+@functools.cache
+def _lookup(kinds: tuple[str, ...]) -> ModelStatement:
     """The row of a secret's hash, with its member and their group: one indexed query."""
-
-    def __init__(self, kinds: tuple[str, ...]) -> None:
-        placeholder = "0" * 64
-        self.statement = _Statement(
-            AccessKey.objects.select_related("member", "member__group")
-            .filter(secret_hash=placeholder, kind__in=kinds)
-            .order_by()[:1],  # secret_hash is unique
-            placeholder,
-        )
-        select, klass_info = self.statement.select, self.statement.klass_info
-        fields = klass_info["select_fields"]
-        self.start, self.end = fields[0], fields[-1] + 1
-        self.init_list = [col.target.attname for col, _sql, _alias in select[self.start : self.end]]
-        self.populators = get_related_populators(klass_info, select, self.statement.alias)
-
-    def find(self, secret_hash: str) -> AccessKey | None:
-        """Return the row, made as ``.select_related("member", "member__group")`` makes it."""
-        for row in self.statement.rows(secret_hash):
-            key = AccessKey.from_db(
-                self.statement.alias, self.init_list, row[self.start : self.end]
-            )
-            for populator in self.populators:
-                populator.populate(row, key)
-            return key
-        return None
+    placeholder = "0" * 64
+    return ModelStatement(
+        AccessKey.objects.select_related("member", "member__group")
+        .filter(secret_hash=placeholder, kind__in=kinds)
+        .order_by()[:1],  # secret_hash is unique
+        (placeholder,),
+    )
 
 
 @functools.cache
-def _lookup(kinds: tuple[str, ...]) -> _Lookup:
-    return _Lookup(kinds)
-
-
-@functools.cache
-def _grants() -> _Statement:
+def _grants() -> Statement:
     """The member's key grants, as ``accounts.keys.keyring_for`` reads them."""
     placeholder = -1_000_000_007  # no member's id
-    return _Statement(
+    return Statement(
         KeyGrant.objects.filter(member_id=placeholder).values_list("scope", "epoch", "sealed_key"),
-        placeholder,
+        (placeholder,),
     )
 
 
@@ -216,7 +160,8 @@ def authenticate(
     """
     if not secret or len(secret) > 200:
         return None
-    row = _lookup(kinds).find(access_lookup_hash(secret))
+    found = _lookup(kinds).objects(access_lookup_hash(secret))
+    row = found[0] if found else None
     if row is None or not _usable_member(row.member):
         return None
     keyring = Keyring()
