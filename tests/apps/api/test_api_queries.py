@@ -148,3 +148,26 @@ def test_the_api_finds_a_proposal_exactly_when_the_selector_does(demo: Any) -> N
                     assert getattr(obj, field.attname) == getattr(expected, field.attname)
             assert got.charter_version == want.charter_version
     assert seen > 20
+
+
+def test_pages_of_a_list_are_the_selectors_pages(
+    api_client: Any, member_a: Any, coordinator_a: Any
+) -> None:
+    from veche.apps.proposals import selectors, services
+
+    for i in range(53):
+        services.create_proposal(
+            author=coordinator_a, kind_key="group-practice", title=f"Idea {i}", body="."
+        )
+    api = api_client(member_a, may_act=False)
+    want = list(selectors.open_proposals(member=member_a).values_list("pk", flat=True))
+    got, number, more = [], 1, True
+    while more:
+        page = api.get(f"/api/proposals?page={number}").json()
+        got += [item["id"] for item in page["items"]]
+        more, number = page["page"]["has_next"], number + 1
+    assert number == 3
+    assert got == want
+    inbox = [item["proposal"] for item in api.get("/api/inbox").json()["items"]]
+    assert len(inbox) == 53
+    assert api.get("/api/inbox?page=2").json()["items"] == []

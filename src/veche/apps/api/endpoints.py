@@ -43,7 +43,7 @@ from veche.apps.api.schemas import (
     RespondIn,
     VoteIn,
 )
-from veche.apps.api.statements import ModelStatement
+from veche.apps.api.statements import ModelStatement, Pages
 from veche.apps.core import keyring
 from veche.apps.core.busy import is_busy
 from veche.apps.core.errors import translated
@@ -227,6 +227,15 @@ def _busy_or_raise(request: HttpRequest, exc: Exception) -> HttpResponse:
     raise exc
 
 
+# The reads' queries are compiled once per process (statements.py), with these
+# placeholders for the member's id, their group's and a proposal's: no row has them.
+_ME, _MY_GROUP, _PROPOSAL = -1_000_000_007, -1_000_000_009, -1_000_000_011
+
+
+def _placeholder_member() -> Member:
+    return Member(pk=_ME, group_id=_MY_GROUP)
+
+
 def _page_out(page: Any) -> dict[str, Any]:
     return {"number": page.number, "has_next": page.has_next}
 
@@ -279,13 +288,18 @@ def inbox_lines(member: Any, *also: str) -> Any:
     )  # fmt: skip
 
 
+@functools.lru_cache(maxsize=64)
+def _inbox_page(start: int, stop: int) -> ModelStatement:
+    return ModelStatement(inbox_lines(_placeholder_member())[start:stop], (_ME,))
+
+
 @inbox_router.get("/inbox", response={200: InboxOut, **ERRORS}, summary="What waits for you")
 def inbox(request: HttpRequest, page: int = Query(1, ge=1, le=10_000)) -> HttpResponse:
     """Return what waits for the member, as the inbox page shows it."""
     member = _member(request)
     text = _Texts()
     now = timezone.now()
-    rows = paginate(request, inbox_lines(member), per_page=100)
+    rows = paginate(request, Pages(_inbox_page, member.pk), per_page=100)
     items = [
         {
             "proposal": item["row"].pk,
@@ -313,17 +327,12 @@ def inbox(request: HttpRequest, page: int = Query(1, ge=1, le=10_000)) -> HttpRe
 proposals_router = Router(tags=["proposals"])
 
 
-# Placeholders of the statement below: no member, group or proposal has these ids.
-_ME, _MY_GROUP, _PROPOSAL = -1_000_000_007, -1_000_000_009, -1_000_000_011
-
-
 @functools.cache
 def _visible_statement() -> ModelStatement:
     """selectors.get_visible_proposal's query, compiled once (statements.py), with the
     charter version the proposal is replayed under."""
-    me = Member(pk=_ME, group_id=_MY_GROUP)
     return ModelStatement(
-        selectors.visible_proposals(member=me)
+        selectors.visible_proposals(member=_placeholder_member())
         .select_related("charter_version")
         .filter(pk=_PROPOSAL)
         .order_by()[:1],
@@ -362,6 +371,13 @@ def _lines_only(rows: Any) -> Any:
     )
 
 
+@functools.lru_cache(maxsize=128)
+def _list_page(show: str, start: int, stop: int) -> ModelStatement:
+    select = selectors.closed_proposals if show == "closed" else selectors.open_proposals
+    rows = _lines_only(select(member=_placeholder_member()))
+    return ModelStatement(rows[start:stop], (_ME, _MY_GROUP))
+
+
 @proposals_router.get("/proposals", response={200: ProposalList, **ERRORS}, summary="Proposals")
 def proposal_list(
     request: HttpRequest,
@@ -371,10 +387,9 @@ def proposal_list(
     """Return a page of the proposals the member may see: open ones, or decided ones."""
     member = _member(request)
     text = _Texts()
-    rows = (selectors.closed_proposals if show == "closed" else selectors.open_proposals)(
-        member=member
-    )
-    got = paginate(request, _lines_only(rows))
+    if member.group_id is None:  # never, for a token's member (it has no such query)
+        raise Http404
+    got = paginate(request, Pages(functools.partial(_list_page, show), member.pk, member.group_id))
     items = [
         {
             "id": item["row"].pk,

@@ -11,6 +11,7 @@ iterator makes them. The SQL is Django's: the queryset still says what is read.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db import connections
@@ -76,3 +77,18 @@ class ModelStatement(Statement):
                 populator.populate(row, obj)
             out.append(obj)
         return out
+
+
+class Pages:
+    """What ``core.pagination.paginate`` slices, each window a statement compiled once.
+
+    ``statement(start, stop)`` returns the statement of the window (Django writes a
+    slice's bounds into the SQL itself); ``values`` are its placeholders' values.
+    """
+
+    def __init__(self, statement: Callable[[int, int], ModelStatement], *values: Any) -> None:
+        self.statement = statement
+        self.values = values
+
+    def __getitem__(self, window: slice) -> list[Model]:
+        return self.statement(window.start, window.stop).objects(*self.values)
