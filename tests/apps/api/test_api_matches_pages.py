@@ -32,15 +32,6 @@ def main_of(html: str) -> str:
     return html[start : html.index("</main>", start)]
 
 
-@pytest.fixture
-def demo(test_keys: Any) -> dict[str, list[str]]:
-    from django.utils import timezone
-
-    from veche.demo import build
-
-    return build(now=timezone.now())
-
-
 def roles(demo: dict[str, list[str]]) -> list[Any]:
     from veche.apps.accounts.models import Member
 

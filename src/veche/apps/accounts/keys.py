@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Max
@@ -110,10 +111,15 @@ def share_missing_keys(keyring: Keyring, member: Member) -> int:
 
 def keyring_for(member: Member, private_key: PrivateKey) -> Keyring:
     """Return a keyring holding every key granted to ``member`` that opens with ``private_key``."""
+    grants = KeyGrant.objects.filter(member=member).values_list("scope", "epoch", "sealed_key")
+    return open_grants(grants, private_key)
+
+
+def open_grants(grants: Iterable[Any], private_key: PrivateKey) -> Keyring:
+    """Return a keyring holding the keys of ``grants`` (a member's ``(scope, epoch,
+    sealed_key)`` rows, as :func:`keyring_for` reads them) that open with ``private_key``."""
     keyring = Keyring()
-    for scope, epoch, sealed in KeyGrant.objects.filter(member=member).values_list(
-        "scope", "epoch", "sealed_key"
-    ):
+    for scope, epoch, sealed in grants:
         try:
             key_id = KeyId(scope, epoch)
             keyring.add(key_id, open_key(private_key, key_id, bytes(sealed)))

@@ -10,9 +10,11 @@ Errors are problem details (``problems.py``).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import connections
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,14 +23,14 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security import HttpBearer
 
+from veche.apps.accounts.models import Member
 from veche.apps.api import services
 from veche.apps.api.models import AccessKey
+from veche.apps.api.output import answer
 from veche.apps.api.problems import PROBLEM_TYPE, Problem, form_errors, problem_response
 from veche.apps.api.schemas import (
-    AccountOut,
     AmendIn,
     ContributeIn,
-    DecisionRow,
     DecisionsOut,
     Done,
     FundOut,
@@ -41,6 +43,7 @@ from veche.apps.api.schemas import (
     RespondIn,
     VoteIn,
 )
+from veche.apps.api.statements import ModelStatement, Pages
 from veche.apps.core import keyring
 from veche.apps.core.busy import is_busy
 from veche.apps.core.errors import translated
@@ -82,6 +85,14 @@ def _holder(request: HttpRequest) -> services.Holder:
 
 def _member(request: HttpRequest) -> Any:
     return _holder(request).member
+
+
+def _own_group(request: HttpRequest) -> Any:
+    """Return the member's group: loaded with the token, which is refused once it is
+    dissolved or the member has left (services.authenticate)."""
+    member = _member(request)
+    group = member.group if member.group_id is not None else None
+    return group if group is not None and group.dissolved_at is None else None
 
 
 def _may_act(request: HttpRequest) -> None:
@@ -216,6 +227,15 @@ def _busy_or_raise(request: HttpRequest, exc: Exception) -> HttpResponse:
     raise exc
 
 
+# The reads' queries are compiled once per process (statements.py), with these
+# placeholders for the member's id, their group's and a proposal's: no row has them.
+_ME, _MY_GROUP, _PROPOSAL = -1_000_000_007, -1_000_000_009, -1_000_000_011
+
+
+def _placeholder_member() -> Member:
+    return Member(pk=_ME, group_id=_MY_GROUP)
+
+
 def _page_out(page: Any) -> dict[str, Any]:
     return {"number": page.number, "has_next": page.has_next}
 
@@ -224,23 +244,68 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+class _Texts:
+    """``_text`` for one answer, translating each lazy label once: a list's lines share
+    a few labels (phases, steps), and each translation is a lookup in the catalogue."""
+
+    def __init__(self) -> None:
+        # By id, with the value itself, which keeps its id from being reused meanwhile.
+        self._seen: dict[int, tuple[Any, str]] = {}
+
+    def __call__(self, value: Any) -> str:
+        if value is None:
+            return ""
+        if type(value) is str:
+            return value
+        seen = self._seen.get(id(value))
+        if seen is None or seen[0] is not value:
+            seen = self._seen[id(value)] = (value, str(value))
+        return seen[1]
+
+
 # --- what waits -------------------------------------------------------------------------
 
 inbox_router = Router(tags=["inbox"])
 
+# The lists load only the columns their lines show: a page holds up to 100 proposals,
+# whose other columns (dates, JSON, the group) would cost most of the read.
+# test_api_queries checks that no line loads a column left out here, row by row.
+VERSION_TITLE = (
+    "current_version__proposal",
+    "current_version__number",
+    "current_version__title_ct",
+)
+# What an item of the inbox reads of its proposal (presenters.inbox_items).
+INBOX_PROPOSAL = ("id", "kind_key", "phase", "due_at", "current_version")
+
+
+def inbox_lines(member: Any, *also: str) -> Any:
+    """Return ``selectors.inbox``, reading of each proposal only what an item shows (and
+    the proposal's fields ``also``)."""
+    return selectors.inbox(member=member).only(
+        "proposal", "member", "wait", "reminded_at",
+        *(f"proposal__{name}" for name in (*INBOX_PROPOSAL, *VERSION_TITLE, *also)),
+    )  # fmt: skip
+
+
+@functools.lru_cache(maxsize=64)
+def _inbox_page(start: int, stop: int) -> ModelStatement:
+    return ModelStatement(inbox_lines(_placeholder_member())[start:stop], (_ME,))
+
 
 @inbox_router.get("/inbox", response={200: InboxOut, **ERRORS}, summary="What waits for you")
-def inbox(request: HttpRequest, page: int = Query(1, ge=1, le=10_000)) -> dict[str, Any]:
+def inbox(request: HttpRequest, page: int = Query(1, ge=1, le=10_000)) -> HttpResponse:
     """Return what waits for the member, as the inbox page shows it."""
     member = _member(request)
+    text = _Texts()
     now = timezone.now()
-    rows = paginate(request, selectors.inbox(member=member), per_page=100)
+    rows = paginate(request, Pages(_inbox_page, member.pk), per_page=100)
     items = [
         {
             "proposal": item["row"].pk,
             "title": item["title"],
-            "phase": _text(item["phase"]),
-            "reasons": [_text(r) for r in item["reasons"]],
+            "phase": text(item["phase"]),
+            "reasons": [text(r) for r in item["reasons"]],
             "deadline": item["deadline"],
             "soon": item["soon"],
             "to_fund": item["to_fund"],
@@ -250,11 +315,11 @@ def inbox(request: HttpRequest, page: int = Query(1, ge=1, le=10_000)) -> dict[s
     ]
     sent = signals.inbox_wanted.send(sender=None, member=member)
     other = [
-        {"title": _text(i["title"]), "url": i["url"], "reasons": [_text(r) for r in i["reasons"]],
+        {"title": text(i["title"]), "url": i["url"], "reasons": [text(r) for r in i["reasons"]],
          "at": i.get("at")}
         for _receiver, found in sent for i in found
     ]  # fmt: skip
-    return {"items": items, "other": other, "page": _page_out(rows)}
+    return answer(InboxOut, {"items": items, "other": other, "page": _page_out(rows)})
 
 
 # --- proposals --------------------------------------------------------------------------
@@ -262,11 +327,55 @@ def inbox(request: HttpRequest, page: int = Query(1, ge=1, le=10_000)) -> dict[s
 proposals_router = Router(tags=["proposals"])
 
 
+@functools.cache
+def _visible_statement() -> ModelStatement:
+    """selectors.get_visible_proposal's query, compiled once (statements.py), with the
+    charter version the proposal is replayed under."""
+    return ModelStatement(
+        selectors.visible_proposals(member=_placeholder_member())
+        .select_related("charter_version")
+        .filter(pk=_PROPOSAL)
+        .order_by()[:1],
+        (_ME, _MY_GROUP, _PROPOSAL),
+    )
+
+
 def _visible(request: HttpRequest, proposal_id: int) -> Proposal:
-    row = selectors.get_visible_proposal(member=_member(request), proposal_id=proposal_id)
+    member = _member(request)
+    if member.group_id is None:  # never, for a token's member (it has no such query)
+        raise Http404
+    statement = _visible_statement()
+    ops = connections[statement.alias].ops
+    low, high = ops.integer_field_range(Proposal._meta.pk.get_internal_type())
+    if not (low is None or low <= proposal_id) or not (high is None or proposal_id <= high):
+        raise Http404  # as Django's lookup would find nothing: no such id
+    found = statement.objects(member.pk, member.group_id, proposal_id)
+    row = found[0] if found else None
     if row is None:
         raise Http404
     return row
+
+
+# What a line of the list reads (presenters.list_items), and nothing else.
+PROPOSAL_LINE = (
+    "id", "kind_key", "phase", "outcome", "due_at", "federation_wide", "urgent",
+    "responded_count", "eligible_count", "current_version",
+)  # fmt: skip
+
+
+def _lines_only(rows: Any) -> Any:
+    return (
+        rows.select_related(None)
+        .select_related("current_version")
+        .only(*PROPOSAL_LINE, *VERSION_TITLE)
+    )
+
+
+@functools.lru_cache(maxsize=128)
+def _list_page(show: str, start: int, stop: int) -> ModelStatement:
+    select = selectors.closed_proposals if show == "closed" else selectors.open_proposals
+    rows = _lines_only(select(member=_placeholder_member()))
+    return ModelStatement(rows[start:stop], (_ME, _MY_GROUP))
 
 
 @proposals_router.get("/proposals", response={200: ProposalList, **ERRORS}, summary="Proposals")
@@ -274,32 +383,32 @@ def proposal_list(
     request: HttpRequest,
     show: str = Query("open", pattern="^(open|closed)$"),
     page: int = Query(1, ge=1, le=10_000),
-) -> dict[str, Any]:
+) -> HttpResponse:
     """Return a page of the proposals the member may see: open ones, or decided ones."""
     member = _member(request)
-    rows = (selectors.closed_proposals if show == "closed" else selectors.open_proposals)(
-        member=member
-    )
-    got = paginate(request, rows)
+    text = _Texts()
+    if member.group_id is None:  # never, for a token's member (it has no such query)
+        raise Http404
+    got = paginate(request, Pages(functools.partial(_list_page, show), member.pk, member.group_id))
     items = [
         {
             "id": item["row"].pk,
             "title": item["title"],
-            "kind": _text(item["kind"]),
-            "phase": _text(item["phase"]),
-            "next": {"label": _text(item["next"]["label"]), "at": item["next"]["at"]}
+            "kind": text(item["kind"]),
+            "phase": text(item["phase"]),
+            "next": {"label": text(item["next"]["label"]), "at": item["next"]["at"]}
             if item["next"]
             else None,
             "awaits_you": item["awaits"],
             "federation": item["federation"],
             "urgent": item["urgent"],
-            "outcome": _text(item["outcome"]) if item["outcome"] else None,
+            "outcome": text(item["outcome"]) if item["outcome"] else None,
             "responded": item["responded"],
             "eligible": item["eligible"],
         }
         for item in presenters.list_items(got.object_list, member)
     ]
-    return {"items": items, "page": _page_out(got)}
+    return answer(ProposalList, {"items": items, "page": _page_out(got)})
 
 
 def _detail(request: HttpRequest, row: Proposal) -> dict[str, Any]:
@@ -309,7 +418,8 @@ def _detail(request: HttpRequest, row: Proposal) -> dict[str, Any]:
         loaded = selectors.load(row, now=now)
     except selectors.BallotsUnreadable:
         raise Problem(409, _("This vote's ballots cannot be read with your keys.")) from None
-    c = presenters.detail(loaded, member, now)
+    # Whom it still awaits is the page's (with reminders), not the API's: not read.
+    c = presenters.detail(loaded, member, now, pending=False)
     st = loaded.state
     responses = c["responses"]
     out: dict[str, Any] = {
@@ -373,9 +483,9 @@ def _detail(request: HttpRequest, row: Proposal) -> dict[str, Any]:
     "/proposals/{int:proposal_id}", response={200: ProposalDetail, **ERRORS, 409: ProblemOut},
     summary="A proposal",
 )  # fmt: skip
-def proposal_detail(request: HttpRequest, proposal_id: int) -> dict[str, Any]:
+def proposal_detail(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """Return a proposal: its text, where it stands, and what the member may do."""
-    return _detail(request, _visible(request, proposal_id))
+    return answer(ProposalDetail, _detail(request, _visible(request, proposal_id)))
 
 
 def _bound(form: Any) -> Any:
@@ -461,21 +571,22 @@ def _readable_chains(member: Any) -> list[str]:
 
 
 @decisions_router.get("/decisions", response={200: DecisionsOut, **ERRORS}, summary="Decisions")
-def decisions(request: HttpRequest, page: int = Query(1, ge=1, le=10_000)) -> dict[str, Any]:
+def decisions(request: HttpRequest, page: int = Query(1, ge=1, le=10_000)) -> HttpResponse:
     """Return a page of the decisions the member may read, the newest first."""
     member = _member(request)
+    text = _Texts()
     got = paginate(request, selectors.visible_decisions(member=member))
     items = [
         {**{k: r[k] for k in ("chain", "seq", "proposal", "at", "digest", "federation", "intact")},
-         "title": _text(r["title"]), "outcome": _text(r.get("outcome")),
-         "reached_by": _text(r.get("reached_by"))}
+         "title": text(r["title"]), "outcome": text(r.get("outcome")),
+         "reached_by": text(r.get("reached_by"))}
         for r in presenters.decision_rows(got.object_list)
     ]  # fmt: skip
     chains = [
         {"chain": name, "export": f"/api/decisions/{name}.jsonl"}
         for name in _readable_chains(member)
     ]
-    return {"chains": chains, "items": [DecisionRow(**i) for i in items], "page": _page_out(got)}
+    return answer(DecisionsOut, {"chains": chains, "items": items, "page": _page_out(got)})
 
 
 JSONL = {"content": {"application/jsonl": {"schema": {"type": "string"}}}}
@@ -501,19 +612,19 @@ fund_router = Router(tags=["fund"])
 
 
 @fund_router.get("/fund", response={200: FundOut, **ERRORS}, summary="The common fund")
-def fund(request: HttpRequest, page: int = Query(1, ge=1, le=10_000)) -> dict[str, Any]:
+def fund(request: HttpRequest, page: int = Query(1, ge=1, le=10_000)) -> HttpResponse:
     """Return the fund's balances, every account's, and a page of requests for support."""
     member = _member(request)
     totals = fund_selectors.stored_balances()
-    group = services.own_group(member)
+    group = _own_group(request)
     requests_page = paginate(request, fund_selectors.requests().select_related("group"))
-    return {
+    body = {
         "balances": [
             {"currency": c, "amount": a, "text": fund_selectors.format_money(a, c)}
             for c, a in sorted(totals.get(fund_selectors.FUND_KEY, {}).items())
         ],
         "accounts": [
-            AccountOut(key=r["account"].key, label=_text(r["label"]), balances=r["balances"])
+            {"key": r["account"].key, "label": _text(r["label"]), "balances": r["balances"]}
             for r in fund_selectors.balances_table(totals)
         ],
         "requests": [
@@ -531,6 +642,7 @@ def fund(request: HttpRequest, page: int = Query(1, ge=1, le=10_000)) -> dict[st
         "coordinator": group is not None and is_coordinator(member=member, group=group),
         "page": _page_out(requests_page),
     }
+    return answer(FundOut, body)
 
 
 def _amount(data: dict[str, Any]) -> tuple[int, str]:
@@ -591,14 +703,14 @@ group_router = Router(tags=["group"])
 
 
 @group_router.get("/members", response={200: MembersOut, **ERRORS}, summary="Your group")
-def members(request: HttpRequest) -> dict[str, Any]:
+def members(request: HttpRequest) -> HttpResponse:
     """Return the members of the member's own group (never another group's)."""
     member = _member(request)
-    group = services.own_group(member)
+    group = _own_group(request)
     if group is None:
         raise Http404
     coordinators = {m.pk for m in group_coordinators(group=group)}
-    return {
+    body = {
         "group": group.name,
         "members": [
             {"id": m.pk, "pseudonym": m.pseudonym, "coordinator": m.pk in coordinators,
@@ -606,6 +718,7 @@ def members(request: HttpRequest) -> dict[str, Any]:
             for m in group_members(group=group)
         ],
     }  # fmt: skip
+    return answer(MembersOut, body)
 
 
 for router in (inbox_router, proposals_router, decisions_router, fund_router, group_router):

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
 from django.db import DatabaseError
 from django.utils import timezone
 
-from veche.apps.accounts.keys import keyring_for, keys_for_group
-from veche.apps.accounts.models import Member
+from veche.apps.accounts.keys import keys_for_group, open_grants
+from veche.apps.accounts.models import KeyGrant, Member
 from veche.apps.api.models import AccessKey
+from veche.apps.api.statements import ModelStatement, Statement
 from veche.apps.core.busy import short_waits
-from veche.apps.federation.models import Group
 from veche.apps.federation.permissions import is_group_member
 from veche.crypto import (
     CannotDecrypt,
@@ -128,6 +129,28 @@ def _mark_used(row: AccessKey, today: dt.date) -> None:
     row.last_used_on = today
 
 
+@functools.cache
+def _lookup(kinds: tuple[str, ...]) -> ModelStatement:
+    """The row of a secret's hash, with its member and their group: one indexed query."""
+    placeholder = "0" * 64
+    return ModelStatement(
+        AccessKey.objects.select_related("member", "member__group")
+        .filter(secret_hash=placeholder, kind__in=kinds)
+        .order_by()[:1],  # secret_hash is unique
+        (placeholder,),
+    )
+
+
+@functools.cache
+def _grants() -> Statement:
+    """The member's key grants, as ``accounts.keys.keyring_for`` reads them."""
+    placeholder = -1_000_000_007  # no member's id
+    return Statement(
+        KeyGrant.objects.filter(member_id=placeholder).values_list("scope", "epoch", "sealed_key"),
+        (placeholder,),
+    )
+
+
 def authenticate(
     secret: str, *, kinds: tuple[str, ...], now: dt.datetime | None = None
 ) -> Holder | None:
@@ -137,17 +160,15 @@ def authenticate(
     """
     if not secret or len(secret) > 200:
         return None
-    row = (
-        AccessKey.objects.select_related("member", "member__group")
-        .filter(secret_hash=access_lookup_hash(secret), kind__in=kinds)
-        .first()
-    )
+    found = _lookup(kinds).objects(access_lookup_hash(secret))
+    row = found[0] if found else None
     if row is None or not _usable_member(row.member):
         return None
     keyring = Keyring()
     try:
         if row.kind == AccessKey.Kind.TOKEN:
-            keyring = keyring_for(row.member, unwrap_token_key(secret, bytes(row.sealed)))
+            private_key = unwrap_token_key(secret, bytes(row.sealed))
+            keyring = open_grants(_grants().rows(row.member_id), private_key)
         elif row.sealed:
             for key_id, key in unpack_feed_keys(secret, bytes(row.sealed)).items():
                 keyring.add(key_id, key)
@@ -155,8 +176,3 @@ def authenticate(
         return None
     _mark_used(row, timezone.localdate(now or timezone.now()))
     return Holder(key=row, member=row.member, keyring=keyring)
-
-
-def own_group(member: Member) -> Group | None:
-    """Return the member's group if it still stands."""
-    return Group.objects.filter(pk=member.group_id, dissolved_at__isnull=True).first()

@@ -252,9 +252,14 @@ def _next(st: domain.ProposalState) -> dict[str, Any] | None:
 
 
 def detail(
-    loaded: selectors.Loaded, member: Member, now: dt.datetime, thread_page: Any = None
+    loaded: selectors.Loaded,
+    member: Member,
+    now: dt.datetime,
+    thread_page: Any = None,
+    *,
+    pending: bool = True,
 ) -> dict[str, Any]:
-    """Return the context of the proposal page."""
+    """Return the context of the proposal page (without ``pending``: not whom it awaits)."""
     row, st = loaded.row, loaded.state
     me = str(member.pk)
     version = selectors.current_version(row)
@@ -304,7 +309,8 @@ def detail(
     context.update(_mandate_context(loaded, member))
     context.update(_meeting_context(loaded, member))
     context.update(_rules_change_context(loaded))
-    context["pending"] = not_yet_responded(row, member, now)
+    if pending:
+        context["pending"] = not_yet_responded(row, member, now)
     context["from_meeting"] = row.meeting if row.meeting_id is not None else None
     context["concerns_label"] = _concerns_label(loaded, member)
     if st.decision is not None:
