@@ -164,14 +164,7 @@ def main() -> int:
     parser.add_argument("--burst", type=float, help="seconds per burst (default 3)")
     parser.add_argument("--concurrency", type=int, default=4, help="clients (default 4)")
     parser.add_argument("--timeout", type=float, default=60, help="per request, seconds")
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get("VECHE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/"),
-    )
-    parser.add_argument("--cache-dir", default=str(pages.ROOT / "var" / "bench"))
-    parser.add_argument("--max-age-hours", type=float, default=12, help="rebuild older worlds")
-    parser.add_argument("--rebuild", action="store_true", help="rebuild the worlds")
-    parser.add_argument("--build-timeout", type=float, default=5400, help="per world, seconds")
+    pages.add_world_options(parser)
     args = parser.parse_args()
     sizes = args.sizes or ("20,100" if args.quick else "50,10000")
     args.rounds = args.rounds or (1 if args.quick else 3)

@@ -107,14 +107,7 @@ def main() -> int:
     parser.add_argument("--sizes", default="50,10000", help="proposals per world (50,10000)")
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--requests", type=int, default=200, help="per page and pass")
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get("VECHE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/"),
-    )
-    parser.add_argument("--cache-dir", default=str(pages.ROOT / "var" / "bench"))
-    parser.add_argument("--max-age-hours", type=float, default=12, help="rebuild older worlds")
-    parser.add_argument("--rebuild", action="store_true", help="rebuild the worlds")
-    parser.add_argument("--build-timeout", type=float, default=5400, help="per world, seconds")
+    pages.add_world_options(parser)
     args = parser.parse_args()
     if args.requests < 1:
         parser.error("--requests must be at least 1")

@@ -139,6 +139,19 @@ def python_env(data_dir: Path, database_url: str | None) -> dict[str, str]:
     return env
 
 
+def add_world_options(parser: argparse.ArgumentParser) -> None:
+    """Add the options that say where the cached worlds are, as every benchmark reads them."""
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("VECHE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/"),
+        help="server to use (databases veche_bench_* are created there)",
+    )
+    parser.add_argument("--cache-dir", default=str(ROOT / "var" / "bench"))
+    parser.add_argument("--max-age-hours", type=float, default=12, help="rebuild older worlds")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the worlds")
+    parser.add_argument("--build-timeout", type=float, default=5400, help="per world, seconds")
+
+
 def ensure_world(db: str, size: int, args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
     """Return the cached world's directory and description, building it if missing or stale."""
     key = world_key(size)
@@ -708,16 +721,8 @@ def main() -> int:
     parser.add_argument("--burst", type=float, help="seconds per burst (default 3)")
     parser.add_argument("--concurrency", type=int, default=4, help="clients (default 4)")
     parser.add_argument("--timeout", type=float, default=60, help="per request, seconds")
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get("VECHE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/"),
-        help="server to use (databases veche_bench_* are created there)",
-    )
-    parser.add_argument("--cache-dir", default=str(ROOT / "var" / "bench"))
-    parser.add_argument("--max-age-hours", type=float, default=12, help="rebuild older worlds")
-    parser.add_argument("--rebuild", action="store_true", help="rebuild the worlds")
+    add_world_options(parser)
     parser.add_argument("--build-only", action="store_true", help="build (or check) the worlds")
-    parser.add_argument("--build-timeout", type=float, default=5400, help="per world, seconds")
     parser.add_argument("--jobs", type=int, default=2, help="worlds built at once (default 2)")
     parser.add_argument("--json", help="also write the raw results to this file")
     args = parser.parse_args()
