@@ -255,6 +255,14 @@ def cmd_build(argv: list[str]) -> int:
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    else:
+        # What autovacuum does to a database that lived five years, and had no time to do
+        # to one built in minutes: without it the churned tables (a wait is written and
+        # deleted for every member of every proposal) keep every dead row and stale
+        # statistics, and PostgreSQL scans them whole (the inbox's query took 10 ms
+        # instead of 0.3 at 10,000 proposals).
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
     connection.close()
     Path(args.out).write_text(json.dumps(meta))
     return 0
