@@ -125,7 +125,8 @@ def _entries(po: Path) -> list[dict]:
 
 
 def test_there_are_catalogues_for_every_app_and_language():
-    apps = {p.name for p in APPS_DIR.iterdir() if (p / "templates").is_dir()}
+    apps = {p.name for p in APPS_DIR.iterdir() if (p / "jinja2").is_dir()}
+    assert {"core", "accounts", "federation", "proposals", "fund", "api"} <= apps
     found = {(po.parts[-5], po.parts[-3]) for po in CATALOGUES}
     assert {(app, lang) for app in apps for lang in ("ru", "uk")} <= found
     assert {("veche", lang) for lang in ("ru", "uk")} <= found
