@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import secrets
 from collections.abc import Mapping
 
@@ -31,7 +30,7 @@ import nacl.public
 import nacl.secret
 from nacl.encoding import RawEncoder
 
-from veche.crypto.envelope import KeyId
+from veche.crypto.envelope import KeyId, decode_keys, encode_keys
 from veche.crypto.keys import KEY_BYTES, CannotDecrypt, CryptoError, PrivateKey
 
 __all__ = [
@@ -83,15 +82,7 @@ def unwrap_token_key(secret: str, blob: bytes) -> PrivateKey:
 
 def pack_feed_keys(secret: str, keys: Mapping[KeyId, bytes]) -> bytes:
     """Encrypt ``{KeyId: key}`` (a read-only copy) under a key derived from a feed's secret."""
-    payload: dict[str, str] = {}
-    for key_id, key in keys.items():
-        if not isinstance(key_id, KeyId):
-            raise CryptoError("key id must be a KeyId")
-        if not isinstance(key, bytes) or len(key) != KEY_BYTES:
-            raise CryptoError("keys must be 32 bytes")
-        payload[str(key_id)] = key.hex()
-    data = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode("ascii")
-    return bytes(_box(secret, _FEED_PERSON).encrypt(data))
+    return bytes(_box(secret, _FEED_PERSON).encrypt(encode_keys(keys)))
 
 
 def unpack_feed_keys(secret: str, blob: bytes) -> dict[KeyId, bytes]:
@@ -101,15 +92,7 @@ def unpack_feed_keys(secret: str, blob: bytes) -> dict[KeyId, bytes]:
     except (nacl.exceptions.CryptoError, ValueError, TypeError):
         raise CannotDecrypt("feed keys cannot be opened") from None
     try:
-        payload = json.loads(data)
-        if not isinstance(payload, dict):
-            raise ValueError
-        keys: dict[KeyId, bytes] = {}
-        for name, hex_key in payload.items():
-            key = bytes.fromhex(str(hex_key))
-            if len(key) != KEY_BYTES:
-                raise ValueError
-            keys[KeyId.parse(name)] = key
+        keys = decode_keys(data)
     except (ValueError, CryptoError):
         raise CannotDecrypt("feed keys are malformed") from None
     return keys

@@ -12,6 +12,7 @@ field, or relabelled with another key id, fails to decrypt.
 
 from __future__ import annotations
 
+import json
 import re
 import struct
 from collections.abc import Iterator, Mapping
@@ -37,6 +38,8 @@ __all__ = [
     "FEDERATION",
     "KeyId",
     "Keyring",
+    "decode_keys",
+    "encode_keys",
     "group_scope",
     "key_id_of",
     "open_key",
@@ -119,6 +122,33 @@ def _parse(blob: bytes) -> tuple[KeyId, bytes, bytes, bytes]:
     except (UnicodeDecodeError, CryptoError):
         raise CannotDecrypt("malformed encrypted blob header") from None
     return key_id, blob[:end], blob[end : end + NONCE_BYTES], blob[end + NONCE_BYTES :]
+
+
+def encode_keys(keys: Mapping[KeyId, bytes]) -> bytes:
+    """Return ``{KeyId: key}`` as canonical JSON bytes, for a box sealed under a secret
+    (an invitation's keys, a feed's read-only copy)."""
+    payload: dict[str, str] = {}
+    for key_id, key in keys.items():
+        if not isinstance(key_id, KeyId):
+            raise CryptoError("key id must be a KeyId")
+        payload[str(key_id)] = _check_key(key).hex()
+    return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode("ascii")
+
+
+def decode_keys(data: bytes) -> dict[KeyId, bytes]:
+    """Inverse of ``encode_keys``; raise ValueError or CryptoError on anything else."""
+    payload = json.loads(data)
+    if not isinstance(payload, dict):
+        raise ValueError("not a mapping of keys")
+    keys: dict[KeyId, bytes] = {}
+    for name, hex_key in payload.items():
+        if not isinstance(hex_key, str):
+            raise ValueError("a key is not hex text")
+        key = bytes.fromhex(hex_key)
+        if len(key) != KEY_BYTES:
+            raise ValueError("a key is not 32 bytes")
+        keys[KeyId.parse(name)] = key
+    return keys
 
 
 def key_id_of(blob: bytes) -> KeyId:

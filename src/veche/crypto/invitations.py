@@ -12,7 +12,6 @@ A database dump holds the hash and the encrypted keys, neither of which opens th
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 
 import nacl.exceptions
@@ -20,7 +19,7 @@ import nacl.hash
 import nacl.secret
 from nacl.encoding import RawEncoder
 
-from veche.crypto.envelope import KeyId
+from veche.crypto.envelope import KeyId, decode_keys, encode_keys
 from veche.crypto.keys import KEY_BYTES, CannotDecrypt, CryptoError
 
 __all__ = ["invitation_lookup_hash", "pack_keys", "unpack_keys"]
@@ -44,15 +43,7 @@ def _box(secret: str) -> nacl.secret.SecretBox:
 
 def pack_keys(secret: str, keys: Mapping[KeyId, bytes]) -> bytes:
     """Encrypt ``{KeyId: key}`` under the invitation secret."""
-    payload: dict[str, str] = {}
-    for key_id, key in keys.items():
-        if not isinstance(key_id, KeyId):
-            raise CryptoError("key id must be a KeyId")
-        if not isinstance(key, bytes) or len(key) != KEY_BYTES:
-            raise CryptoError("keys must be 32 bytes")
-        payload[str(key_id)] = key.hex()
-    data = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode("ascii")
-    return bytes(_box(secret).encrypt(data))
+    return bytes(_box(secret).encrypt(encode_keys(keys)))
 
 
 def unpack_keys(secret: str, blob: bytes) -> dict[KeyId, bytes]:
@@ -62,17 +53,7 @@ def unpack_keys(secret: str, blob: bytes) -> dict[KeyId, bytes]:
     except (nacl.exceptions.CryptoError, ValueError, TypeError):
         raise CannotDecrypt("invitation keys cannot be opened") from None
     try:
-        payload = json.loads(data)
-        if not isinstance(payload, dict):
-            raise ValueError
-        keys: dict[KeyId, bytes] = {}
-        for name, hex_key in payload.items():
-            if not isinstance(hex_key, str):
-                raise ValueError
-            key = bytes.fromhex(hex_key)
-            if len(key) != KEY_BYTES:
-                raise ValueError
-            keys[KeyId.parse(name)] = key
+        keys = decode_keys(data)
     except (ValueError, CryptoError):
         raise CannotDecrypt("invitation keys are malformed") from None
     return keys
