@@ -230,7 +230,8 @@ VECHE_HASHING_NICE = int(os.environ.get("VECHE_HASHING_NICE", "10"))
 VECHE_HASHING_LOCK_DIR = DATA_DIR / "locks"
 VECHE_INVITATION_DAYS = 7
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Django's database sessions, loaded by a statement compiled once (accounts/sessions.py).
+SESSION_ENGINE = "veche.apps.accounts.sessions"
 SESSION_COOKIE_NAME = "veche_session"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Strict"

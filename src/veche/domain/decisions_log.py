@@ -241,12 +241,22 @@ def head(records: Sequence[Record]) -> Head:
 
 
 def self_consistent(record: Record) -> bool:
-    """Return whether a record's content gives the digest it carries (its own check only)."""
-    try:
-        expected = compute_digest(record.seq, record.kind, record.payload, record.prev_digest)
-    except (ChainError, TypeError, ValueError):
-        return False
-    return expected == record.digest
+    """Return whether a record's content gives the digest it carries (its own check only).
+
+    Worked out once per record and kept on it: a page checks the records it shows and
+    the chain they belong to, which hold the same records. A record is a value (its
+    payload is never changed once made; ``append`` copies it), so the answer holds.
+    """
+    known = record.__dict__.get("_self_consistent")
+    if known is None:
+        try:
+            expected = compute_digest(record.seq, record.kind, record.payload, record.prev_digest)
+        except (ChainError, TypeError, ValueError):
+            known = False
+        else:
+            known = expected == record.digest
+        object.__setattr__(record, "_self_consistent", known)  # frozen: kept beside its fields
+    return bool(known)
 
 
 def _reordered(

@@ -118,7 +118,7 @@ def test_a_tokens_keys_are_the_members_keys_opened_with_one_query(
         assert holder.keyring.get(key_id) == expected.get(key_id)
 
 
-def test_the_api_finds_a_proposal_exactly_when_the_selector_does(demo: Any) -> None:
+def test_the_compiled_lookup_finds_a_proposal_exactly_when_the_orm_query_does(demo: Any) -> None:
     from django.test import RequestFactory
     from tests.apps.api.test_api_matches_pages import roles
 
@@ -134,7 +134,7 @@ def test_the_api_finds_a_proposal_exactly_when_the_selector_does(demo: Any) -> N
         request = RequestFactory().get("/")
         request.auth = Holder(key=None, member=member, keyring=Keyring())  # type: ignore[arg-type]
         for pk in ids:
-            want = selectors.get_visible_proposal(member=member, proposal_id=pk)
+            want = selectors.visible_proposal_query(member=member, proposal_id=pk).first()
             try:
                 got = endpoints._visible(request, pk)
             except Http404:

@@ -92,3 +92,53 @@ def test_the_log_page_names_the_records_left_to_the_full_check(
     _append(3 * WINDOW)
     page = client_for(member_a).get("/decisions/").content.decode()
     assert "records 1 to 10 are left to the next full check (veche verify)" in page
+
+
+def _status_from_what_the_page_read(chain: str, stop: int) -> dict[str, Any]:
+    from veche.apps.proposals.selectors import NewestDecisions
+
+    decisions = NewestDecisions([chain])
+    decisions[0:stop]
+    newest = decisions.newest(chain, WINDOW + 1)
+    assert newest is not None
+    return presenters.chain_status(chain, newest)
+
+
+@pytest.mark.parametrize("stop", [WINDOW + 1, 3 * WINDOW])
+@pytest.mark.parametrize(
+    "history",
+    ["empty", "short", "long", "checked then more", "forged in the window",
+     "forged before it", "a link removed in the window", "forged after a check"],
+)  # fmt: skip
+def test_the_page_judges_a_chain_from_what_it_read_as_from_the_chain_itself(
+    window: int, history: str, stop: int
+) -> None:
+    if history != "empty":
+        _append(WINDOW - 1 if history == "short" else 3 * WINDOW)
+    if history in ("checked then more", "forged after a check"):
+        assert services.check_chain("federation").ok
+        _append(2)
+    if history == "forged in the window":
+        _tamper(3 * WINDOW - 2)
+    if history == "forged before it":
+        _tamper(2)
+    if history == "a link removed in the window":
+        DecisionRecord.objects.filter(chain="federation", seq=3 * WINDOW - 3).delete()
+    if history == "forged after a check":
+        _tamper(3 * WINDOW + 1)
+    with CaptureQueriesContext(connection) as queries:
+        read = _status_from_what_the_page_read("federation", stop)
+    assert len(queries) == 2  # the page's own read of the newest records, the checkpoint
+    assert read == presenters.chain_status("federation")
+    assert read["ok"] is (history not in ("forged in the window", "a link removed in the window",
+                                          "forged after a check"))  # fmt: skip
+
+
+def test_records_read_for_a_shorter_slice_are_not_taken_for_the_window(window: int) -> None:
+    from veche.apps.proposals.selectors import NewestDecisions
+
+    _append(3 * WINDOW)
+    decisions = NewestDecisions(["federation"])
+    decisions[0:WINDOW]
+    assert decisions.newest("federation", WINDOW + 1) is None
+    assert decisions.newest("group-1", 1) is None  # never read

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
 
 from veche.apps.accounts.models import Member
 from veche.apps.accounts.services import check_passphrase
+from veche.apps.core.statements import ModelStatement
+
+# No member has this id: it marks where the id goes when the statement is compiled.
+_ID = -1_000_000_007
+
+
+@functools.cache
+def _member_by_id() -> ModelStatement:
+    """The member with their group, compiled once (every request of a member reads it)."""
+    return ModelStatement(
+        Member.objects.select_related("group").filter(pk=_ID).order_by()[:1], (_ID,)
+    )
 
 
 class MemberBackend(ModelBackend):
@@ -40,7 +53,10 @@ class MemberBackend(ModelBackend):
 
     def get_user(self, user_id: Any) -> Any:
         """Return the active member, with their group (every page asks whether it was dissolved)."""
-        member = Member.objects.select_related("group").filter(pk=user_id).first()
+        if type(user_id) is int:  # as a session holds it
+            member = _member_by_id().first(user_id)
+        else:
+            member = Member.objects.select_related("group").filter(pk=user_id).first()
         return member if member is not None and self.user_can_authenticate(member) else None
 
     def get_user_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:

@@ -9,6 +9,7 @@ a key derived from the invitation's secret. New epochs are made by a member's re
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -17,6 +18,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from veche.apps.accounts.models import KeyEpoch, KeyGrant, Member
+from veche.apps.core.statements import Statement
 from veche.crypto import (
     DEFAULT_KDF,
     FAST_KDF_FOR_TESTS,
@@ -109,10 +111,27 @@ def share_missing_keys(keyring: Keyring, member: Member) -> int:
     return made
 
 
+# No member has this id: it marks where the id goes when the statement is compiled.
+_MEMBER_ID = -1_000_000_007
+
+
+@functools.cache
+def _grants_of() -> Statement:
+    """A member's ``(scope, epoch, sealed_key)`` grants, compiled once (read by every request)."""
+    return Statement(
+        KeyGrant.objects.filter(member_id=_MEMBER_ID).values_list("scope", "epoch", "sealed_key"),
+        (_MEMBER_ID,),
+    )
+
+
+def grants_of(member_id: int) -> list[list[Any]]:
+    """Return the member's key grants as :func:`open_grants` takes them."""
+    return _grants_of().rows(member_id)
+
+
 def keyring_for(member: Member, private_key: PrivateKey) -> Keyring:
     """Return a keyring holding every key granted to ``member`` that opens with ``private_key``."""
-    grants = KeyGrant.objects.filter(member=member).values_list("scope", "epoch", "sealed_key")
-    return open_grants(grants, private_key)
+    return open_grants(grants_of(member.pk), private_key)
 
 
 def open_grants(grants: Iterable[Any], private_key: PrivateKey) -> Keyring:

@@ -10,11 +10,9 @@ Errors are problem details (``problems.py``).
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import connections
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +21,6 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security import HttpBearer
 
-from veche.apps.accounts.models import Member
 from veche.apps.api import services
 from veche.apps.api.models import AccessKey
 from veche.apps.api.output import answer
@@ -43,7 +40,6 @@ from veche.apps.api.schemas import (
     RespondIn,
     VoteIn,
 )
-from veche.apps.api.statements import ModelStatement, Pages
 from veche.apps.core import keyring
 from veche.apps.core.busy import is_busy
 from veche.apps.core.errors import translated
@@ -227,15 +223,6 @@ def _busy_or_raise(request: HttpRequest, exc: Exception) -> HttpResponse:
     raise exc
 
 
-# The reads' queries are compiled once per process (statements.py), with these
-# placeholders for the member's id, their group's and a proposal's: no row has them.
-_ME, _MY_GROUP, _PROPOSAL = -1_000_000_007, -1_000_000_009, -1_000_000_011
-
-
-def _placeholder_member() -> Member:
-    return Member(pk=_ME, group_id=_MY_GROUP)
-
-
 def _page_out(page: Any) -> dict[str, Any]:
     return {"number": page.number, "has_next": page.has_next}
 
@@ -288,18 +275,13 @@ def inbox_lines(member: Any, *also: str) -> Any:
     )  # fmt: skip
 
 
-@functools.lru_cache(maxsize=64)
-def _inbox_page(start: int, stop: int) -> ModelStatement:
-    return ModelStatement(inbox_lines(_placeholder_member())[start:stop], (_ME,))
-
-
 @inbox_router.get("/inbox", response={200: InboxOut, **ERRORS}, summary="What waits for you")
 def inbox(request: HttpRequest, page: int = Query(1, ge=1, le=10_000)) -> HttpResponse:
     """Return what waits for the member, as the inbox page shows it."""
     member = _member(request)
     text = _Texts()
     now = timezone.now()
-    rows = paginate(request, Pages(_inbox_page, member.pk), per_page=100)
+    rows = paginate(request, selectors.inbox_rows(member, inbox_lines), per_page=100)
     items = [
         {
             "proposal": item["row"].pk,
@@ -327,30 +309,11 @@ def inbox(request: HttpRequest, page: int = Query(1, ge=1, le=10_000)) -> HttpRe
 proposals_router = Router(tags=["proposals"])
 
 
-@functools.cache
-def _visible_statement() -> ModelStatement:
-    """selectors.get_visible_proposal's query, compiled once (statements.py), with the
-    charter version the proposal is replayed under."""
-    return ModelStatement(
-        selectors.visible_proposals(member=_placeholder_member())
-        .select_related("charter_version")
-        .filter(pk=_PROPOSAL)
-        .order_by()[:1],
-        (_ME, _MY_GROUP, _PROPOSAL),
-    )
-
-
 def _visible(request: HttpRequest, proposal_id: int) -> Proposal:
     member = _member(request)
     if member.group_id is None:  # never, for a token's member (it has no such query)
         raise Http404
-    statement = _visible_statement()
-    ops = connections[statement.alias].ops
-    low, high = ops.integer_field_range(Proposal._meta.pk.get_internal_type())
-    if not (low is None or low <= proposal_id) or not (high is None or proposal_id <= high):
-        raise Http404  # as Django's lookup would find nothing: no such id
-    found = statement.objects(member.pk, member.group_id, proposal_id)
-    row = found[0] if found else None
+    row = selectors.get_visible_proposal(member=member, proposal_id=proposal_id)
     if row is None:
         raise Http404
     return row
@@ -371,13 +334,6 @@ def _lines_only(rows: Any) -> Any:
     )
 
 
-@functools.lru_cache(maxsize=128)
-def _list_page(show: str, start: int, stop: int) -> ModelStatement:
-    select = selectors.closed_proposals if show == "closed" else selectors.open_proposals
-    rows = _lines_only(select(member=_placeholder_member()))
-    return ModelStatement(rows[start:stop], (_ME, _MY_GROUP))
-
-
 @proposals_router.get("/proposals", response={200: ProposalList, **ERRORS}, summary="Proposals")
 def proposal_list(
     request: HttpRequest,
@@ -389,7 +345,8 @@ def proposal_list(
     text = _Texts()
     if member.group_id is None:  # never, for a token's member (it has no such query)
         raise Http404
-    got = paginate(request, Pages(functools.partial(_list_page, show), member.pk, member.group_id))
+    lines = selectors.proposal_lines(member, closed=show == "closed", lines=_lines_only)
+    got = paginate(request, lines)
     items = [
         {
             "id": item["row"].pk,
@@ -406,7 +363,7 @@ def proposal_list(
             "responded": item["responded"],
             "eligible": item["eligible"],
         }
-        for item in presenters.list_items(got.object_list, member)
+        for item in presenters.list_items(got.object_list)
     ]
     return answer(ProposalList, {"items": items, "page": _page_out(got)})
 

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from django.db import DatabaseError
 from django.utils import timezone
 
-from veche.apps.accounts.keys import keys_for_group, open_grants
-from veche.apps.accounts.models import KeyGrant, Member
+from veche.apps.accounts.keys import grants_of, keys_for_group, open_grants
+from veche.apps.accounts.models import Member
 from veche.apps.api.models import AccessKey
-from veche.apps.api.statements import ModelStatement, Statement
 from veche.apps.core.busy import short_waits
+from veche.apps.core.statements import ModelStatement
 from veche.apps.federation.permissions import is_group_member
 from veche.crypto import (
     CannotDecrypt,
@@ -141,16 +141,6 @@ def _lookup(kinds: tuple[str, ...]) -> ModelStatement:
     )
 
 
-@functools.cache
-def _grants() -> Statement:
-    """The member's key grants, as ``accounts.keys.keyring_for`` reads them."""
-    placeholder = -1_000_000_007  # no member's id
-    return Statement(
-        KeyGrant.objects.filter(member_id=placeholder).values_list("scope", "epoch", "sealed_key"),
-        (placeholder,),
-    )
-
-
 def authenticate(
     secret: str, *, kinds: tuple[str, ...], now: dt.datetime | None = None
 ) -> Holder | None:
@@ -168,7 +158,7 @@ def authenticate(
     try:
         if row.kind == AccessKey.Kind.TOKEN:
             private_key = unwrap_token_key(secret, bytes(row.sealed))
-            keyring = open_grants(_grants().rows(row.member_id), private_key)
+            keyring = open_grants(grants_of(row.member_id), private_key)
         elif row.sealed:
             for key_id, key in unpack_feed_keys(secret, bytes(row.sealed)).items():
                 keyring.add(key_id, key)

@@ -32,10 +32,10 @@ from veche.apps.api.endpoints import api, inbox_lines
 from veche.apps.api.forms import NewFeedForm, NewTokenForm, RevokeForm
 from veche.apps.api.models import AccessKey
 from veche.apps.api.problems import problem_response
-from veche.apps.api.statements import ModelStatement
 from veche.apps.core import keyring
 from veche.apps.core.keyring import private_key_of
 from veche.apps.core.permissions import member_required, public, token_required
+from veche.apps.core.statements import ModelStatement
 from veche.apps.proposals import presenters, selectors
 from veche.apps.proposals.models import Awaiting
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from dataclasses import dataclass
 from fractions import Fraction
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from veche.apps.accounts.models import Member
 from veche.apps.core.requestcache import cached
+from veche.apps.core.statements import ModelStatement
 from veche.apps.federation import wording
 from veche.apps.federation.models import (
     CharterVersion,
@@ -26,9 +28,20 @@ from veche.apps.federation.models import (
 from veche.domain.charter import Charter, GroupRules, Power
 
 
+# Every page reads both (its header names the federation): compiled once per process.
+@functools.cache
+def _federation() -> ModelStatement:
+    return ModelStatement(Federation.objects.order_by("pk")[:1], ())
+
+
+@functools.cache
+def _charter_in_force() -> ModelStatement:
+    return ModelStatement(CharterVersion.objects.order_by("-number")[:1], ())
+
+
 def get_federation() -> Federation | None:
     """Return the federation, or None before `veche init` (read once per request)."""
-    return cached("federation", lambda: Federation.objects.order_by("pk").first())
+    return cached("federation", lambda: _federation().first())  # type: ignore[return-value]
 
 
 def federation_name() -> str:
@@ -39,7 +52,7 @@ def federation_name() -> str:
 
 def charter_in_force() -> CharterVersion | None:
     """Return the charter version in force (the latest), or None before `veche init`."""
-    return cached("charter_in_force", lambda: CharterVersion.objects.order_by("-number").first())
+    return cached("charter_in_force", lambda: _charter_in_force().first())  # type: ignore[return-value]
 
 
 # Parsed charters by their canonical JSON: a stored version never changes, and parsing

@@ -40,7 +40,7 @@ from veche.apps.proposals.models import (
 from veche.domain import proposals as domain
 from veche.domain.charter import Charter, GroupRules, Power, Scope, changes, rules_changes
 from veche.domain.consensus import Position
-from veche.domain.decisions_log import Head, self_consistent, verify
+from veche.domain.decisions_log import Head, Record, self_consistent, verify
 from veche.domain.errors import InvalidCharter
 
 PHASE_LABELS = {
@@ -165,16 +165,14 @@ PHASE_STEPS = {
 }
 
 
-def list_items(rows: Iterable[Proposal], member: Member) -> list[dict[str, Any]]:
-    """Return lines for a page of the proposals list, from stored summaries (no replay)."""
-    rows = list(rows)
+def list_items(rows: Iterable[Proposal]) -> list[dict[str, Any]]:
+    """Return lines for a page of the proposals list, from stored summaries (no replay).
+
+    ``rows`` come from ``selectors.proposal_lines``, which says of each whether something
+    waits for its member there (``awaits``).
+    """
     charter = get_charter()
     names = {k.key: kind_name(k) for k in charter.kinds} if charter else {}
-    waiting = set(
-        Awaiting.objects.filter(member=member, proposal__in=rows).values_list(
-            "proposal_id", flat=True
-        )
-    )
     items = []
     for row in rows:
         phase = domain.Phase(row.phase)
@@ -187,7 +185,7 @@ def list_items(rows: Iterable[Proposal], member: Member) -> list[dict[str, Any]]
                 "kind": names.get(row.kind_key, row.kind_key),
                 "phase": PHASE_LABELS[phase],
                 "next": {"label": STEP_LABELS[step], "at": row.due_at} if step else None,
-                "awaits": row.pk in waiting,
+                "awaits": row.awaits,
                 "federation": row.federation_wide,
                 "urgent": row.urgent,
                 "outcome": OUTCOME_LABELS[outcome] if outcome else None,
@@ -837,28 +835,37 @@ def decision_rows(records: Iterable[DecisionRecord]) -> list[dict[str, Any]]:
 CHAIN_WINDOW = 50
 
 
-def chain_status(chain: str) -> dict[str, Any]:
+def chain_status(chain: str, newest: list[Record] | None = None) -> dict[str, Any]:
     """Return whether a decision chain verifies: from its last full check to its end.
 
     When more than :data:`CHAIN_WINDOW` records were appended since that check (or the
     chain was never checked in full), the page checks the last ``CHAIN_WINDOW`` of them as
     a continuation of the record before them, and says which records it left to
-    ``veche verify``. Two queries either way.
+    ``veche verify``. ``newest`` are the chain's newest records, oldest first, when the
+    page has read them already (at least ``CHAIN_WINDOW + 1``, or the whole chain):
+    then one query, else three.
     """
     checked = selectors.checkpoint(chain)
     checked_seq = -1 if checked is None else checked.seq
-    tip = selectors.last_seq(chain)
+    # The newest record read, or the chain's last (None: an empty chain).
+    tip = (newest[-1].seq if newest else None) if newest is not None else selectors.last_seq(chain)
     unchecked = None
     if tip is not None and tip - checked_seq > CHAIN_WINDOW:
         # The record just before the window anchors it; those before it wait for a full check.
         anchor_seq = tip - CHAIN_WINDOW
-        records = selectors.log_records(chain, after=anchor_seq - 1)
+        if newest is None:
+            records = selectors.log_records(chain, after=anchor_seq - 1)
+        else:
+            records = [r for r in newest if r.seq >= anchor_seq]
         anchor, records = records[0], records[1:]
         after = Head(count=anchor.seq + 1, digest=anchor.digest)
         unchecked = {"first": checked_seq + 2, "last": anchor.seq + 1}
     else:
         after = None if checked is None else Head(count=checked.seq + 1, digest=checked.digest)
-        records = selectors.log_records(chain, after=checked_seq)
+        if newest is None:
+            records = selectors.log_records(chain, after=checked_seq)
+        else:
+            records = [r for r in newest if r.seq > checked_seq]
     report = verify(records, after=after)
     last = records[-1] if records else None
     count = last.seq + 1 if last is not None else (after.count if after else 0)

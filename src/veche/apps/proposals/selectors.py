@@ -8,16 +8,19 @@ Nothing here writes. Lists read the stored summaries (``Proposal.phase`` and fri
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db import connections
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from veche.apps.accounts.models import Member
 from veche.apps.core import keyring
+from veche.apps.core.statements import ModelStatement, Pages, Statement
 from veche.apps.federation.models import CoordinatorTerm, Group
 from veche.apps.federation.selectors import charter_of, rules_of
 from veche.apps.proposals.models import (
@@ -45,6 +48,14 @@ from veche.domain.charter import (
 )
 from veche.domain.decisions_log import Record
 from veche.domain.voting.vectors import SUMMABLE_METHODS
+
+# The reads every page makes are compiled once per process (core.statements), with
+# placeholders for a member's id, their group's and a proposal's: no row holds them.
+_ME, _MY_GROUP, _PROPOSAL = -1_000_000_007, -1_000_000_009, -1_000_000_011
+
+
+def _placeholder_member() -> Member:
+    return Member(pk=_ME, group_id=_MY_GROUP)
 
 
 def electorate(*, at: dt.datetime | None = None, group_id: int | None = None) -> domain.Electorate:
@@ -176,7 +187,7 @@ def to_domain_events(
     or shown. Raises BallotsUnreadable without the key that opens the ballots.
     """
     if stored is None:
-        stored = list(ProposalEvent.objects.filter(proposal=row).order_by("seq"))
+        stored: list[ProposalEvent] = _events_of().objects(row.pk)  # type: ignore[assignment]
     casts = [e for e in stored if e.type == domain.BallotCast.TYPE]
     # Counted by tellers: the replay sees no ballot at all (docs/ballots.md).
     boxed = is_secret_ballot(kind) and not counted_by_tellers(row, kind)
@@ -244,6 +255,14 @@ class Loaded:
     rows: list[ProposalEvent] = field(default_factory=list)
     # A secret ballot just cast: its receipt, shown once and never stored.
     receipt: str = ""
+
+
+@functools.cache
+def _events_of() -> ModelStatement:
+    """A proposal's stored events in order, compiled once: every detail page and every
+    action replays one proposal."""
+    events = ProposalEvent.objects.filter(proposal_id=_PROPOSAL).order_by("seq")
+    return ModelStatement(events, (_PROPOSAL,))
 
 
 def load(row: Proposal, *, now: dt.datetime | None = None) -> Loaded:
@@ -322,9 +341,8 @@ def inbox(*, member: Member) -> QuerySet[Awaiting]:
 # rest of a row (its effect, ballots' seed, summaries of positions) is not read for a
 # page of fifty, and any other field is still there, read when first asked for.
 LINE_FIELDS = (
-    "id", "kind_key", "group_id", "federation_wide", "urgent", "phase", "due_at",
-    "closed_at", "outcome", "responded_count", "eligible_count", "last_activity_at",
-    "created_at", "current_version",
+    "id", "kind_key", "federation_wide", "urgent", "phase", "due_at", "closed_at",
+    "outcome", "responded_count", "eligible_count", "current_version",
 )  # fmt: skip
 VERSION_TITLE_FIELDS = ("id", "proposal_id", "number", "title_ct")
 
@@ -347,15 +365,79 @@ def inbox_lines(*, member: Member) -> QuerySet[Awaiting]:
     )  # fmt: skip
 
 
-def get_visible_proposal(*, member: Member, proposal_id: int) -> Proposal | None:
-    """Return the proposal if the member may see it, else None (shown as 404)."""
+# --- the reads of every page, compiled once per process (core.statements) ---------------
+
+
+def visible_proposal_query(*, member: Member, proposal_id: int) -> QuerySet[Proposal]:
+    """Return the query :func:`get_visible_proposal` runs, as the ORM builds it."""
     # With the charter version it is bound to: its page replays it under that charter.
     return (
         visible_proposals(member=member)
         .select_related("charter_version")
         .filter(pk=proposal_id)
-        .first()
+        .order_by()
     )
+
+
+@functools.cache
+def _visible_statement() -> ModelStatement:
+    query = visible_proposal_query(member=_placeholder_member(), proposal_id=_PROPOSAL)
+    return ModelStatement(query[:1], (_ME, _MY_GROUP, _PROPOSAL))
+
+
+def get_visible_proposal(*, member: Member, proposal_id: int) -> Proposal | None:
+    """Return the proposal if the member may see it, else None (shown as 404)."""
+    if member.pk is None or member.group_id is None:  # the query differs (IS NULL)
+        return visible_proposal_query(member=member, proposal_id=proposal_id).first()
+    statement = _visible_statement()
+    ops = connections[statement.alias].ops
+    low, high = ops.integer_field_range(Proposal._meta.pk.get_internal_type())
+    if (low is not None and proposal_id < low) or (high is not None and proposal_id > high):
+        return None  # as the ORM's lookup finds nothing: no such id
+    return statement.first(member.pk, member.group_id, proposal_id)  # type: ignore[return-value]
+
+
+Lines = Callable[[QuerySet[Proposal]], QuerySet[Proposal]]
+
+
+def _lines_of(member: Member, closed: bool, lines: Lines) -> QuerySet[Proposal]:
+    rows = lines((closed_proposals if closed else open_proposals)(member=member))
+    # Whether something waits for the member there (a line's badge), in the same query.
+    waits = Awaiting.objects.filter(member_id=member.pk, proposal_id=OuterRef("pk"))
+    return rows.annotate(awaits=Exists(waits))
+
+
+@functools.lru_cache(maxsize=256)
+def _proposals_window(lines: Lines, closed: bool, start: int, stop: int) -> ModelStatement:
+    rows = _lines_of(_placeholder_member(), closed, lines)
+    return ModelStatement(rows[start:stop], (_ME, _MY_GROUP))
+
+
+def proposal_lines(member: Member, *, closed: bool, lines: Lines = as_lines) -> Any:
+    """Return the open (or decided) proposals the member may see, as ``lines`` reads
+    them, each with ``awaits`` (whether something waits for the member there), for
+    ``core.pagination.paginate``: each page's query compiled once."""
+    if member.pk is None or member.group_id is None:
+        return _lines_of(member, closed, lines)
+    window = functools.partial(_proposals_window, lines, closed)
+    return Pages(window, member.pk, member.group_id)
+
+
+@functools.lru_cache(maxsize=64)
+def _inbox_window(lines: Callable[[Member], QuerySet[Awaiting]], start: int, stop: int) -> Any:
+    return ModelStatement(lines(_placeholder_member())[start:stop], (_ME,))
+
+
+def _inbox_lines(member: Member) -> QuerySet[Awaiting]:
+    return inbox_lines(member=member)
+
+
+def inbox_rows(member: Member, lines: Callable[[Member], QuerySet[Awaiting]] = _inbox_lines) -> Any:
+    """Return what waits for the member, as ``lines`` reads it, for ``paginate``: each
+    page's query compiled once."""
+    if member.pk is None:
+        return lines(member)
+    return Pages(functools.partial(_inbox_window, lines), member.pk)
 
 
 def current_version(row: Proposal) -> ProposalVersion:
@@ -434,16 +516,38 @@ def comments(row: Proposal) -> QuerySet[Comment]:
     return Comment.objects.filter(proposal=row).select_related("author", "proposal")
 
 
+@functools.lru_cache(maxsize=64)
+def _thread_window(start: int, stop: int) -> ModelStatement:
+    return ModelStatement(comments(Proposal(pk=_PROPOSAL))[start:stop], (_PROPOSAL,))
+
+
+@functools.cache
+def _thread_length() -> Statement:
+    # Grouped by the proposal, so that it is a SELECT of one column: no row when empty.
+    messages = Comment.objects.filter(proposal_id=_PROPOSAL).order_by().values("proposal_id")
+    return Statement(messages.annotate(n=Count("pk")).values_list("n"), (_PROPOSAL,))
+
+
+def thread_rows(row: Proposal) -> Any:
+    """Return :func:`comments` for ``paginate`` (counted, it opens on its latest page),
+    each page's query and the count compiled once."""
+    return Pages(_thread_window, row.pk, counting=_thread_length())
+
+
 def group_comments(group: Group) -> QuerySet[Comment]:
     """Return a group's own thread, oldest first."""
     return Comment.objects.filter(group=group, proposal__isnull=True).select_related("author")
 
 
 def to_record(r: DecisionRecord) -> Record:
-    """Return a stored record as the domain's."""
-    return Record(
-        seq=r.seq, kind=r.kind, payload=r.payload, prev_digest=r.prev_digest, digest=r.digest
-    )
+    """Return a stored record as the domain's (made once per row read: the log page
+    checks each record it shows, and the chain's newest ones, which are the same)."""
+    record = r.__dict__.get("_record")
+    if record is None:
+        record = r.__dict__["_record"] = Record(
+            seq=r.seq, kind=r.kind, payload=r.payload, prev_digest=r.prev_digest, digest=r.digest
+        )
+    return record  # type: ignore[no-any-return]
 
 
 def log_records(chain: str, *, after: int = -1) -> list[Record]:
@@ -491,24 +595,53 @@ class NewestDecisions:
     record the member may read (SQLite: a temporary B-tree over ~6,000 rows at 10,000
     decisions, 30 ms). Each chain's newest records come instead from its (chain, seq)
     index, and are merged here by id (the order of appending): a slice ``[a:b]`` reads at
-    most ``b`` records of each chain, whatever the chains' length.
+    most ``b`` records of each chain, whatever the chains' length. What it read of each
+    chain is kept (:meth:`newest`): the page checks the chains' newest links with them,
+    instead of reading them again.
     """
 
     def __init__(self, chains: Sequence[str]) -> None:
         self.chains = list(chains)
+        self._read: dict[str, tuple[int, list[DecisionRecord]]] = {}
 
     def __getitem__(self, index: slice) -> list[DecisionRecord]:
         if not isinstance(index, slice) or index.stop is None or index.step not in (None, 1):
             raise TypeError("read the newest decisions by a [start:stop] slice")
         rows: list[DecisionRecord] = []
         for chain in self.chains:
-            rows += (
-                DecisionRecord.objects.filter(chain=chain)
-                .select_related("proposal", "proposal__current_version")
-                .order_by("-seq")[: index.stop]
-            )
+            newest: list[DecisionRecord] = _newest_records(index.stop).objects(chain)  # type: ignore[assignment]
+            self._read[chain] = (index.stop, newest)
+            rows += newest
         rows.sort(key=lambda record: record.pk, reverse=True)
         return rows[index.start or 0 : index.stop]
+
+    def newest(self, chain: str, at_least: int) -> list[Record] | None:
+        """Return the chain's newest records, oldest first, as read for the last slice:
+        at least ``at_least`` of them, or the whole chain; None if not read so."""
+        asked, rows = self._read.get(chain, (0, []))
+        if asked < at_least:
+            return None
+        return [to_record(r) for r in reversed(rows)]
+
+
+# A chain's name goes here when the statement is compiled; no chain is named so.
+_CHAIN = "?no such chain?"
+# What a decision log's row reads of a decision's proposal: its title.
+_RECORD_PROPOSAL = (
+    "proposal__current_version",
+    *(f"proposal__current_version__{f}" for f in VERSION_TITLE_FIELDS),
+)
+
+
+@functools.lru_cache(maxsize=64)
+def _newest_records(stop: int) -> ModelStatement:
+    records = (
+        DecisionRecord.objects.filter(chain=_CHAIN)
+        .select_related("proposal", "proposal__current_version")
+        .only(*(f.name for f in DecisionRecord._meta.concrete_fields), *_RECORD_PROPOSAL)
+        .order_by("-seq")[:stop]
+    )
+    return ModelStatement(records, (_CHAIN,))
 
 
 def visible_decisions(*, member: Member) -> NewestDecisions:

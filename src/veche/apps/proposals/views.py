@@ -60,9 +60,8 @@ _form_on_proposal = form_at("proposals:detail", guard=_visible_or_404)
 def proposal_list(request: HttpRequest) -> HttpResponse:
     """Return a page of the proposals the member may see: open ones, or decided ones."""
     closed = request.GET.get("show") == "closed"
-    rows = (selectors.closed_proposals if closed else selectors.open_proposals)(member=request.user)
-    page = paginate(request, selectors.as_lines(rows))
-    items = presenters.list_items(page.object_list, request.user)
+    page = paginate(request, selectors.proposal_lines(request.user, closed=closed))
+    items = presenters.list_items(page.object_list)
     return render(request, "proposals/list.html", {"items": items, "page": page, "closed": closed})
 
 
@@ -246,7 +245,7 @@ def _detail(
         loaded = selectors.load(row, now=now)
     except selectors.BallotsUnreadable:
         return render(request, "proposals/unreadable.html", {"row": row}, status=409)
-    thread = paginate(request, selectors.comments(row), latest=True)
+    thread = paginate(request, selectors.thread_rows(row), latest=True)
     context = presenters.detail(loaded, request.user, now, thread_page=thread)
     context["at_deadline"] = urgency.at_deadline(loaded)
     context["rotation_rule"] = urgency.rotation(loaded)
@@ -692,7 +691,7 @@ def founding_invitation(request: HttpRequest, proposal_id: int) -> HttpResponse:
 def inbox(request: HttpRequest) -> HttpResponse:
     """Return what waits for the member, the most recently active first."""
     now = timezone.now()
-    page = paginate(request, selectors.inbox_lines(member=request.user), per_page=100)
+    page = paginate(request, selectors.inbox_rows(request.user), per_page=100)
     items = presenters.inbox_items(page.object_list, now)
     # What the apps above put in the inbox (the fund's requests), from their own rows.
     sent = signals.inbox_wanted.send(sender=None, member=request.user)
@@ -740,8 +739,13 @@ def decision_log(request: HttpRequest) -> HttpResponse:
     Each chain is verified from its last full check (``veche verify``) to its end, and
     every record on this page against its own digest: the page never reads a whole chain.
     """
-    page = paginate(request, selectors.visible_decisions(member=request.user))
-    chains = [presenters.chain_status(chain) for chain in _readable_chains(request.user)]
+    decisions = selectors.visible_decisions(member=request.user)
+    page = paginate(request, decisions)
+    window = presenters.CHAIN_WINDOW + 1  # the newest link and the one it continues
+    chains = [
+        presenters.chain_status(chain, decisions.newest(chain, window))
+        for chain in _readable_chains(request.user)
+    ]
     rows = presenters.decision_rows(page.object_list)
     return render(
         request, "proposals/decisions.html", {"chains": chains, "rows": rows, "page": page}

@@ -1,0 +1,182 @@
+"""The reads every page makes, compiled once per process (core.statements), against the
+queries the ORM builds for them: the same rows, the same models, whatever the values."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.contrib.sessions.backends.db import SessionStore as DjangoSessionStore
+from django.contrib.sessions.models import Session
+from django.test import RequestFactory
+from django.utils import timezone
+
+from veche.apps.core.pagination import paginate
+
+pytestmark = pytest.mark.django_db
+
+
+def fields_of(obj: Any) -> dict[str, Any]:
+    return {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields}
+
+
+def test_a_session_loads_as_djangos_own_store_loads_it() -> None:
+    from django.conf import settings
+
+    from veche.apps.accounts.sessions import SessionStore
+
+    assert settings.SESSION_ENGINE == "veche.apps.accounts.sessions"
+    ours = SessionStore()
+    ours["a"] = [1, "two"]
+    ours.save()
+    key = ours.session_key
+    assert SessionStore(key).load() == DjangoSessionStore(key).load() == {"a": [1, "two"]}
+    # Unknown, malformed or expired: no session, and a new one begins, as in Django.
+    for other in ("x" * 32, "short", "!" * 41, "' OR 1=1 --" * 4):
+        store = SessionStore(other)
+        assert store.load() == DjangoSessionStore(other).load() == {}
+        assert store.session_key is None
+    Session.objects.filter(session_key=key).update(
+        expire_date=timezone.now() - dt.timedelta(seconds=1)
+    )
+    expired = SessionStore(key)
+    assert expired.load() == DjangoSessionStore(key).load() == {}
+    assert expired.session_key is None
+
+
+def test_a_member_loads_with_their_group_as_the_orm_loads_them(member_a: Any) -> None:
+    from veche.apps.accounts.backends import MemberBackend
+    from veche.apps.accounts.models import Member
+
+    backend = MemberBackend()
+    got = backend.get_user(member_a.pk)
+    want = Member.objects.select_related("group").get(pk=member_a.pk)
+    assert fields_of(got) == fields_of(want)
+    assert fields_of(got.group) == fields_of(want.group)
+    assert backend.get_user(str(member_a.pk)) == want  # a key that is not an int: the ORM
+    assert backend.get_user(-5) is None
+    Member.objects.filter(pk=member_a.pk).update(is_active=False)
+    assert backend.get_user(member_a.pk) is None
+
+
+def test_a_members_grants_are_the_rows_the_orm_reads(member_a: Any, member_b: Any) -> None:
+    from veche.apps.accounts.keys import grants_of
+    from veche.apps.accounts.models import KeyGrant
+
+    for member in (member_a, member_b):
+        want = KeyGrant.objects.filter(member=member).values_list("scope", "epoch", "sealed_key")
+        got = grants_of(member.pk)
+        assert len(got) >= 2
+        assert [(s, e, bytes(k)) for s, e, k in got] == [(s, e, bytes(k)) for s, e, k in want]
+    assert grants_of(-1) == []
+
+
+def test_the_federation_and_its_charter_in_force_are_the_orms(federation: Any) -> None:
+    from veche.apps.federation import selectors
+    from veche.apps.federation.models import CharterVersion, Federation
+
+    assert fields_of(selectors.get_federation()) == fields_of(Federation.objects.get())
+    latest = CharterVersion.objects.order_by("-number").first()
+    assert fields_of(selectors.charter_in_force()) == fields_of(latest)
+    # A newer version is in force at once: nothing but the SQL is kept between calls.
+    newer = CharterVersion.objects.create(
+        **{k: v for k, v in fields_of(latest).items() if k not in ("id", "number")},
+        number=latest.number + 1,
+    )
+    assert selectors.charter_in_force().pk == newer.pk
+
+
+def _pages(request_path: str, items: Any) -> list[list[int]]:
+    out, number = [], 1
+    while True:
+        page = paginate(RequestFactory().get(f"{request_path}?page={number}"), items, per_page=7)
+        out.append([row.pk for row in page.object_list])
+        if not page.has_next:
+            return out
+        number += 1
+
+
+def test_pages_of_proposals_and_of_the_inbox_are_the_orms(
+    member_a: Any, coordinator_a: Any, member_b: Any
+) -> None:
+    from veche.apps.proposals import selectors, services
+
+    for i in range(17):
+        services.create_proposal(
+            author=coordinator_a, kind_key="group-practice", title=f"Idea {i}", body="."
+        )
+    for member in (member_a, coordinator_a, member_b):
+        for closed in (False, True):
+            orm = selectors.as_lines(
+                (selectors.closed_proposals if closed else selectors.open_proposals)(member=member)
+            )
+            got = _pages("/proposals/", selectors.proposal_lines(member, closed=closed))
+            assert got == _pages("/proposals/", orm)
+            for window in (slice(0, 7), slice(7, 14)):
+                rows = selectors.proposal_lines(member, closed=closed)[window]
+                for row, want in zip(rows, orm[window], strict=True):
+                    assert fields_of(row) == fields_of(want)
+                    assert fields_of(row.current_version) == fields_of(want.current_version)
+        inbox = selectors.inbox_lines(member=member)
+        assert _pages("/inbox/", selectors.inbox_rows(member)) == _pages("/inbox/", inbox)
+    assert sum(map(len, _pages("/inbox/", selectors.inbox_rows(member_a)))) >= 17
+
+
+def test_a_thread_is_counted_and_paged_as_the_orm_does(member_a: Any, coordinator_a: Any) -> None:
+    from veche.apps.proposals import selectors, services
+
+    quiet = services.create_proposal(
+        author=coordinator_a, kind_key="group-practice", title="Quiet", body="."
+    )
+    talked = services.create_proposal(
+        author=coordinator_a, kind_key="group-practice", title="Talked about", body="."
+    )
+    for i in range(16):
+        services.post_comment(author=member_a, body=f"message {i}", row=talked)
+    for row in (quiet, talked):
+        pages = selectors.thread_rows(row)
+        assert pages.count() == selectors.comments(row).count()
+        for number in (None, 1, 2, 99):
+            query = "" if number is None else f"?page={number}"
+            request = RequestFactory().get(f"/proposals/{row.pk}/{query}")
+            got = paginate(request, pages, per_page=7, latest=True)
+            want = paginate(request, selectors.comments(row), per_page=7, latest=True)
+            assert (got.number, got.num_pages, got.has_next) == (
+                want.number, want.num_pages, want.has_next,
+            )  # fmt: skip
+            assert [fields_of(c) for c in got.object_list] == [
+                fields_of(c) for c in want.object_list
+            ]
+            assert [c.author.pseudonym for c in got.object_list] == [
+                c.author.pseudonym for c in want.object_list
+            ]
+    assert selectors.thread_rows(talked).count() == 16
+
+
+def test_a_model_is_made_as_from_db_makes_it_and_by_django_when_it_listens(
+    member_a: Any,
+) -> None:
+    from django.db.models.signals import post_init
+
+    from veche.apps.core import statements
+    from veche.apps.federation.models import Group
+
+    made = statements.make(Group, "default", ["id"], [member_a.group_id])
+    assert not made._state.adding and made._state.db == "default"
+    assert made.name == Group.objects.get(pk=member_a.group_id).name  # deferred: loaded now
+    assert made == Group.objects.get(pk=member_a.group_id)
+
+    seen: list[Any] = []
+
+    def listener(sender: Any, instance: Any, **kwargs: Any) -> None:
+        seen.append(instance)
+
+    statements._PLAIN.pop(Group, None)
+    post_init.connect(listener, sender=Group)
+    try:
+        made = statements.make(Group, "default", ["id"], [member_a.group_id])
+    finally:
+        post_init.disconnect(listener, sender=Group)
+        statements._PLAIN.pop(Group, None)
+    assert seen == [made]
