@@ -104,6 +104,38 @@ def test_when_writes_a_time_element_in_the_active_language(when: dt.datetime) ->
     assert ru.startswith('<time datetime="2030-01-07T09:05:00+00:00">7 янв. 2030')
 
 
+def test_a_lazy_label_prints_in_each_renders_own_language() -> None:
+    from django.utils.translation import gettext_lazy
+
+    from veche.apps.proposals.presenters import PHASE_LABELS
+    from veche.domain.proposals import Phase
+
+    label = PHASE_LABELS[Phase.CONSENSUS]
+    for _ in range(2):  # the second time, from what the first one kept
+        with translation.override("ru"):
+            ru = render("{{ p }}", p=label)
+        with translation.override("en"):
+            en = render("{{ p }}", p=label)
+        assert en == "Seeking consensus"
+        assert ru == translation.trans_real.translation("ru").gettext("Seeking consensus") != en
+    # A label made on the fly, then dropped: another one, perhaps at its address, prints
+    # its own text, never the one kept for the first.
+    for text in ("Draft", "Urgent vote", "<b>"):
+        with translation.override("en"):
+            assert render("{{ p }}", p=gettext_lazy(text)) == text.replace("<b>", "&lt;b&gt;")
+
+
+def test_a_render_reads_the_language_once_and_the_next_render_reads_it_anew() -> None:
+    template = engines["jinja2"].from_string('{{ _("Inbox") }}|{{ m|when }}')
+    moment = dt.datetime(2030, 1, 7, 9, 5, tzinfo=dt.UTC)
+    with translation.override("en"):
+        en = template.render({"m": moment})
+    with translation.override("ru"):
+        ru = template.render({"m": moment})
+    assert en.startswith("Inbox|") and "Jan 7, 2030" in en
+    assert not ru.startswith("Inbox|") and "янв." in ru
+
+
 def test_url_is_reverse() -> None:
     assert render("{{ url_for('proposals:detail', 12) }}") == reverse("proposals:detail", args=[12])
     assert render("{{ url_for('proposals:list') }}") == reverse("proposals:list")

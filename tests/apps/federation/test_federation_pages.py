@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -134,3 +135,16 @@ def test_post_forms_require_csrf(member_a):
     response = client.post("/logout/everywhere/")
     assert response.status_code == 403
     assert b"Form expired" in response.content
+
+
+def test_the_header_names_the_federation_escaped_and_as_it_is_now(
+    member_a: Any, client_for: Any
+) -> None:
+    from veche.apps.federation.models import Federation
+
+    client = client_for(member_a)
+    Federation.objects.update(name="<b>Bakers</b> & co")
+    page = client.get("/inbox/").content.decode()
+    assert "&lt;b&gt;Bakers&lt;/b&gt; &amp; co" in page and "<b>Bakers" not in page
+    Federation.objects.update(name="Renamed")
+    assert "Renamed" in client.get("/no-such-page/").content.decode()

@@ -17,6 +17,11 @@ rules they were written under in Django's language, so that moving them changed 
   reads all three (``veche.apps.core.management.commands.makemessages``).
 - **URLs** come from ``url_for(name, *args)``, cached per name and arguments: a list page
   links every row, and Django's ``reverse`` is dear.
+- **One language per render.** A page asks for the active language a few hundred times
+  (each translation, each date); Django's ``get_language`` reads a thread-and-task local,
+  which cost a tenth of a list page. A render reads it once (:class:`Template`).
+- **Lazy labels translate once.** A page's lines share a few lazy labels (phases, steps);
+  each is translated once per language and process (:func:`_finalize`).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import functools
+from contextvars import ContextVar
 from typing import Any
 
 import jinja2
@@ -42,6 +48,7 @@ from django.templatetags.static import static
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone, translation
 from django.utils.formats import localize
+from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from markupsafe import Markup
@@ -50,12 +57,38 @@ from veche.apps.core.l10n import format_date, format_moment
 
 _LOCALIZED = (decimal.Decimal, float, dt.date, dt.time)
 
+# The language and time zone of the render under way (Template.render), or None outside one.
+_rendering: ContextVar[tuple[str | None, dt.tzinfo] | None] = ContextVar(
+    "veche_rendering", default=None
+)
+
+
+def _language() -> str | None:
+    current = _rendering.get()
+    return translation.get_language() if current is None else current[0]
+
+
+def _zone() -> dt.tzinfo:
+    current = _rendering.get()
+    return timezone.get_current_timezone() if current is None else current[1]
+
+
+class Template(jinja2.Template):
+    """A template that reads the active language and time zone once per render."""
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        token = _rendering.set((translation.get_language(), timezone.get_current_timezone()))
+        try:
+            return super().render(*args, **kwargs)
+        finally:
+            _rendering.reset(token)
+
 
 def when(value: dt.datetime | None) -> SafeString | str:
     """Return ``<time datetime="…">Jan 7, 2030, 09:05 UTC</time>`` in the member's language."""
     if not isinstance(value, dt.datetime):
         return ""
-    return _moment(value, translation.get_language(), timezone.get_current_timezone())
+    return _moment(value, _language(), _zone())
 
 
 @functools.lru_cache(maxsize=8192)
@@ -109,16 +142,24 @@ def _template_text(translated: str) -> Markup:
 _translated: dict[tuple[str | None, str], Markup] = {}
 
 
+# Lazy labels (module-level constants, mostly) as printed, by language and the label's
+# id, each with the label itself: a label kept here keeps its id from being reused.
+# Bounded, as a label made on the fly (rare) lands here too.
+_labels: dict[tuple[str | None, int], tuple[Promise, str]] = {}
+_LABELS_HELD = 4096
+
+
 def _forget_translations(*, setting: str, **kwargs: Any) -> None:
     if setting in {"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS", "INSTALLED_APPS"}:
         _translated.clear()
+        _labels.clear()
 
 
 setting_changed.connect(_forget_translations)
 
 
 def _translated_text(message: str) -> Markup:
-    key = (translation.get_language(), message)
+    key = (_language(), message)
     found = _translated.get(key)
     if found is None:
         found = _translated[key] = _template_text(translation.gettext(message))
@@ -150,7 +191,18 @@ def _block_plural_in_context(
 
 
 def _finalize(value: Any) -> Any:
-    """Print numbers and dates in the member's locale, as Django's templates did."""
+    """Print numbers and dates in the member's locale, as Django's templates did, and a
+    lazy label as its translation, looked up once per language."""
+    if type(value) is str:
+        return value
+    if isinstance(value, Promise):
+        key = (_language(), id(value))
+        found = _labels.get(key)
+        if found is None or found[0] is not value:
+            if len(_labels) >= _LABELS_HELD:
+                _labels.clear()
+            found = _labels[key] = (value, str(value))
+        return found[1]
     if isinstance(value, _LOCALIZED):
         return localize(value)
     return value
@@ -192,6 +244,7 @@ def environment(**options: Any) -> Environment:
     # A missing name, or anything read from one, prints nothing, as in Django's templates.
     options["undefined"] = jinja2.ChainableUndefined
     env = Environment(extensions=["jinja2.ext.i18n"], finalize=_finalize, **options)
+    env.template_class = Template
     env.globals.update(
         url_for=url,
         static=static,
