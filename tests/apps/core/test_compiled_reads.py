@@ -180,3 +180,70 @@ def test_a_model_is_made_as_from_db_makes_it_and_by_django_when_it_listens(
         post_init.disconnect(listener, sender=Group)
         statements._PLAIN.pop(Group, None)
     assert seen == [made]
+
+
+def _electorate_by_orm(at: dt.datetime, group_id: int | None) -> Any:
+    """The electorate as the ORM read it before its reads were compiled (the oracle)."""
+    from django.db.models import Q
+
+    from veche.apps.accounts.models import Member
+    from veche.apps.federation.models import CoordinatorTerm, Group
+
+    groups = Group.objects.all() if group_id is None else Group.objects.filter(pk=group_id)
+    members = Member.objects.filter(Q(is_active=True) | Q(left_at__isnull=False))
+    terms = CoordinatorTerm.objects.filter(starts_at__lte=at).filter(
+        Q(ends_at__isnull=True) | Q(ends_at__gt=at)
+    )
+    if group_id is not None:
+        members, terms = members.filter(group_id=group_id), terms.filter(group_id=group_id)
+    return (
+        list(groups.values_list("pk", "created_at", "dissolved_at")),
+        list(members.values_list("pk", "group_id", "joined_at", "left_at")),
+        sorted(terms.values_list("group_id", "member_id")),
+    )
+
+
+def test_the_electorate_reads_who_belonged_and_who_coordinated_as_the_orm_does(
+    member_a: Any, coordinator_a: Any, member_b: Any, coordinator_b: Any, make_member: Any
+) -> None:
+    from veche.apps.federation.models import CoordinatorTerm
+    from veche.apps.proposals.selectors import electorate
+
+    now = timezone.now()
+    # A term that ended an hour ago, one that begins in an hour, one in office.
+    CoordinatorTerm.objects.create(
+        group=member_a.group, member=member_a,
+        starts_at=now - dt.timedelta(days=3), ends_at=now - dt.timedelta(hours=1),
+    )  # fmt: skip
+    CoordinatorTerm.objects.create(
+        group=member_b.group, member=member_b, starts_at=now + dt.timedelta(hours=1)
+    )
+    for at in (now - dt.timedelta(days=1), now, now + dt.timedelta(hours=2)):
+        for group_id in (None, member_a.group_id, member_b.group_id, -4):
+            got = electorate(at=at, group_id=group_id)
+            groups, members, terms = _electorate_by_orm(at, group_id)
+            assert set(got.groups) == {str(pk) for pk, _c, _d in groups}
+            assert got.began == {str(pk): c for pk, c, _d in groups}
+            assert got.joined == {str(m): j for m, g, j, _l in members if str(g) in got.groups}
+            in_office = {(str(g), str(m)) for g, m in terms if str(m) in got.groups.get(str(g), ())}
+            assert {(g, m) for g, ms in got.coordinators.items() for m in ms} == in_office
+    assert electorate(at=now, group_id=member_a.group_id).coordinators == {
+        str(member_a.group_id): frozenset({str(coordinator_a.pk)})
+    }
+
+
+def test_who_is_waited_for_in_the_group_is_what_the_orm_reads(
+    member_a: Any, coordinator_a: Any, member_b: Any
+) -> None:
+    from veche.apps.proposals import selectors, services
+
+    row = services.create_proposal(
+        author=coordinator_a, kind_key="group-practice", title="Waiting", body="."
+    )
+    for member in (member_a, coordinator_a, member_b):
+        got = selectors.waiting_in_group(row, group_id=member.group_id)
+        want = selectors.not_yet_responded(row, group_id=member.group_id)
+        assert [fields_of(w) for w in got] == [fields_of(w) for w in want]
+        assert [w.member.pseudonym for w in got] == [w.member.pseudonym for w in want]
+    assert selectors.waiting_in_group(row, group_id=member_a.group_id)
+    assert selectors.waiting_in_group(row, group_id=member_b.group_id) == []

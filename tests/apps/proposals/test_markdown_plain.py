@@ -20,6 +20,8 @@ def test_the_shortcut_renders_what_markdown_it_renders(text: str) -> None:
     fast = markdown._plain_paragraphs(text)
     if fast is not None:
         assert fast == markdown._renderer.render(text)
+    # And the page gets what the sanitiser makes of markdown-it's HTML, whichever way.
+    assert markdown.render(text) == markdown.sanitise(markdown._renderer.render(text))
 
 
 def test_messages_in_plain_prose_take_the_shortcut() -> None:
@@ -47,3 +49,4 @@ def test_the_shortcut_renders_prose_as_markdown_it_does(text: str) -> None:
     fast = markdown._plain_paragraphs(text)
     if fast is not None:
         assert fast == markdown._renderer.render(text)
+    assert markdown.render(text) == markdown.sanitise(markdown._renderer.render(text))

@@ -409,23 +409,27 @@ class Comment(models.Model):
     created_at = models.DateTimeField()
     body_ct = models.BinaryField()
 
-    def _scope_and_context(self) -> tuple[str, str]:
+    def _context(self) -> str:
         # The context names this very message (its id), so a ciphertext moved onto
         # another message, in the same thread or not, does not decrypt.
         if self.pk is None:
             raise ValueError("a message is encrypted once it has its id")
         thread = f"p{self.proposal_id}" if self.proposal_id is not None else f"g{self.group_id}"
+        return f"comment:{thread}:{self.pk}"
+
+    def _scope_and_context(self) -> tuple[str, str]:
+        # Reading needs only the context (the blob names its key); writing, the scope too.
         scope = (
             self.proposal.key_scope()
             if self.proposal_id is not None
             else keyring.group_scope(self.group_id)
         )
-        return scope, f"comment:{thread}:{self.pk}"
+        return scope, self._context()
 
     @property
     def body(self) -> str:
         """Return the message, readable with its thread's key only."""
-        return keyring.decrypt(self.body_ct, context=self._scope_and_context()[1])
+        return keyring.decrypt(self.body_ct, context=self._context())
 
     def set_body(self, body: str) -> None:
         """Encrypt the message with its thread's key."""

@@ -131,7 +131,9 @@ def _who(loaded: selectors.Loaded) -> Who:
 
 
 def _names(ids: Iterable[str]) -> dict[str, Member]:
-    return {str(m.pk): m for m in Member.objects.filter(pk__in=[int(i) for i in ids])}
+    # Of each person, what naming them reads (their group, their name): no keys or salts.
+    people = Member.objects.filter(pk__in=[int(i) for i in ids])
+    return {str(m.pk): m for m in people.only("id", "group_id", "pseudonym_ct", "pseudonym_key")}
 
 
 def _group_names() -> dict[str, str]:
@@ -424,12 +426,7 @@ def not_yet_responded(row: Proposal, member: Member, now: dt.datetime) -> dict[s
     people: dict[int, dict[str, Any]] = {}
     if row.closed_at is not None or member.group_id is None:
         return {"people": [], "can_remind": False}
-    # Of each member, what naming them reads: no keys, no passphrase's salt.
-    waits = selectors.not_yet_responded(row, group_id=member.group_id).only(
-        "id", "proposal_id", "member_id", "wait", "reminded_at",
-        "member__id", "member__pseudonym_ct", "member__pseudonym_key", "member__group_id",
-    )  # fmt: skip
-    for waiting in waits:
+    for waiting in selectors.waiting_in_group(row, group_id=member.group_id):
         entry = people.setdefault(
             waiting.member_id,
             {
@@ -780,12 +777,13 @@ def thread(comments: Iterable[Comment], member: Member) -> list[dict[str, Any]]:
     """Return a thread's messages, authors named only within the member's own group."""
     comments = list(comments)
     names = _group_names() if any(c.author.group_id != member.group_id for c in comments) else {}
+    # Each author named once, however many of the page's messages are theirs.
+    labels: dict[int, str] = {}
+    for c in comments:
+        if c.author_id not in labels:
+            labels[c.author_id] = _person_label(c.author, member, names)
     return [
-        {
-            "author": _person_label(c.author, member, names),
-            "at": c.created_at,
-            "html": markdown.render(c.body),
-        }
+        {"author": labels[c.author_id], "at": c.created_at, "html": markdown.render(c.body)}
         for c in comments
     ]
 

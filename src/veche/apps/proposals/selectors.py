@@ -58,6 +58,42 @@ def _placeholder_member() -> Member:
     return Member(pk=_ME, group_id=_MY_GROUP)
 
 
+@dataclass(frozen=True)
+class _MembershipReads:
+    groups: Statement
+    members: Statement
+    terms: Statement
+
+
+@functools.cache
+def _membership_reads(everyone: bool) -> _MembershipReads:
+    """What :func:`electorate` reads, of every group or of one, compiled once: each
+    detail page and each action reads it. The coordinators' terms are read whole (a few
+    a year per group) and those in office chosen in Python, so that the SQL holds no
+    instant."""
+    groups = Group.objects.all()
+    # Inactive members count only for the time they belonged, if that time is known.
+    members = Member.objects.filter(Q(is_active=True) | Q(left_at__isnull=False))
+    terms = CoordinatorTerm.objects.all()
+    placeholders: tuple[int, ...] = ()
+    if not everyone:
+        groups, members, terms = (
+            groups.filter(pk=_MY_GROUP),
+            members.filter(group_id=_MY_GROUP),
+            terms.filter(group_id=_MY_GROUP),
+        )
+        placeholders = (_MY_GROUP,)
+    return _MembershipReads(
+        groups=Statement(groups.values_list("pk", "created_at", "dissolved_at"), placeholders),
+        members=Statement(
+            members.values_list("pk", "group_id", "joined_at", "left_at"), placeholders
+        ),
+        terms=Statement(
+            terms.values_list("group_id", "member_id", "starts_at", "ends_at"), placeholders
+        ),
+    )
+
+
 def electorate(*, at: dt.datetime | None = None, group_id: int | None = None) -> domain.Electorate:
     """Return the membership with its history (who belonged when), of one group or all.
 
@@ -68,24 +104,19 @@ def electorate(*, at: dt.datetime | None = None, group_id: int | None = None) ->
     Coordinators are those in office at ``at``. With ``group_id``, only that group.
     """
     at = at or timezone.now()
-    groups_rows = Group.objects.all() if group_id is None else Group.objects.filter(pk=group_id)
+    reads = _membership_reads(group_id is None)
+    values = () if group_id is None else (group_id,)
     groups: dict[str, set[str]] = {}
     began: dict[str, dt.datetime] = {}
     ended: dict[str, dt.datetime] = {}
-    for pk, created_at, dissolved_at in groups_rows.values_list("pk", "created_at", "dissolved_at"):
+    for pk, created_at, dissolved_at in reads.groups.rows(*values):
         groups[str(pk)] = set()
         began[str(pk)] = created_at
         if dissolved_at is not None:
             ended[str(pk)] = dissolved_at
     joined: dict[str, dt.datetime] = {}
     left: dict[str, dt.datetime] = {}
-    # Inactive members count only for the time they belonged, if that time is known.
-    rows = Member.objects.filter(Q(is_active=True) | Q(left_at__isnull=False))
-    if group_id is not None:
-        rows = rows.filter(group_id=group_id)
-    for member_id, member_group, joined_at, left_at in rows.values_list(
-        "pk", "group_id", "joined_at", "left_at"
-    ):
+    for member_id, member_group, joined_at, left_at in reads.members.rows(*values):
         if member_group is None or str(member_group) not in groups:
             continue
         groups[str(member_group)].add(str(member_id))
@@ -93,13 +124,9 @@ def electorate(*, at: dt.datetime | None = None, group_id: int | None = None) ->
         if left_at is not None:
             left[str(member_id)] = left_at
     coordinators: dict[str, set[str]] = {}
-    terms = CoordinatorTerm.objects.filter(starts_at__lte=at).filter(
-        Q(ends_at__isnull=True) | Q(ends_at__gt=at)
-    )
-    if group_id is not None:
-        terms = terms.filter(group_id=group_id)
-    for term_group, member_id in terms.values_list("group_id", "member_id"):
-        if str(member_id) in groups.get(str(term_group), set()):
+    for term_group, member_id, starts_at, ends_at in reads.terms.rows(*values):
+        in_office = starts_at <= at and (ends_at is None or ends_at > at)
+        if in_office and str(member_id) in groups.get(str(term_group), set()):
             coordinators.setdefault(str(term_group), set()).add(str(member_id))
     return domain.Electorate(
         groups={g: frozenset(m) for g, m in groups.items()},
@@ -511,9 +538,36 @@ def not_yet_responded(row: Proposal, *, group_id: int | None) -> QuerySet[Awaiti
     )
 
 
+# Of each member waited for, what naming them reads: no keys, no passphrase's salt.
+WAITING_FIELDS = (
+    "id", "proposal_id", "member_id", "wait", "reminded_at",
+    "member__id", "member__pseudonym_ct", "member__pseudonym_key", "member__group_id",
+)  # fmt: skip
+
+
+@functools.cache
+def _waiting_in_group() -> ModelStatement:
+    waits = not_yet_responded(Proposal(pk=_PROPOSAL), group_id=_MY_GROUP)
+    return ModelStatement(waits.only(*WAITING_FIELDS), (_PROPOSAL, _MY_GROUP))
+
+
+def waiting_in_group(row: Proposal, *, group_id: int) -> list[Awaiting]:
+    """Return :func:`not_yet_responded`, each wait with its member's name (compiled once:
+    every detail page of an open proposal shows it)."""
+    return _waiting_in_group().objects(row.pk, group_id)  # type: ignore[return-value]
+
+
+# What a thread's message reads of its author: their group and name, no keys or salts.
+AUTHOR_FIELDS = ("author__id", "author__group_id", "author__pseudonym_ct", "author__pseudonym_key")
+
+
 def comments(row: Proposal) -> QuerySet[Comment]:
-    """Return the proposal's thread, oldest first."""
-    return Comment.objects.filter(proposal=row).select_related("author", "proposal")
+    """Return the proposal's thread, oldest first (a message's text needs no more of its
+    proposal than its id)."""
+    fields = [f.name for f in Comment._meta.concrete_fields]
+    return (
+        Comment.objects.filter(proposal=row).select_related("author").only(*fields, *AUTHOR_FIELDS)
+    )
 
 
 @functools.lru_cache(maxsize=64)
