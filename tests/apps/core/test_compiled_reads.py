@@ -247,3 +247,61 @@ def test_who_is_waited_for_in_the_group_is_what_the_orm_reads(
         assert [w.member.pseudonym for w in got] == [w.member.pseudonym for w in want]
     assert selectors.waiting_in_group(row, group_id=member_a.group_id)
     assert selectors.waiting_in_group(row, group_id=member_b.group_id) == []
+
+
+def test_a_groups_coordinators_are_those_in_office_as_the_orm_says(
+    member_a: Any, coordinator_a: Any, make_member: Any
+) -> None:
+    from django.db.models import Q
+
+    from veche.apps.accounts.models import Member
+    from veche.apps.core.requestcache import RequestCacheMiddleware
+    from veche.apps.federation import selectors, services
+    from veche.apps.federation.models import CoordinatorTerm
+
+    group = member_a.group
+    now = timezone.now()
+    gone = make_member(group, coordinator=True)
+    Member.objects.filter(pk=gone.pk).update(is_active=False)
+    CoordinatorTerm.objects.create(
+        group=group, member=member_a, starts_at=now - dt.timedelta(days=2),
+        ends_at=now - dt.timedelta(days=1),
+    )  # fmt: skip
+    for at in (now - dt.timedelta(days=1, hours=12), now):
+        terms = CoordinatorTerm.objects.filter(group=group, starts_at__lte=at).filter(
+            Q(ends_at__isnull=True) | Q(ends_at__gt=at)
+        )
+        want = sorted({t.member.pk for t in terms.select_related("member") if t.member.is_active})
+        got = selectors.group_coordinators(group=group, at=at)
+        assert sorted(m.pk for m in got) == want
+    assert [m.pk for m in selectors.group_coordinators(group=group)] == [coordinator_a.pk]
+    # Within one request, a new term is seen at once by whoever asks next.
+    seen: list[list[int]] = []
+
+    def view(request: Any) -> Any:
+        seen.append([m.pk for m in selectors.group_coordinators(group=group)])
+        assert not selectors.is_own_group_coordinator(member_a)
+        services.start_coordinator_term(group=group, member=member_a)
+        seen.append([m.pk for m in selectors.group_coordinators(group=group)])
+        assert selectors.is_own_group_coordinator(member_a)
+        return None
+
+    RequestCacheMiddleware(view)(RequestFactory().get("/"))
+    assert seen[0] == [coordinator_a.pk]
+    assert sorted(seen[1]) == sorted([coordinator_a.pk, member_a.pk])
+
+
+def test_a_transactions_legs_are_its_entries(coordinator_a: Any) -> None:
+    from veche.apps.fund import selectors, services
+    from veche.apps.fund.models import Entry
+
+    done = [
+        services.contribute(actor=coordinator_a, amount=100 * i, currency="EUR",
+                            idempotency_key=f"legs-token-{i}")
+        for i in (1, 2, 3)
+    ]  # fmt: skip
+    legs = selectors.legs_of([t.pk for t in done] + [-1])
+    assert set(legs) == {t.pk for t in done}
+    for t in done:
+        entries = Entry.objects.filter(transaction=t).order_by("pk")
+        assert legs[t.pk] == [selectors.Leg(e.account_id, e.amount, e.currency) for e in entries]

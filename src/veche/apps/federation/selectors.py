@@ -199,22 +199,48 @@ def own_group(member: Any) -> Group | None:
 def is_own_group_coordinator(member: Any) -> bool:
     """Return whether ``member`` coordinates their own (undissolved) group now.
 
-    Read once per request for the logged-in member.
+    Read once per request for the logged-in member, with the group's coordinators.
     """
     group = own_group(member)
     if group is None:
         return False
-    return cached(
-        f"own_group_coordinator:{member.pk}:{group.pk}",
-        lambda: is_coordinator(member=member, group=group),
-    )
+    return any(m.pk == member.pk for m in group_coordinators(group=group))
+
+
+# No group has this id: it marks where the group's goes when the statement is compiled.
+_GROUP = -1_000_000_009
+
+
+@functools.cache
+def _terms_of_group() -> ModelStatement:
+    """A group's coordinator terms, each with what naming its member reads, compiled once
+    (the fund's and the group's pages ask who coordinates). Read whole, a few a year;
+    those in office are chosen in Python, so that the SQL holds no instant."""
+    terms = CoordinatorTerm.objects.filter(group_id=_GROUP).select_related("member")
+    return ModelStatement(
+        terms.only(
+            "id", "group_id", "member_id", "starts_at", "ends_at", "member__id",
+            "member__group_id", "member__is_active", "member__pseudonym_ct",
+            "member__pseudonym_key",
+        ),
+        (_GROUP,),
+    )  # fmt: skip
 
 
 def group_coordinators(*, group: Group, at: dt.datetime | None = None) -> list[Member]:
-    """Return the active members who coordinate ``group`` at ``at`` (default now)."""
-    at = at or timezone.now()
-    terms = _current_terms(group=group, at=at).select_related("member")
-    members = {t.member.pk: t.member for t in terms if t.member.is_active}
+    """Return the active members who coordinate ``group`` at ``at`` (default now; read
+    once per request)."""
+    if at is not None:
+        return _coordinators_at(group, at)
+    return cached(f"group_coordinators:{group.pk}", lambda: _coordinators_at(group, timezone.now()))
+
+
+def _coordinators_at(group: Group, at: dt.datetime) -> list[Member]:
+    members = {
+        t.member.pk: t.member
+        for t in _terms_of_group().objects(group.pk)
+        if t.starts_at <= at and (t.ends_at is None or t.ends_at > at) and t.member.is_active
+    }
     return sorted(members.values(), key=lambda m: m.pseudonym_key)
 
 

@@ -214,6 +214,7 @@ def start_coordinator_term(
     """Make ``member`` a coordinator of ``group`` from ``now``, open-ended."""
     now = now or timezone.now()
     term = CoordinatorTerm.objects.create(group=group, member=member, starts_at=now)
+    forget(f"group_coordinators:{group.pk}")  # the rest of this request sees the new term
     # Who may carry the group's position, or cast its ballot, has changed.
     signals.membership_changed.send(sender=Group, group=group, at=now)
     return term
@@ -250,6 +251,7 @@ def remove_member(
     with transaction.atomic():
         Member.objects.filter(pk=member.pk).update(is_active=False, left_at=now)
         CoordinatorTerm.objects.filter(member=member, ends_at__isnull=True).update(ends_at=now)
+        forget(f"group_coordinators:{group.pk}")
         KeyGrant.objects.filter(member=member).delete()
         Invitation.objects.filter(created_by=member, used_at__isnull=True).update(expires_at=now)
         remaining = Member.objects.filter(is_active=True, group__dissolved_at__isnull=True)
@@ -329,5 +331,6 @@ def redeem_invitation(
         Invitation.objects.filter(pk=invitation.pk).update(used_by=member, keys_blob=b"")
         if invitation.as_coordinator:
             CoordinatorTerm.objects.create(group=invitation.group, member=member, starts_at=now)
+            forget(f"group_coordinators:{invitation.group_id}")
     member.unlocked_private_key = private_key  # type: ignore[attr-defined]
     return member

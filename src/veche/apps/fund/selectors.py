@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 from babel import Locale
 from babel.numbers import NumberFormatError, get_decimal_symbol, get_group_symbol, parse_decimal
@@ -309,8 +309,36 @@ def get_account(key: str) -> Account | None:
     return Account.objects.select_related("group").filter(key=key).first()
 
 
+class Leg(NamedTuple):
+    """What a table shows of one entry of a transaction."""
+
+    account_id: int
+    amount: int
+    currency: str
+
+
+def legs_of(transaction_ids: list[int]) -> dict[int, list[Leg]]:
+    """Return the entries of these transactions, by transaction, in posting order (one
+    query of plain values: a table of 25 transactions reads some 60)."""
+    legs: dict[int, list[Leg]] = {}
+    rows = Entry.objects.filter(transaction_id__in=transaction_ids).order_by("pk")
+    for transaction_id, *leg in rows.values_list(
+        "transaction_id", "account_id", "amount", "currency"
+    ):
+        legs.setdefault(transaction_id, []).append(Leg(*leg))
+    return legs
+
+
 def requests() -> QuerySet[SupportRequest]:
     return SupportRequest.objects.select_related("group", "proposal")
+
+
+def request_lines() -> QuerySet[SupportRequest]:
+    """Return :func:`requests` as the fund page lists them: each one's group, amount and
+    state, and nothing of its proposal or its texts."""
+    return SupportRequest.objects.select_related("group").only(
+        "id", "group", "amount", "currency", "state", "group__id", "group__name"
+    )
 
 
 def statement_lines(account: Account, start: dt.datetime, end: dt.datetime) -> QuerySet[Entry]:

@@ -38,6 +38,12 @@ from veche.domain import ledger
 from veche.domain.errors import DomainError
 
 RECENT = 25
+# What the table of recent transactions shows of each (fund/index.html), and nothing
+# else: not its chained payload nor its decision's record.
+RECENT_FIELDS = (
+    "id", "uid", "seq", "kind", "at", "memo_ct", "decision",
+    "decision__id", "decision__group_id", "decision__seq",
+)  # fmt: skip
 CHART_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 # The fund page's forms, by the name the page and the refusals use.
 FUND_FORMS: dict[str, type[forms.forms.Form]] = {
@@ -92,16 +98,17 @@ def _request_row(row: SupportRequest) -> dict[str, Any]:
 
 def _transaction_rows(rows: list[FundTransaction], labels: dict[int, str]) -> list[dict[str, Any]]:
     """Return the recent transactions' rows; ``labels``: each account's label, by id."""
+    legs = selectors.legs_of([row.pk for row in rows])
     out = []
     for row in rows:
-        entries = row.entries.all()
-        moved = sorted({(e.currency, e.amount) for e in entries if e.amount > 0})
+        entries = legs.get(row.pk, [])
+        moved = sorted({(leg.currency, leg.amount) for leg in entries if leg.amount > 0})
         out.append(
             {
                 "row": row,
                 "amount": ", ".join(selectors.format_money(a, c) for c, a in moved),
                 "accounts": " → ".join(
-                    labels[e.account_id] for e in sorted(entries, key=lambda e: e.amount)
+                    labels[leg.account_id] for leg in sorted(entries, key=lambda e: e.amount)
                 ),
             }
         )
@@ -123,7 +130,7 @@ def _fund_page(
     # and the decision that authorised it.
     recent = (
         FundTransaction.objects.select_related("decision")
-        .prefetch_related("entries")
+        .only(*RECENT_FIELDS)
         .order_by("-seq")[:RECENT]
     )
     fund_balances = [
@@ -131,7 +138,7 @@ def _fund_page(
         for c, a in sorted(totals.get(selectors.FUND_KEY, {}).items())
     ]
     coordinator = _is_coordinator(request.user)
-    requests_page = paginate(request, selectors.requests())
+    requests_page = paginate(request, selectors.request_lines())
     bound = {failed: FUND_FORMS[failed](request.POST)} if failed in FUND_FORMS else {}
     context = {
         "fund_balances": fund_balances,
