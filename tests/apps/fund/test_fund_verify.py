@@ -59,3 +59,26 @@ def test_verify_finds_a_running_total_changed_behind_the_ledgers_back(
     ok, messages = verify_fund()
     assert not ok
     assert any("the stored balance is 1000000, the ledger gives 1000" in m for m in messages)
+
+
+def test_verify_finds_an_entry_numbered_out_of_posting_order(
+    federation, group_a, make_member, client_for
+):
+    from veche.apps.fund.models import Entry
+
+    client = client_for(make_member(group_a, "coral", coordinator=True))
+    contribute(client, "10")
+    contribute(client, "5")
+    assert verify_fund()[0]
+    # Someone with database access renumbers the last transaction's entries below the
+    # first one's: a statement, which lists entries by their number, would misplace them.
+    first, last = FundTransaction.objects.order_by("seq")
+    low = min(Entry.objects.filter(transaction=first).values_list("pk", flat=True))
+    for i, entry in enumerate(Entry.objects.filter(transaction=last).order_by("pk")):
+        Entry.objects.create(
+            pk=low - 10 - i, transaction=last, account=entry.account, amount=entry.amount,
+            currency=entry.currency, balance_after=entry.balance_after,
+        )  # fmt: skip
+    ok, messages = verify_fund()
+    assert not ok
+    assert any("numbered before an entry of an earlier transaction" in m for m in messages)

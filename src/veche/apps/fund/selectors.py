@@ -341,12 +341,26 @@ def request_lines() -> QuerySet[SupportRequest]:
     )
 
 
+# Entries are numbered in posting order: every posting holds the fund's lock from taking
+# its seq to writing its last entry (services._post), so an entry's id orders it as its
+# transaction's seq does, and ``veche verify`` checks that it does. A statement and a
+# balance at a date read an account's entries in id order from the account's index: a
+# page costs what it shows, where ordering by the transaction's seq sorted every entry
+# the account ever had.
+STATEMENT_FIELDS = (
+    "id", "transaction", "account", "amount", "currency", "balance_after",
+    "transaction__id", "transaction__uid", "transaction__kind", "transaction__at",
+)  # fmt: skip
+
+
 def statement_lines(account: Account, start: dt.datetime, end: dt.datetime) -> QuerySet[Entry]:
-    """Return the account's entries in [start, end), in posting order, each with its balance."""
+    """Return the account's entries in [start, end), in posting order, each with its balance
+    (and of its transaction what a statement shows: its time, kind and id)."""
     return (
         Entry.objects.filter(account=account, transaction__at__gte=start, transaction__at__lt=end)
         .select_related("transaction")
-        .order_by("transaction__seq", "pk")
+        .only(*STATEMENT_FIELDS)
+        .order_by("pk")
     )
 
 
@@ -356,7 +370,7 @@ def balance_before(account: Account, at: dt.datetime) -> dict[str, int]:
     for currency in Balance.objects.filter(account=account).values_list("currency", flat=True):
         last = (
             Entry.objects.filter(account=account, currency=currency, transaction__at__lt=at)
-            .order_by("-transaction__seq", "-pk")
+            .order_by("-pk")  # posting order (see statement_lines)
             .values_list("balance_after", flat=True)
             .first()
         )
@@ -473,8 +487,16 @@ def _check_running_totals(rows: Sequence[FundTransaction]) -> list[str]:
     """Return where the stored running totals differ from adding up the entries."""
     problems: list[str] = []
     running: dict[tuple[str, str], int] = {}
+    last_id = 0
     for row in rows:
         for entry in row.entries.all():
+            # Statements list entries by id as the order of posting (statement_lines).
+            if entry.pk < last_id:
+                problems.append(
+                    f"{FUND_CHAIN}: transaction {row.uid}: entry {entry.pk} is numbered before "
+                    f"an entry of an earlier transaction; statements would list it out of order"
+                )
+            last_id = max(last_id, entry.pk)
             key = (entry.account.key, entry.currency)
             running[key] = running.get(key, 0) + entry.amount
             if entry.balance_after != running[key]:
