@@ -390,3 +390,37 @@ def test_a_chain_verified_in_two_parts_gives_the_same_verdict_as_in_one() -> Non
     # A continuation that does not link to the verified part is caught at its start.
     assert not verify(chain[3:], after=Head(count=3, digest=chain[1].digest)).ok
     assert not verify(chain[4:], after=checked).ok
+
+
+_LEAVES = st.one_of(
+    st.none(), st.booleans(), st.text(max_size=3),
+    st.integers(min_value=-(2**60), max_value=2**60), st.floats(allow_nan=False),
+)  # fmt: skip
+_VALUES = st.recursive(
+    _LEAVES,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.lists(inner, max_size=3).map(tuple),
+        st.dictionaries(st.text(max_size=2), inner, max_size=3),
+        st.dictionaries(st.integers(0, 3), inner, max_size=2),
+    ),
+    max_leaves=12,
+)
+
+
+@given(_VALUES)
+def test_the_quick_json_check_accepts_only_what_the_full_one_accepts(value: Any) -> None:
+    from veche.domain.decisions_log import ChainError, _check_json, _explain_json, _plain_json
+
+    def refusal(check: Any) -> str | None:
+        try:
+            check(value, "payload")
+        except ChainError as exc:
+            return str(exc.message)
+        return None
+
+    full = refusal(_explain_json)
+    if _plain_json(value):
+        assert full is None
+    # Whichever way it goes, the answer and the message are the full check's.
+    assert refusal(_check_json) == full

@@ -58,7 +58,8 @@ def _plain(model: type[Model]) -> bool:
 def make(model: type[Model], alias: str, attnames: list[str], values: Any) -> Model:
     """Return ``model.from_db(alias, attnames, values)``: a model read from the database,
     with the fields not in ``attnames`` left to load when first read."""
-    if not _plain(model):
+    plain = _PLAIN.get(model)
+    if not (_plain(model) if plain is None else plain):
         return model.from_db(alias, attnames, values)
     obj = model.__new__(model)
     state = ModelState()

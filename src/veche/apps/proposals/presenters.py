@@ -801,6 +801,8 @@ def decision_rows(records: Iterable[DecisionRecord]) -> list[dict[str, Any]]:
             "proposal": r.proposal_id,
             "at": dt.datetime.fromisoformat(p["at"]),
             "digest": r.digest,
+            # What truncatechars(17) printed, without its Unicode-aware truncation.
+            "digest_short": f"{r.digest[:16]}…" if len(r.digest) > 17 else r.digest,
             "federation": r.group_id is None,
         }
         if r.kind == "decision":
