@@ -305,3 +305,55 @@ def test_a_transactions_legs_are_its_entries(coordinator_a: Any) -> None:
     for t in done:
         entries = Entry.objects.filter(transaction=t).order_by("pk")
         assert legs[t.pk] == [selectors.Leg(e.account_id, e.amount, e.currency) for e in entries]
+
+
+def test_an_accounts_balance_at_any_instant_is_what_the_orm_reads(coordinator_a: Any) -> None:
+    from veche.apps.fund import selectors, services
+    from veche.apps.fund.models import Account, Balance, Entry
+
+    base = timezone.now() - dt.timedelta(days=10)
+    posted = [
+        services.contribute(actor=coordinator_a, amount=100 * i, currency=currency,
+                            idempotency_key=f"balance-token-{i}", now=base + dt.timedelta(days=i))
+        for i, currency in ((1, "EUR"), (2, "USD"), (3, "EUR"), (4, "EUR"))
+    ]  # fmt: skip
+    assert selectors.get_account("no-such-account") is None
+    for account in Account.objects.filter(entries__transaction__in=posted).distinct():
+        got_account = selectors.get_account(account.key)
+        assert fields_of(got_account) == fields_of(account)
+        for days in (0, 1, 2, 3, 3.5, 5, 20):
+            at = base + dt.timedelta(days=days)
+            want = {}
+            for currency in Balance.objects.filter(account=account).values_list(
+                "currency", flat=True
+            ):
+                last = (
+                    Entry.objects.filter(account=account, currency=currency,
+                                         transaction__at__lt=at)
+                    .order_by("-transaction__seq", "-pk")
+                    .values_list("balance_after", flat=True)
+                    .first()
+                )  # fmt: skip
+                want[currency] = last or 0
+            assert selectors.balance_before(account, at) == want, (account.key, days)
+
+
+def test_a_statements_pages_are_the_orms_for_any_period(coordinator_a: Any) -> None:
+    from veche.apps.fund import selectors, services
+    from veche.apps.fund.models import Account
+
+    base = timezone.now() - dt.timedelta(days=30)
+    for i in range(12):
+        services.contribute(actor=coordinator_a, amount=10 + i, currency="EUR",
+                            idempotency_key=f"statement-token-{i}",
+                            now=base + dt.timedelta(days=2 * i))  # fmt: skip
+    fund = Account.objects.get(key="fund")
+    for start_day, end_day in ((0, 40), (3, 9), (9, 3), (-5, 0), (23, 24)):
+        start, end = base + dt.timedelta(days=start_day), base + dt.timedelta(days=end_day)
+        for window in (slice(0, 5), slice(5, 10), slice(10, 15)):
+            got = selectors.statement_pages(fund, start, end)[window]
+            want = list(selectors.statement_lines(fund, start, end)[window])
+            assert [fields_of(e) for e in got] == [fields_of(e) for e in want]
+            assert [fields_of(e.transaction) for e in got] == [
+                fields_of(e.transaction) for e in want
+            ]

@@ -17,6 +17,7 @@ and ``__init__`` walked every field of each.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -97,6 +98,12 @@ def _populators(klass_info: Any, select: Any, alias: str) -> list[RelatedPopulat
         populator.__class__ = _Populator  # the same state; only populate() differs
         stack.extend(populator.related_populators)
     return populators
+
+
+def adapted(alias: str, value: dt.datetime) -> Any:
+    """Return ``value`` as the database's parameters carry a date and time (SQLite: text,
+    PostgreSQL: the datetime): what a placeholder for one, and its values, must be."""
+    return connections[alias].ops.adapt_datetimefield_value(value)
 
 
 class Statement:

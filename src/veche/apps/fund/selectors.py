@@ -9,6 +9,7 @@ against it (:func:`verify_fund`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
@@ -21,6 +22,7 @@ from django.db.models.functions import TruncDate, TruncMonth
 from django.utils.translation import gettext_lazy
 
 from veche.apps.core.l10n import babel_locale
+from veche.apps.core.statements import ModelStatement, Pages, Statement, adapted
 from veche.apps.fund.models import (
     FUND_CHAIN,
     Account,
@@ -146,8 +148,10 @@ SPACES = " \u00a0\u202f\u2009"
 EXAMPLE = Decimal("1234.50")
 
 
+@functools.lru_cache(maxsize=32)
 def _symbols(locale: Locale) -> tuple[str, str]:
-    """Return the decimal mark and group separator of ``locale``."""
+    """Return the decimal mark and group separator of ``locale`` (looked up once: a
+    statement prints a hundred amounts)."""
     return get_decimal_symbol(locale), get_group_symbol(locale)
 
 
@@ -305,8 +309,20 @@ def currencies() -> list[str]:
     return sorted(set(Balance.objects.values_list("currency", flat=True)))
 
 
+# An account's key goes here when the statement is compiled; no account has this key.
+_KEY = "?no such account?"
+
+
+@functools.cache
+def _account_by_key() -> ModelStatement:
+    return ModelStatement(
+        Account.objects.select_related("group").filter(key=_KEY).order_by()[:1], (_KEY,)
+    )
+
+
 def get_account(key: str) -> Account | None:
-    return Account.objects.select_related("group").filter(key=key).first()
+    """Return the account with its group (compiled once: each statement reads it)."""
+    return _account_by_key().first(key)  # type: ignore[return-value]
 
 
 class Leg(NamedTuple):
@@ -364,17 +380,54 @@ def statement_lines(account: Account, start: dt.datetime, end: dt.datetime) -> Q
     )
 
 
+# Where an account's id, a currency and an instant go when the statements below are
+# compiled: no account, currency or posting has them.
+_ACCOUNT, _CURRENCY = -1_000_000_013, "?!?"
+_AT = dt.datetime(1900, 1, 1, 0, 0, 0, 123457, tzinfo=dt.UTC)
+
+
+@functools.cache
+def _currencies_of() -> Statement:
+    held = Balance.objects.filter(account_id=_ACCOUNT).values_list("currency", flat=True)
+    return Statement(held, (_ACCOUNT,))
+
+
+@functools.cache
+def _balance_after_last_before() -> Statement:
+    last = (
+        Entry.objects.filter(account_id=_ACCOUNT, currency=_CURRENCY, transaction__at__lt=_AT)
+        .order_by("-pk")  # posting order (see statement_lines)
+        .values_list("balance_after", flat=True)[:1]
+    )
+    return Statement(last, (_ACCOUNT, _CURRENCY, adapted(last.db, _AT)))
+
+
+_UNTIL = dt.datetime(1900, 1, 2, 0, 0, 0, 123457, tzinfo=dt.UTC)
+
+
+@functools.lru_cache(maxsize=64)
+def _statement_window(first: int, stop: int) -> ModelStatement:
+    lines = statement_lines(Account(pk=_ACCOUNT), _AT, _UNTIL)[first:stop]
+    db = lines.db
+    return ModelStatement(lines, (_ACCOUNT, adapted(db, _AT), adapted(db, _UNTIL)))
+
+
+def statement_pages(account: Account, start: dt.datetime, end: dt.datetime) -> Pages:
+    """Return :func:`statement_lines` for ``core.pagination.paginate``, each page's
+    query compiled once."""
+    db = _statement_window(0, 1).alias
+    return Pages(_statement_window, account.pk, adapted(db, start), adapted(db, end))
+
+
 def balance_before(account: Account, at: dt.datetime) -> dict[str, int]:
-    """Return the account's balance per currency just before ``at`` (from stored totals)."""
+    """Return the account's balance per currency just before ``at`` (from stored totals;
+    each read compiled once: a statement asks at its start and at its end)."""
     found: dict[str, int] = {}
-    for currency in Balance.objects.filter(account=account).values_list("currency", flat=True):
-        last = (
-            Entry.objects.filter(account=account, currency=currency, transaction__at__lt=at)
-            .order_by("-pk")  # posting order (see statement_lines)
-            .values_list("balance_after", flat=True)
-            .first()
-        )
-        found[currency] = last or 0
+    last_before = _balance_after_last_before()
+    when = adapted(last_before.alias, at)
+    for (currency,) in _currencies_of().rows(account.pk):
+        last = last_before.rows(account.pk, currency, when)
+        found[currency] = last[0][0] if last else 0
     return found
 
 

@@ -398,7 +398,7 @@ def account_statement(request: HttpRequest, key: str) -> HttpResponse:
             "error": _("Give the period as two dates, the first before the second."),
         }
         return render(request, "fund/statement.html", context, status=400)
-    page = paginate(request, selectors.statement_lines(account, start, end))
+    page = paginate(request, selectors.statement_pages(account, start, end))
     opening = selectors.balance_before(account, start)
     closing = selectors.balance_before(account, end)
     context = {
@@ -409,6 +409,7 @@ def account_statement(request: HttpRequest, key: str) -> HttpResponse:
         "lines": [
             {
                 "entry": e,
+                "kind": FundTransaction.Kind(e.transaction.kind).label,
                 "amount": selectors.format_money(e.amount, e.currency),
                 "balance": selectors.format_money(e.balance_after, e.currency),
             }
