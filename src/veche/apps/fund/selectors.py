@@ -125,10 +125,16 @@ def resume_ledger(candidate: ledger.Transaction) -> ledger.Ledger:
     )
 
 
+@functools.cache
+def _balances() -> Statement:
+    return Statement(Balance.objects.values_list("account__key", "currency", "amount"), ())
+
+
 def stored_balances() -> dict[str, dict[str, int]]:
-    """Return every account's running total per currency, as stored."""
+    """Return every account's running total per currency, as stored (compiled once: the
+    fund's page reads them all)."""
     found: dict[str, dict[str, int]] = {}
-    for key, currency, amount in Balance.objects.values_list("account__key", "currency", "amount"):
+    for key, currency, amount in _balances().rows():
         found.setdefault(key, {})[currency] = amount
     return found
 
@@ -292,10 +298,15 @@ def account_label(row: Account) -> str:
     return label % {"group": row.group.name} if row.group_id else label
 
 
+@functools.cache
+def _accounts() -> ModelStatement:
+    return ModelStatement(Account.objects.select_related("group").order_by("pk"), ())
+
+
 def balances_table(totals: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
     """Return one row per account with its balance in each currency it ever held."""
     rows = []
-    for account in Account.objects.select_related("group").order_by("pk"):
+    for account in _accounts().objects():
         per = [
             {"currency": c, "amount": a, "text": format_money(a, c)}
             for c, a in sorted(totals.get(account.key, {}).items())
@@ -355,6 +366,16 @@ def request_lines() -> QuerySet[SupportRequest]:
     return SupportRequest.objects.select_related("group").only(
         "id", "group", "amount", "currency", "state", "group__id", "group__name"
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _request_window(first: int, stop: int) -> ModelStatement:
+    return ModelStatement(request_lines()[first:stop], ())
+
+
+def request_pages() -> Pages:
+    """Return :func:`request_lines` for ``paginate``, each page's query compiled once."""
+    return Pages(_request_window)
 
 
 # Entries are numbered in posting order: every posting holds the fund's lock from taking

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 from typing import Any
 
@@ -26,6 +27,7 @@ from veche.apps.core.actions import form_at
 from veche.apps.core.errors import translated
 from veche.apps.core.pagination import paginate
 from veche.apps.core.permissions import member_required
+from veche.apps.core.statements import ModelStatement
 from veche.apps.federation.models import Group
 from veche.apps.federation.selectors import (
     group_coordinators,
@@ -115,6 +117,13 @@ def _transaction_rows(rows: list[FundTransaction], labels: dict[int, str]) -> li
     return out
 
 
+@functools.cache
+def _recent() -> ModelStatement:
+    """The newest transactions, as their table shows them (compiled once)."""
+    rows = FundTransaction.objects.select_related("decision").only(*RECENT_FIELDS)
+    return ModelStatement(rows.order_by("-seq")[:RECENT], ())
+
+
 def _fund_page(
     request: HttpRequest,
     *,
@@ -128,22 +137,18 @@ def _fund_page(
     labels = {a["account"].pk: a["label"] for a in accounts}
     # What the table shows of each transaction: its entries (accounts labelled above)
     # and the decision that authorised it.
-    recent = (
-        FundTransaction.objects.select_related("decision")
-        .only(*RECENT_FIELDS)
-        .order_by("-seq")[:RECENT]
-    )
+    recent = _recent().objects()
     fund_balances = [
         {"currency": c, "text": selectors.format_money(a, c)}
         for c, a in sorted(totals.get(selectors.FUND_KEY, {}).items())
     ]
     coordinator = _is_coordinator(request.user)
-    requests_page = paginate(request, selectors.request_lines())
+    requests_page = paginate(request, selectors.request_pages())
     bound = {failed: FUND_FORMS[failed](request.POST)} if failed in FUND_FORMS else {}
     context = {
         "fund_balances": fund_balances,
         "accounts": accounts,
-        "recent": _transaction_rows(list(recent), labels),
+        "recent": _transaction_rows(recent, labels),  # type: ignore[arg-type]
         "requests": [_request_row(r) for r in requests_page.object_list],
         "page": requests_page,
         # Every currency that ever moved: each has a stored balance.
