@@ -340,6 +340,21 @@ def test_malformed_blobs_are_refused() -> None:
         key_id_of(zero_epoch)
 
 
+def test_a_header_read_before_names_its_key_and_no_other() -> None:
+    ring, _ = _ring(G3_1)
+    blob = ring.encrypt("g3", "hello", context="c")
+    for _ in range(2):  # the second time, the header is known already
+        assert key_id_of(blob) == KeyId("g3", 1)
+        assert ring.decrypt(blob, context="c") == "hello"
+    # The same blob under another scope or epoch is another header, read afresh.
+    other_epoch = blob[:5] + b"\x00\x00\x00\x02" + blob[9:]
+    assert key_id_of(other_epoch) == KeyId("g3", 2)
+    with pytest.raises(CannotDecrypt):
+        ring.decrypt(other_epoch, context="c")
+    with pytest.raises(CannotDecrypt):
+        key_id_of(blob[:3] + b"x3" + blob[5:])
+
+
 def test_inputs_are_validated() -> None:
     for scope in ("", "g", "G3", "g03", "h1", "g-1", "f1", "g3 "):
         with pytest.raises(CryptoError):

@@ -104,6 +104,12 @@ class KeyId:
         return MAGIC + bytes([len(scope)]) + scope + _EPOCH.pack(self.epoch)
 
 
+# Headers already read, and the key id each names: a page opens dozens of values under
+# the same few keys. Headers are public (the scope and epoch of a key); bounded.
+_HEADERS: dict[bytes, KeyId] = {}
+_HEADERS_HELD = 1024
+
+
 def _parse(blob: bytes) -> tuple[KeyId, bytes, bytes, bytes]:
     """Split a blob into (key id, header, nonce, ciphertext); raise CannotDecrypt."""
     if not isinstance(blob, bytes | bytearray | memoryview):
@@ -115,13 +121,18 @@ def _parse(blob: bytes) -> tuple[KeyId, bytes, bytes, bytes]:
     end = 3 + n + _EPOCH.size
     if len(blob) < end + NONCE_BYTES + TAG_BYTES:
         raise CannotDecrypt("truncated encrypted blob")
-    try:
-        scope = blob[3 : 3 + n].decode("ascii")
-        (epoch,) = _EPOCH.unpack(blob[3 + n : end])
-        key_id = KeyId(scope, epoch)
-    except (UnicodeDecodeError, CryptoError):
-        raise CannotDecrypt("malformed encrypted blob header") from None
-    return key_id, blob[:end], blob[end : end + NONCE_BYTES], blob[end + NONCE_BYTES :]
+    header = blob[:end]
+    key_id = _HEADERS.get(header)
+    if key_id is None:
+        try:
+            scope = blob[3 : 3 + n].decode("ascii")
+            (epoch,) = _EPOCH.unpack(blob[3 + n : end])
+            key_id = KeyId(scope, epoch)
+        except (UnicodeDecodeError, CryptoError):
+            raise CannotDecrypt("malformed encrypted blob header") from None
+        if len(_HEADERS) < _HEADERS_HELD:
+            _HEADERS[header] = key_id
+    return key_id, header, blob[end : end + NONCE_BYTES], blob[end + NONCE_BYTES :]
 
 
 def encode_keys(keys: Mapping[KeyId, bytes]) -> bytes:

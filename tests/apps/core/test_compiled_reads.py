@@ -357,3 +357,21 @@ def test_a_statements_pages_are_the_orms_for_any_period(coordinator_a: Any) -> N
             assert [fields_of(e.transaction) for e in got] == [
                 fields_of(e.transaction) for e in want
             ]
+
+
+def test_people_named_on_a_page_are_read_in_batches_as_the_orm_reads_them(
+    group_a: Any, make_member: Any
+) -> None:
+    from veche.apps.accounts.models import Member
+    from veche.apps.proposals import selectors
+
+    made = [make_member(group_a) for _ in range(35)]
+    ids = [m.pk for m in made]
+    for wanted in ([], ids[:1], ids[:32], ids[:33], [*ids, *ids[:5], -3, 10**6]):
+        got = {m.pk: fields_of(m) for m in selectors.people_named(wanted)}
+        want = {
+            m.pk: fields_of(m)
+            for m in Member.objects.filter(pk__in=wanted).only(*selectors.NAME_FIELDS)
+        }
+        assert got == want
+        assert len(selectors.people_named(wanted)) == len(want)

@@ -131,9 +131,7 @@ def _who(loaded: selectors.Loaded) -> Who:
 
 
 def _names(ids: Iterable[str]) -> dict[str, Member]:
-    # Of each person, what naming them reads (their group, their name): no keys or salts.
-    people = Member.objects.filter(pk__in=[int(i) for i in ids])
-    return {str(m.pk): m for m in people.only("id", "group_id", "pseudonym_ct", "pseudonym_key")}
+    return {str(m.pk): m for m in selectors.people_named(int(i) for i in ids)}
 
 
 def _group_names() -> dict[str, str]:
@@ -427,15 +425,14 @@ def not_yet_responded(row: Proposal, member: Member, now: dt.datetime) -> dict[s
     if row.closed_at is not None or member.group_id is None:
         return {"people": [], "can_remind": False}
     for waiting in selectors.waiting_in_group(row, group_id=member.group_id):
-        entry = people.setdefault(
-            waiting.member_id,
-            {
+        entry = people.get(waiting.member_id)
+        if entry is None:  # each person named once, however many things wait for them
+            entry = people[waiting.member_id] = {
                 "name": waiting.member.pseudonym,
                 "me": waiting.member_id == member.pk,
                 "what": [],
                 "reminded_at": None,
-            },
-        )
+            }
         entry["what"].append(PENDING_LABELS[domain.Wait(waiting.wait)])
         if waiting.reminded_at is not None and (
             entry["reminded_at"] is None or waiting.reminded_at > entry["reminded_at"]

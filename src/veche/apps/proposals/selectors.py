@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -555,6 +555,33 @@ def waiting_in_group(row: Proposal, *, group_id: int) -> list[Awaiting]:
     """Return :func:`not_yet_responded`, each wait with its member's name (compiled once:
     every detail page of an open proposal shows it)."""
     return _waiting_in_group().objects(row.pk, group_id)  # type: ignore[return-value]
+
+
+# Members named on a page are read in batches of this many ids, by one statement
+# compiled once; the ids of no member fill a batch's empty places.
+_NAMED_AT_ONCE = 32
+_NO_ONE = tuple(-1_000_000_100 - i for i in range(_NAMED_AT_ONCE))
+
+
+@functools.cache
+def _people_by_id() -> ModelStatement:
+    people = Member.objects.filter(pk__in=_NO_ONE)
+    return ModelStatement(people.only(*NAME_FIELDS), _NO_ONE)
+
+
+# Of a person, what naming them reads (their group, their name): no keys, no salts.
+NAME_FIELDS = ("id", "group_id", "pseudonym_ct", "pseudonym_key")
+
+
+def people_named(ids: Iterable[int]) -> list[Member]:
+    """Return the members with these ids, each with what naming them reads."""
+    wanted = sorted(set(ids))
+    found: list[Member] = []
+    for at in range(0, len(wanted), _NAMED_AT_ONCE):
+        batch = wanted[at : at + _NAMED_AT_ONCE]
+        batch += [_NO_ONE[0]] * (_NAMED_AT_ONCE - len(batch))
+        found += _people_by_id().objects(*batch)  # type: ignore[arg-type]
+    return found
 
 
 # What a thread's message reads of its author: their group and name, no keys or salts.
