@@ -15,6 +15,7 @@ leaves it (their responses stop counting), and so does a dissolved group.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -157,10 +158,29 @@ class Electorate:
     ended: Mapping[str, datetime] = field(default_factory=dict)
 
     def at(self, t: datetime) -> Electorate:
-        """Return the membership at instant ``t`` (joined at or before, not yet left)."""
+        """Return the membership at instant ``t`` (joined at or before, not yet left).
+
+        The membership changes only at the instants someone joined or left (or a group
+        began or ended): between two of them it is the same, worked out once. A replay
+        asks at each event's instant, and most events fall between the same two changes.
+        """
         if not (self.joined or self.left or self.began or self.ended):
             return self
+        memo: dict[int, Electorate] | None = self.__dict__.get("_memo")
+        if memo is None:
+            changes = sorted({*self.joined.values(), *self.left.values(),
+                              *self.began.values(), *self.ended.values()})  # fmt: skip
+            memo = {}
+            object.__setattr__(self, "_changes", changes)  # frozen: kept beside its fields
+            object.__setattr__(self, "_memo", memo)
+        # How many changes happened at or before t: the interval t falls in.
+        interval = bisect_right(self.__dict__["_changes"], t)
+        found = memo.get(interval)
+        if found is None:
+            found = memo[interval] = self._membership_at(t)
+        return found
 
+    def _membership_at(self, t: datetime) -> Electorate:
         def present(since: datetime | None, until: datetime | None) -> bool:
             return (since is None or since <= t) and (until is None or t < until)
 
