@@ -143,18 +143,30 @@ def _plain_json(value: object) -> bool:
     """Return whether ``value`` is portable JSON (what :func:`_check_json` accepts).
 
     The check every digest makes, without the path a refusal names: a page checks a
-    hundred records, and building each value's path cost more than checking it.
+    hundred records, and building each value's path cost more than checking it. A walk
+    with a stack, not a recursion: a payload holds a few dozen values.
     """
-    kind = type(value)
-    if value is None or kind is str or kind is bool:
-        return True
-    if kind is int:
-        return abs(value) <= MAX_SAFE_INT  # type: ignore[arg-type]
-    if kind is dict:
-        return all(type(k) is str and _plain_json(v) for k, v in value.items())  # type: ignore[attr-defined]
-    if kind is list:
-        return all(_plain_json(item) for item in value)  # type: ignore[attr-defined]
-    return False  # anything else (floats, tuples, mappings, subclasses): the long way
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str or item is None or kind is bool:
+            continue
+        if kind is int:
+            if -MAX_SAFE_INT <= item <= MAX_SAFE_INT:  # type: ignore[operator]
+                continue
+            return False
+        if kind is dict:
+            for key in item:  # type: ignore[attr-defined]
+                if type(key) is not str:
+                    return False
+            stack.extend(item.values())  # type: ignore[attr-defined]
+            continue
+        if kind is list:
+            stack.extend(item)  # type: ignore[arg-type]
+            continue
+        return False  # anything else (floats, tuples, mappings, subclasses): the long way
+    return True
 
 
 def _check_json(value: object, path: str) -> None:
