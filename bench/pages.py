@@ -327,6 +327,20 @@ def gunicorn_option(argv: list[str], name: str) -> str:
     return argv[argv.index(name) + 1] if name in argv else "(gunicorn's default)"
 
 
+def worker_class(argv: list[str]) -> str:
+    """Return the worker class the server runs: given on the command line, else the one
+    veche's gunicorn config names (``veche.config.gunicorn``), else gunicorn's choice."""
+    if "--worker-class" in argv:
+        return gunicorn_option(argv, "--worker-class")
+    if "python:veche.config.gunicorn" in argv:
+        try:
+            from veche.config import gunicorn as config
+        except ImportError:  # run without veche on the path: say less, not wrong
+            return "(veche's gunicorn config)"
+        return f"{config.worker_class} (veche's gunicorn config)"
+    return "(gunicorn's default)"
+
+
 @dataclass
 class Server:
     name: str
@@ -629,7 +643,7 @@ def run_world(db: str, size: int, args: argparse.Namespace) -> dict[str, Any]:
             "world": {k: meta[k] for k in meta if k != "passphrase"},
             "gunicorn": {
                 "workers": gunicorn_option(argv, "--workers"),
-                "worker_class": gunicorn_option(argv, "--worker-class"),
+                "worker_class": worker_class(argv),
                 "argv": with_bind(argv, 0)[1:],
             },
             "pages": results,
