@@ -30,7 +30,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from veche.domain.errors import ChainError, _
@@ -45,12 +45,14 @@ __all__ = [
     "append",
     "append_after",
     "compute_digest",
+    "extends_checked",
     "head",
     "records_from_jsonl",
     "records_to_jsonl",
     "self_consistent",
     "verify",
     "verify_against",
+    "verify_since",
 ]
 
 GENESIS_DIGEST = "0" * 64
@@ -447,6 +449,65 @@ def verify(records: Sequence[Record], *, after: Head | None = None) -> VerifyRep
         prev_digest = record.digest
         last_position = position
         seen.setdefault(record.digest, position)
+    return VerifyReport(tuple(problems))
+
+
+def extends_checked(checked: Head | None, last: Record | None) -> bool:
+    """Return whether a record appended after ``last`` extends a chain checked to its end.
+
+    ``checked`` is how far the chain was checked from its start (None: never). A chain
+    with no record is checked trivially; otherwise ``last`` must be the record the check
+    ended on, unchanged since (its content still gives the digest the check saw). Then the
+    record appended after it, which the append itself links to ``last``, is checked too:
+    the check moves with the chain, one link per append, instead of leaving every new
+    record to the next full check.
+    """
+    if last is None:
+        return checked is None or checked.count == 0
+    return (
+        checked is not None
+        and checked.count == last.seq + 1
+        and checked.digest == last.digest
+        and self_consistent(last)
+    )
+
+
+def verify_since(records: Sequence[Record], checked: Head) -> VerifyReport:
+    """Return the report on what follows a check: ``records`` from the one it ended on.
+
+    ``records`` start with the record the earlier check ended on (seq ``checked.count -
+    1``) and run to the chain's end. That record must still be what the check saw; the
+    ones after it are verified as its continuation. A chain that no longer reaches the
+    checked record lost its end. Problems' positions are indices into ``records``.
+    """
+    if checked.count == 0:
+        return verify(records)
+    first_seq = checked.count - 1
+    if not records or records[0].seq > first_seq or records[-1].seq < first_seq:
+        return VerifyReport(
+            (
+                Problem(
+                    ProblemKind.REMOVED,
+                    0,
+                    first_seq,
+                    f"the chain no longer holds seq {first_seq}, which an earlier check saw",
+                ),
+            )
+        )
+    at = next(i for i, record in enumerate(records) if record.seq >= first_seq)
+    problems: list[Problem] = []
+    first = records[at]
+    if first.seq != first_seq or first.digest != checked.digest or not self_consistent(first):
+        problems.append(
+            Problem(
+                ProblemKind.ALTERED,
+                at,
+                first.seq,
+                f"seq {first_seq} differs from the record an earlier check saw",
+            )
+        )
+    rest = verify(records[at + 1 :], after=checked)
+    problems += [replace(p, position=p.position + at + 1) for p in rest.problems]
     return VerifyReport(tuple(problems))
 
 

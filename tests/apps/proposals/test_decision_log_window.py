@@ -1,8 +1,11 @@
-"""A decision log's page checks a bounded window beyond the last full check, and says so.
+"""A decision log's page checks its chains from their checkpoints, within a bounded window.
 
-Issue 8: a chain that `veche verify` has not checked for a long while must not make every
-view of the log read the whole chain; what the page leaves unchecked it names. Tampering
-inside the window is still found on the page; tampering before it, by `veche verify`.
+Issue 8: a view of the log must not read a whole chain. Each append moves an intact
+chain's checkpoint along (decision 0137), so the page checks the newest record against
+what was verified, whatever the chain's length. A chain whose check lags (never checked,
+as on an install from before 0137, or appended to after its end was changed) costs the
+page at most its window, and the page names what it left. Tampering inside the window
+or at the checkpoint is found on the page; before it, by `veche verify`.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from veche.apps.proposals import presenters, services
-from veche.apps.proposals.models import DecisionRecord
+from veche.apps.proposals.models import ChainCheckpoint, DecisionRecord
+from veche.domain.decisions_log import compute_digest
 
 pytestmark = pytest.mark.django_db
 
@@ -40,16 +44,36 @@ def _tamper(seq: int) -> None:
     )
 
 
-def test_a_short_chain_is_checked_whole_on_the_page(window: int) -> None:
-    _append(WINDOW)
-    status = presenters.chain_status("federation")
-    assert status["ok"] and status["count"] == WINDOW and status["unchecked"] is None
+def _rehash(seq: int) -> None:
+    """Alter a record as someone who knows the format would: its digest recomputed."""
+    row = DecisionRecord.objects.get(chain="federation", seq=seq)
+    payload = {"i": "forged", "at": "2030-01-07T09:05:00+00:00"}
+    digest = compute_digest(row.seq, row.kind, payload, row.prev_digest)
+    DecisionRecord.objects.filter(pk=row.pk).update(payload=payload, digest=digest)
 
 
-def test_a_long_unchecked_chain_costs_the_page_its_window_and_says_what_it_left(
+def _lagging() -> None:
+    """A chain appended to before checkpoints moved with appends: never checked."""
+    ChainCheckpoint.objects.all().delete()
+
+
+def test_appends_keep_the_checkpoint_at_the_chains_end(window: int) -> None:
+    _append(3 * WINDOW)
+    checkpoint = ChainCheckpoint.objects.get(chain="federation")
+    assert checkpoint.seq == 3 * WINDOW - 1 and checkpoint.checked_at is None
+    with CaptureQueriesContext(connection) as queries:
+        status = presenters.chain_status("federation")
+    assert status["ok"] and status["count"] == 3 * WINDOW and status["unchecked"] is None
+    assert status["appended"] == {"first": 1, "last": 3 * WINDOW}
+    assert status["checked_count"] == 0
+    assert len(queries) == 3  # the checkpoint, the chain's tip, its newest record
+
+
+def test_a_long_chain_whose_check_lags_costs_the_page_its_window_and_says_what_it_left(
     window: int,
 ) -> None:
     _append(3 * WINDOW)
+    _lagging()
     with CaptureQueriesContext(connection) as queries:
         status = presenters.chain_status("federation")
     assert status["ok"] and status["count"] == 3 * WINDOW
@@ -60,8 +84,16 @@ def test_a_long_unchecked_chain_costs_the_page_its_window_and_says_what_it_left(
     assert len(queries[-1]["sql"]) < 1000
 
 
+def test_a_short_chain_whose_check_lags_is_checked_whole_on_the_page(window: int) -> None:
+    _append(WINDOW)
+    _lagging()
+    status = presenters.chain_status("federation")
+    assert status["ok"] and status["count"] == WINDOW and status["unchecked"] is None
+
+
 def test_tampering_inside_the_window_is_found_by_the_page(window: int) -> None:
     _append(3 * WINDOW)
+    _lagging()
     _tamper(3 * WINDOW - 2)
     status = presenters.chain_status("federation")
     assert not status["ok"]
@@ -72,26 +104,80 @@ def test_tampering_before_the_window_is_left_to_the_full_check_which_finds_it(
     window: int,
 ) -> None:
     _append(3 * WINDOW)
+    _lagging()
     _tamper(2)
     assert presenters.chain_status("federation")["ok"]  # the page says it did not look there
     assert not services.check_chain("federation").ok
 
 
-def test_after_a_full_check_the_page_checks_only_what_came_since(window: int) -> None:
+@pytest.mark.parametrize("change", [_tamper, _rehash])
+def test_the_newest_record_changed_after_it_was_checked_is_found_by_the_page(
+    window: int, change: Any
+) -> None:
     _append(3 * WINDOW)
+    change(3 * WINDOW - 1)
+    status = presenters.chain_status("federation")
+    assert not status["ok"]
+    assert {p.seq for p in status["problems"]} == {3 * WINDOW - 1}
+
+
+def test_the_newest_record_removed_after_it_was_checked_is_found_by_the_page(
+    window: int,
+) -> None:
+    _append(3 * WINDOW)
+    DecisionRecord.objects.filter(chain="federation", seq=3 * WINDOW - 1).delete()
+    status = presenters.chain_status("federation")
+    assert not status["ok"] and status["count"] == 3 * WINDOW - 1
+
+
+def test_a_chain_whose_end_was_changed_stops_moving_its_checkpoint(window: int) -> None:
+    _append(3 * WINDOW)
+    _rehash(3 * WINDOW - 1)
+    _append(2)
+    assert ChainCheckpoint.objects.get(chain="federation").seq == 3 * WINDOW - 1
+    status = presenters.chain_status("federation")
+    assert not status["ok"]  # still found on every view, however much is appended after
+
+
+def test_a_checked_record_changed_before_the_newest_is_left_to_the_full_check(
+    window: int,
+) -> None:
+    _append(3 * WINDOW)
+    _rehash(3 * WINDOW - 3)  # breaks the next link, which the page checked when appended
+    assert presenters.chain_status("federation")["ok"]
+    assert not services.check_chain("federation").ok
+
+
+def test_after_a_full_check_the_page_says_what_came_since(window: int) -> None:
+    _append(3 * WINDOW)
+    _lagging()
     assert services.check_chain("federation").ok
     _append(2)
     status = presenters.chain_status("federation")
     assert status["ok"] and status["unchecked"] is None
     assert status["checked_count"] == 3 * WINDOW and status["count"] == 3 * WINDOW + 2
+    assert status["appended"] == {"first": 3 * WINDOW + 1, "last": 3 * WINDOW + 2}
 
 
 def test_the_log_page_names_the_records_left_to_the_full_check(
     window: int, client_for: Any, member_a: Any
 ) -> None:
     _append(3 * WINDOW)
+    _lagging()
     page = client_for(member_a).get("/decisions/").content.decode()
     assert "records 1 to 10 are left to the next full check (veche verify)" in page
+
+
+def test_the_log_page_says_how_each_part_of_a_chain_was_checked(
+    window: int, client_for: Any, member_a: Any
+) -> None:
+    _append(WINDOW)
+    assert services.check_chain("federation").ok
+    _append(2)
+    page = client_for(member_a).get("/decisions/").content.decode()
+    assert f"records 1 to {WINDOW} checked in full" in page
+    assert f"records {WINDOW + 1} to {WINDOW + 2} checked as they were appended" in page
+    assert ", the rest on this view" in page
 
 
 def _status_from_what_the_page_read(chain: str, stop: int) -> dict[str, Any]:
@@ -99,30 +185,45 @@ def _status_from_what_the_page_read(chain: str, stop: int) -> dict[str, Any]:
 
     decisions = NewestDecisions([chain])
     decisions[0:stop]
-    newest = decisions.newest(chain, WINDOW + 1)
+    newest = decisions.newest(chain)
     assert newest is not None
     return presenters.chain_status(chain, newest)
 
 
+HISTORIES = [
+    "empty", "short", "long", "checked then more", "newest forged", "newest re-hashed",
+    "newest removed", "lagging", "lagging, forged in the window", "lagging, forged before it",
+    "lagging, a link removed in the window", "forged after a check",
+]  # fmt: skip
+BROKEN = {
+    "newest forged", "newest re-hashed", "newest removed", "lagging, forged in the window",
+    "lagging, a link removed in the window", "forged after a check",
+}  # fmt: skip
+
+
 @pytest.mark.parametrize("stop", [WINDOW + 1, 3 * WINDOW])
-@pytest.mark.parametrize(
-    "history",
-    ["empty", "short", "long", "checked then more", "forged in the window",
-     "forged before it", "a link removed in the window", "forged after a check"],
-)  # fmt: skip
+@pytest.mark.parametrize("history", HISTORIES)
 def test_the_page_judges_a_chain_from_what_it_read_as_from_the_chain_itself(
     window: int, history: str, stop: int
 ) -> None:
     if history != "empty":
         _append(WINDOW - 1 if history == "short" else 3 * WINDOW)
+    if history.startswith("lagging"):
+        _lagging()
     if history in ("checked then more", "forged after a check"):
         assert services.check_chain("federation").ok
         _append(2)
-    if history == "forged in the window":
+    if history == "newest forged":
+        _tamper(3 * WINDOW - 1)
+    if history == "newest re-hashed":
+        _rehash(3 * WINDOW - 1)
+    if history == "newest removed":
+        DecisionRecord.objects.filter(chain="federation", seq=3 * WINDOW - 1).delete()
+    if history == "lagging, forged in the window":
         _tamper(3 * WINDOW - 2)
-    if history == "forged before it":
+    if history == "lagging, forged before it":
         _tamper(2)
-    if history == "a link removed in the window":
+    if history == "lagging, a link removed in the window":
         DecisionRecord.objects.filter(chain="federation", seq=3 * WINDOW - 3).delete()
     if history == "forged after a check":
         _tamper(3 * WINDOW + 1)
@@ -130,15 +231,37 @@ def test_the_page_judges_a_chain_from_what_it_read_as_from_the_chain_itself(
         read = _status_from_what_the_page_read("federation", stop)
     assert len(queries) == 2  # the page's own read of the newest records, the checkpoint
     assert read == presenters.chain_status("federation")
-    assert read["ok"] is (history not in ("forged in the window", "a link removed in the window",
-                                          "forged after a check"))  # fmt: skip
+    assert read["ok"] is (history not in BROKEN)
 
 
-def test_records_read_for_a_shorter_slice_are_not_taken_for_the_window(window: int) -> None:
+def test_what_a_short_slice_did_not_read_is_read_for_the_window(window: int) -> None:
     from veche.apps.proposals.selectors import NewestDecisions
 
     _append(3 * WINDOW)
+    _lagging()
     decisions = NewestDecisions(["federation"])
-    decisions[0:WINDOW]
-    assert decisions.newest("federation", WINDOW + 1) is None
-    assert decisions.newest("group-1", 1) is None  # never read
+    decisions[0:2]
+    assert decisions.newest("group-1") is None  # never read
+    with CaptureQueriesContext(connection) as queries:
+        status = presenters.chain_status("federation", decisions.newest("federation"))
+    assert len(queries) == 2  # the checkpoint, the window's older records
+    assert status == presenters.chain_status("federation")
+
+
+def test_a_full_check_refuses_a_newest_record_rehashed_behind_the_checkpoint(
+    window: int, federation: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`veche verify` holds the chain to what was verified before: a re-hashed end is
+    internally consistent, but must not become the new checkpoint."""
+    import argparse
+
+    from veche.cli import cmd_verify
+
+    _append(3 * WINDOW)
+    before = ChainCheckpoint.objects.get(chain="federation").digest
+    _rehash(3 * WINDOW - 1)
+    assert cmd_verify(argparse.Namespace(file=None, head=None)) == 1
+    assert f"federation: record {3 * WINDOW - 1}" in capsys.readouterr().err
+    assert not services.check_chain("federation").ok
+    assert ChainCheckpoint.objects.get(chain="federation").digest == before
+    assert not presenters.chain_status("federation")["ok"]

@@ -476,12 +476,19 @@ class DecisionRecord(models.Model):
 
 
 class ChainCheckpoint(models.Model):
-    """How far a decision chain has been verified from its start: pages verify the rest."""
+    """How far a decision chain has been verified from its start: pages verify the rest.
+
+    ``seq`` and ``digest`` name the last record verified: by the last full check
+    (``veche verify``, which also sets ``checked_seq`` and ``checked_at``), or since then
+    link by link as records were appended (decision 0137). Pages check from there.
+    """
 
     chain = models.CharField(max_length=40, unique=True)
     seq = models.PositiveIntegerField()
     digest = models.CharField(max_length=64)
-    checked_at = models.DateTimeField()
+    # The last full check: the last record it covered and when (None: never run).
+    checked_seq = models.PositiveIntegerField(null=True)
+    checked_at = models.DateTimeField(null=True)
 
 
 def chain_name(group_id: int | None) -> str:

@@ -40,7 +40,7 @@ from veche.apps.proposals.models import (
 from veche.domain import proposals as domain
 from veche.domain.charter import Charter, GroupRules, Power, Scope, changes, rules_changes
 from veche.domain.consensus import Position
-from veche.domain.decisions_log import Head, Record, self_consistent, verify
+from veche.domain.decisions_log import Head, Record, self_consistent, verify, verify_since
 from veche.domain.errors import InvalidCharter
 
 PHASE_LABELS = {
@@ -826,54 +826,63 @@ def decision_rows(records: Iterable[DecisionRecord]) -> list[dict[str, Any]]:
     return rows
 
 
-# Records a page checks beyond the last full check (``veche verify``): a chain that has
-# not been checked in full for a long while costs a page this many, not its whole length.
-# As many as a page shows: checking a link costs about what rendering a row does.
+# Records a page checks beyond the chain's checkpoint: a chain whose check lags far behind
+# (never checked in full, or appended to while its last record was not what the check saw)
+# costs a page this many, not its whole length. As many as a page shows: checking a link
+# costs about what rendering a row does.
 CHAIN_WINDOW = 50
 
 
 def chain_status(chain: str, newest: list[Record] | None = None) -> dict[str, Any]:
-    """Return whether a decision chain verifies: from its last full check to its end.
+    """Return whether a decision chain verifies: from its checkpoint to its end.
 
-    When more than :data:`CHAIN_WINDOW` records were appended since that check (or the
-    chain was never checked in full), the page checks the last ``CHAIN_WINDOW`` of them as
-    a continuation of the record before them, and says which records it left to
-    ``veche verify``. ``newest`` are the chain's newest records, oldest first, when the
-    page has read them already (at least ``CHAIN_WINDOW + 1``, or the whole chain):
-    then one query, else three.
+    The checkpoint is where the last full check (``veche verify``) ended, moved on with
+    each append while the chain stayed intact (decision 0137): usually the chain's last
+    record, which the page checks is still what was verified. When more than
+    :data:`CHAIN_WINDOW` records follow the checkpoint, the page checks the last
+    ``CHAIN_WINDOW`` of them as a continuation of the record before them, and says which
+    records it left to ``veche verify``. ``newest`` are the chain's newest records, oldest
+    first, as the page read them (None: not read); what they miss is read here.
     """
     checked = selectors.checkpoint(chain)
     checked_seq = -1 if checked is None else checked.seq
-    # The newest record read, or the chain's last (None: an empty chain).
+    # The newest record (None: an empty chain).
     tip = (newest[-1].seq if newest else None) if newest is not None else selectors.last_seq(chain)
     unchecked = None
-    if tip is not None and tip - checked_seq > CHAIN_WINDOW:
-        # The record just before the window anchors it; those before it wait for a full check.
-        anchor_seq = tip - CHAIN_WINDOW
-        if newest is None:
-            records = selectors.log_records(chain, after=anchor_seq - 1)
-        else:
-            records = [r for r in newest if r.seq >= anchor_seq]
-        anchor, records = records[0], records[1:]
-        after = Head(count=anchor.seq + 1, digest=anchor.digest)
-        unchecked = {"first": checked_seq + 2, "last": anchor.seq + 1}
+    window = tip is not None and tip - checked_seq > CHAIN_WINDOW
+    # The first record to read: the one the window continues, or the checked one.
+    first = (tip - CHAIN_WINDOW) if window else max(checked_seq, 0)  # type: ignore[operator]
+    if newest and newest[0].seq <= first:
+        records = [r for r in newest if r.seq >= first]
+    elif tip is None:
+        records = []
     else:
-        after = None if checked is None else Head(count=checked.seq + 1, digest=checked.digest)
-        if newest is None:
-            records = selectors.log_records(chain, after=checked_seq)
-        else:
-            records = [r for r in newest if r.seq > checked_seq]
-    report = verify(records, after=after)
-    last = records[-1] if records else None
-    count = last.seq + 1 if last is not None else (after.count if after else 0)
+        records = selectors.log_records(chain, after=first - 1)
+    if window:
+        # The record just before the window anchors it; those before it wait for a full check.
+        anchor, records = records[0], records[1:]
+        report = verify(records, after=Head(count=anchor.seq + 1, digest=anchor.digest))
+        unchecked = {"first": checked_seq + 2, "last": anchor.seq + 1}
+    elif checked is None:
+        report = verify(records)
+    else:
+        report = verify_since(records, selectors.head_of(checked))  # type: ignore[arg-type]
+    full = checked is not None and checked.checked_at is not None
+    full_count = checked.checked_seq + 1 if full else 0  # type: ignore[union-attr, operator]
     return {
         "name": chain,
         "is_group": chain != chain_name(None),
-        "count": count,
+        "count": tip + 1 if tip is not None else 0,
         "ok": report.ok,
         "problems": report.problems,
-        "head": last.digest if last is not None else (after.digest if after else None),
-        "checked_at": checked.checked_at if checked is not None else None,
-        "checked_count": checked.seq + 1 if checked is not None else 0,
+        "head": records[-1].digest if records else None,
+        "checked_at": checked.checked_at if full else None,  # type: ignore[union-attr]
+        "checked_count": full_count,
+        # Records checked one by one as they were appended, after the last full check.
+        "appended": (
+            {"first": full_count + 1, "last": checked_seq + 1}
+            if checked is not None and checked_seq + 1 > full_count
+            else None
+        ),
         "unchecked": unchecked,
     }

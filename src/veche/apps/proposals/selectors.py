@@ -46,7 +46,7 @@ from veche.domain.charter import (
     VoteFallback,
     apply_group_rules,
 )
-from veche.domain.decisions_log import Record
+from veche.domain.decisions_log import Head, Record
 from veche.domain.voting.vectors import SUMMABLE_METHODS
 
 # The reads every page makes are compiled once per process (core.statements), with
@@ -664,6 +664,16 @@ def checkpoint(chain: str) -> ChainCheckpoint | None:
     return ChainCheckpoint.objects.filter(chain=chain).first()
 
 
+def head_of(checked: ChainCheckpoint | None) -> Head | None:
+    """Return the head of what a checkpoint says was verified (None: nothing was)."""
+    return None if checked is None else Head(count=checked.seq + 1, digest=checked.digest)
+
+
+def checked_head(chain: str) -> Head | None:
+    """Return the head of what was verified of the chain (None: never verified)."""
+    return head_of(checkpoint(chain))
+
+
 def chains() -> list[str]:
     """Return the names of every decision chain."""
     return sorted(set(DecisionRecord.objects.values_list("chain", flat=True)))
@@ -683,7 +693,7 @@ class NewestDecisions:
 
     def __init__(self, chains: Sequence[str]) -> None:
         self.chains = list(chains)
-        self._read: dict[str, tuple[int, list[DecisionRecord]]] = {}
+        self._read: dict[str, list[DecisionRecord]] = {}
 
     def __getitem__(self, index: slice) -> list[DecisionRecord]:
         if not isinstance(index, slice) or index.stop is None or index.step not in (None, 1):
@@ -691,18 +701,17 @@ class NewestDecisions:
         rows: list[DecisionRecord] = []
         for chain in self.chains:
             newest: list[DecisionRecord] = _newest_records(index.stop).objects(chain)  # type: ignore[assignment]
-            self._read[chain] = (index.stop, newest)
+            self._read[chain] = newest
             rows += newest
         rows.sort(key=lambda record: record.pk, reverse=True)
         return rows[index.start or 0 : index.stop]
 
-    def newest(self, chain: str, at_least: int) -> list[Record] | None:
-        """Return the chain's newest records, oldest first, as read for the last slice:
-        at least ``at_least`` of them, or the whole chain; None if not read so."""
-        asked, rows = self._read.get(chain, (0, []))
-        if asked < at_least:
+    def newest(self, chain: str) -> list[Record] | None:
+        """Return the chain's newest records, oldest first, as read for the last slice
+        (None: the chain was not read)."""
+        if chain not in self._read:
             return None
-        return [to_record(r) for r in reversed(rows)]
+        return [to_record(r) for r in reversed(self._read[chain])]
 
 
 # A chain's name goes here when the statement is compiled; no chain is named so.

@@ -1095,10 +1095,9 @@ def append_to_log(
     """
     chain = chain_name(group_id)
     last = selectors.last_record(chain)
-    record_ = decisions_log.append_after(
-        selectors.to_record(last) if last is not None else None, kind, payload
-    )
-    return DecisionRecord.objects.create(
+    previous = selectors.to_record(last) if last is not None else None
+    record_ = decisions_log.append_after(previous, kind, payload)
+    row = DecisionRecord.objects.create(
         chain=chain,
         seq=record_.seq,
         kind=record_.kind,
@@ -1108,18 +1107,39 @@ def append_to_log(
         proposal=proposal,
         group_id=group_id,
     )
+    # A chain checked to its end stays so: the new record is checked as it is linked
+    # (decision 0137). A chain whose check lags (never checked, or its last record no
+    # longer what the check saw) keeps its checkpoint: pages check from there.
+    checked = selectors.checkpoint(chain)
+    checked_head = selectors.head_of(checked)
+    if decisions_log.extends_checked(checked_head, previous):
+        if checked is None:
+            ChainCheckpoint.objects.create(chain=chain, seq=record_.seq, digest=record_.digest)
+        else:
+            ChainCheckpoint.objects.filter(pk=checked.pk).update(
+                seq=record_.seq, digest=record_.digest
+            )
+    return row
 
 
 def check_chain(chain: str, *, now: dt.datetime | None = None) -> decisions_log.VerifyReport:
     """Verify the whole chain and, if intact, move its checkpoint to its end (``veche verify``)."""
     records = selectors.log_records(chain)
-    report = decisions_log.verify(records)
+    checked = selectors.checked_head(chain)
+    # Against what was verified before too: a re-hashed or cut end must not become the
+    # new checkpoint.
+    report = (
+        decisions_log.verify(records)
+        if checked is None
+        else decisions_log.verify_against(records, checked)
+    )
     if report.ok and records:
         ChainCheckpoint.objects.update_or_create(
             chain=chain,
             defaults={
                 "seq": records[-1].seq,
                 "digest": records[-1].digest,
+                "checked_seq": records[-1].seq,
                 "checked_at": now or timezone.now(),
             },
         )

@@ -741,9 +741,8 @@ def decision_log(request: HttpRequest) -> HttpResponse:
     """
     decisions = selectors.visible_decisions(member=request.user)
     page = paginate(request, decisions)
-    window = presenters.CHAIN_WINDOW + 1  # the newest link and the one it continues
     chains = [
-        presenters.chain_status(chain, decisions.newest(chain, window))
+        presenters.chain_status(chain, decisions.newest(chain))
         for chain in _readable_chains(request.user)
     ]
     rows = presenters.decision_rows(page.object_list)
