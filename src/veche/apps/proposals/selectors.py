@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connections
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
 from veche.apps.accounts.models import Member
@@ -58,19 +58,18 @@ def _placeholder_member() -> Member:
     return Member(pk=_ME, group_id=_MY_GROUP)
 
 
-@dataclass(frozen=True)
-class _MembershipReads:
-    groups: Statement
-    members: Statement
-    terms: Statement
+# What each row of the membership read holds, in its first column.
+_GROUP, _MEMBER, _TERM = 0, 1, 2
 
 
 @functools.cache
-def _membership_reads(everyone: bool) -> _MembershipReads:
-    """What :func:`electorate` reads, of every group or of one, compiled once: each
-    detail page and each action reads it. The coordinators' terms are read whole (a few
-    a year per group) and those in office chosen in Python, so that the SQL holds no
-    instant."""
+def _membership_read(everyone: bool) -> Statement:
+    """What :func:`electorate` reads, of every group or of one, in one statement compiled
+    once: each detail page and each action reads it. Three kinds of rows, told apart by
+    their first column: groups (id, created, dissolved), members (id, group, joined,
+    left) and coordinators' terms (group, member, start, end). The terms are read whole
+    (a few a year per group) and those in office chosen in Python, so that the SQL holds
+    no instant."""
     groups = Group.objects.all()
     # Inactive members count only for the time they belonged, if that time is known.
     members = Member.objects.filter(Q(is_active=True) | Q(left_at__isnull=False))
@@ -83,15 +82,24 @@ def _membership_reads(everyone: bool) -> _MembershipReads:
             terms.filter(group_id=_MY_GROUP),
         )
         placeholders = (_MY_GROUP,)
-    return _MembershipReads(
-        groups=Statement(groups.values_list("pk", "created_at", "dissolved_at"), placeholders),
-        members=Statement(
-            members.values_list("pk", "group_id", "joined_at", "left_at"), placeholders
-        ),
-        terms=Statement(
-            terms.values_list("group_id", "member_id", "starts_at", "ends_at"), placeholders
-        ),
+
+    def shaped(queryset: QuerySet[Any], tag: int, a: str, b: str | None, c: str, d: str) -> Any:
+        # Every column an annotation, in this order: the parts of a UNION line up.
+        columns = {
+            "row": Value(tag, output_field=IntegerField()),
+            "a": F(a),
+            "b": F(b) if b else Value(None, output_field=IntegerField()),
+            "c": F(c),
+            "d": F(d),
+        }
+        return queryset.order_by().annotate(**columns).values_list(*columns)
+
+    union = shaped(groups, _GROUP, "pk", None, "created_at", "dissolved_at").union(
+        shaped(members, _MEMBER, "pk", "group_id", "joined_at", "left_at"),
+        shaped(terms, _TERM, "group_id", "member_id", "starts_at", "ends_at"),
+        all=True,
     )
+    return Statement(union, placeholders)
 
 
 def electorate(*, at: dt.datetime | None = None, group_id: int | None = None) -> domain.Electorate:
@@ -104,27 +112,30 @@ def electorate(*, at: dt.datetime | None = None, group_id: int | None = None) ->
     Coordinators are those in office at ``at``. With ``group_id``, only that group.
     """
     at = at or timezone.now()
-    reads = _membership_reads(group_id is None)
     values = () if group_id is None else (group_id,)
+    rows = _membership_read(group_id is None).rows(*values)
     groups: dict[str, set[str]] = {}
     began: dict[str, dt.datetime] = {}
     ended: dict[str, dt.datetime] = {}
-    for pk, created_at, dissolved_at in reads.groups.rows(*values):
-        groups[str(pk)] = set()
-        began[str(pk)] = created_at
-        if dissolved_at is not None:
-            ended[str(pk)] = dissolved_at
+    for kind, pk, _none, created_at, dissolved_at in rows:
+        if kind == _GROUP:
+            groups[str(pk)] = set()
+            began[str(pk)] = created_at
+            if dissolved_at is not None:
+                ended[str(pk)] = dissolved_at
     joined: dict[str, dt.datetime] = {}
     left: dict[str, dt.datetime] = {}
-    for member_id, member_group, joined_at, left_at in reads.members.rows(*values):
-        if member_group is None or str(member_group) not in groups:
+    for kind, member_id, member_group, joined_at, left_at in rows:
+        if kind != _MEMBER or member_group is None or str(member_group) not in groups:
             continue
         groups[str(member_group)].add(str(member_id))
         joined[str(member_id)] = joined_at
         if left_at is not None:
             left[str(member_id)] = left_at
     coordinators: dict[str, set[str]] = {}
-    for term_group, member_id, starts_at, ends_at in reads.terms.rows(*values):
+    for kind, term_group, member_id, starts_at, ends_at in rows:
+        if kind != _TERM:
+            continue
         in_office = starts_at <= at and (ends_at is None or ends_at > at)
         if in_office and str(member_id) in groups.get(str(term_group), set()):
             coordinators.setdefault(str(term_group), set()).add(str(member_id))
