@@ -72,6 +72,39 @@ def test_a_members_grants_are_the_rows_the_orm_reads(member_a: Any, member_b: An
     assert grants_of(-1) == []
 
 
+def test_a_members_grants_come_with_them_once_then_are_read_afresh(
+    member_a: Any, make_member: Any, group_a: Any, test_keys: Any
+) -> None:
+    """The member is read with their grants (one query for both); the request's keyring
+    opens those, and any later keyring reads the grants as they are then."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from veche.apps.accounts import keys
+    from veche.apps.accounts.backends import MemberBackend
+    from veche.apps.accounts.models import KeyGrant
+    from veche.crypto import FEDERATION
+
+    want = sorted((s, e, bytes(k)) for s, e, k in keys.grants_of(member_a.pk))
+    with CaptureQueriesContext(connection) as queries:
+        got = MemberBackend().get_user(member_a.pk)
+        read = getattr(got, keys._READ_GRANTS)
+    assert len(queries) == 1
+    assert sorted((s, e, bytes(k)) for s, e, k in read) == want
+    assert fields_of(got) == fields_of(type(got).objects.get(pk=member_a.pk))
+    private_key = test_keys.private[member_a.pk]
+    with CaptureQueriesContext(connection) as queries:
+        first = keys.keyring_for(got, private_key)
+    assert len(queries) == 0 and not hasattr(got, keys._READ_GRANTS)
+    KeyGrant.objects.filter(member=member_a, scope=FEDERATION).delete()
+    later = keys.keyring_for(got, private_key)  # read afresh: the deleted grant is gone
+    assert len(list(later)) == len(list(first)) - len([w for w in want if w[0] == FEDERATION])
+    # A member with no grant at all is still read (one row, no grant).
+    bare = make_member(group_a, "grantless")
+    KeyGrant.objects.filter(member=bare).delete()
+    assert getattr(MemberBackend().get_user(bare.pk), keys._READ_GRANTS) == []
+
+
 def test_the_federation_and_its_charter_in_force_are_the_orms(federation: Any) -> None:
     from veche.apps.federation import selectors
     from veche.apps.federation.models import CharterVersion, Federation

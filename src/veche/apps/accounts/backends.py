@@ -6,20 +6,34 @@ import functools
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
+from django.db.models import F
 
+from veche.apps.accounts.keys import remember_grants
 from veche.apps.accounts.models import Member
 from veche.apps.accounts.services import check_passphrase
 from veche.apps.core.statements import ModelStatement
 
 # No member has this id: it marks where the id goes when the statement is compiled.
 _ID = -1_000_000_007
+_GRANT_COLUMNS = ("grant_scope", "grant_epoch", "grant_sealed")
 
 
 @functools.cache
 def _member_by_id() -> ModelStatement:
-    """The member with their group, compiled once (every request of a member reads it)."""
+    """The member with their group and their key grants, compiled once: every request of
+    a member reads them, and the keyring middleware opens the grants next. One row per
+    grant (a member holds a few: the federation's and their group's keys, an epoch each
+    since they joined), or one with no grant."""
     return ModelStatement(
-        Member.objects.select_related("group").filter(pk=_ID).order_by()[:1], (_ID,)
+        Member.objects.select_related("group")
+        .filter(pk=_ID)
+        .annotate(
+            grant_scope=F("key_grants__scope"),
+            grant_epoch=F("key_grants__epoch"),
+            grant_sealed=F("key_grants__sealed_key"),
+        )
+        .order_by(),
+        (_ID,),
     )
 
 
@@ -52,9 +66,20 @@ class MemberBackend(ModelBackend):
         return set()
 
     def get_user(self, user_id: Any) -> Any:
-        """Return the active member, with their group (every page asks whether it was dissolved)."""
+        """Return the active member, with their group (every page asks whether it was dissolved)
+        and, kept for the request's keyring, their key grants."""
         if type(user_id) is int:  # as a session holds it
-            member = _member_by_id().first(user_id)
+            rows = _member_by_id().objects(user_id)
+            member = rows[0] if rows else None
+            if member is not None:
+                grants = [
+                    [row.grant_scope, row.grant_epoch, row.grant_sealed]  # type: ignore[attr-defined]
+                    for row in rows
+                    if row.grant_scope is not None  # type: ignore[attr-defined]
+                ]
+                for name in _GRANT_COLUMNS:  # the grants go with the member, not on it
+                    del member.__dict__[name]
+                remember_grants(member, grants)
         else:
             member = Member.objects.select_related("group").filter(pk=user_id).first()
         return member if member is not None and self.user_can_authenticate(member) else None

@@ -129,9 +129,26 @@ def grants_of(member_id: int) -> list[list[Any]]:
     return _grants_of().rows(member_id)
 
 
+# Where a member read with their grants (accounts.backends) keeps them until opened.
+_READ_GRANTS = "_grants_read_with_member"
+
+
+def remember_grants(member: Member, grants: list[list[Any]]) -> None:
+    """Keep the grants read with ``member`` for the first :func:`keyring_for` to open."""
+    setattr(member, _READ_GRANTS, grants)
+
+
 def keyring_for(member: Member, private_key: PrivateKey) -> Keyring:
-    """Return a keyring holding every key granted to ``member`` that opens with ``private_key``."""
-    return open_grants(grants_of(member.pk), private_key)
+    """Return a keyring holding every key granted to ``member`` that opens with ``private_key``.
+
+    The grants read with the member (at the start of a request) serve once, for the
+    request's keyring; any later call reads them afresh, after whatever the request wrote.
+    """
+    # Attribute access, not __dict__: the request's member is Django's lazy proxy of it.
+    grants = getattr(member, _READ_GRANTS, None)
+    if grants is not None:
+        delattr(member, _READ_GRANTS)
+    return open_grants(grants_of(member.pk) if grants is None else grants, private_key)
 
 
 def open_grants(grants: Iterable[Any], private_key: PrivateKey) -> Keyring:
