@@ -61,7 +61,8 @@ class TestKeys:
 
 @pytest.fixture(autouse=True)
 def _settlement_checks_afresh() -> Any:
-    """Each test starts with no memory of what fell due in another test's database."""
+    """Each test starts with no memory of what fell due in another test's database, nor
+    of its federation."""
     try:
         from django.conf import settings
 
@@ -71,9 +72,13 @@ def _settlement_checks_afresh() -> Any:
     except ImportError:
         yield
         return
+    from veche.apps.federation.selectors import forget_federation
+
     quiet.wake()
+    forget_federation()  # the federation another test's database held
     yield
     quiet.wake()
+    forget_federation()
 
 
 @pytest.fixture(autouse=True)

@@ -120,6 +120,25 @@ def test_the_federation_and_its_charter_in_force_are_the_orms(federation: Any) -
     assert selectors.charter_in_force().pk == newer.pk
 
 
+def test_the_federation_is_read_until_it_exists_then_kept(db: Any) -> None:
+    """Its row never changes once made: a process reads it once, not on every page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from veche.apps.federation import selectors, services
+    from veche.apps.federation.models import Federation
+
+    assert selectors.get_federation() is None
+    assert selectors.get_federation() is None  # not kept while there is none
+    services.create_federation(name="Riverside", first_group_name="Tenants")
+    with CaptureQueriesContext(connection) as queries:
+        first = selectors.get_federation()
+        again = selectors.get_federation()
+    assert len(queries) == 1 and again is first
+    assert fields_of(first) == fields_of(Federation.objects.get())
+    assert selectors.federation_name() == "Riverside"
+
+
 def _pages(request_path: str, items: Any) -> list[list[int]]:
     out, number = [], 1
     while True:
@@ -157,23 +176,28 @@ def test_pages_of_proposals_and_of_the_inbox_are_the_orms(
 
 
 def test_a_thread_is_counted_and_paged_as_the_orm_does(member_a: Any, coordinator_a: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     from veche.apps.proposals import selectors, services
 
-    quiet = services.create_proposal(
-        author=coordinator_a, kind_key="group-practice", title="Quiet", body="."
-    )
-    talked = services.create_proposal(
-        author=coordinator_a, kind_key="group-practice", title="Talked about", body="."
-    )
-    for i in range(16):
-        services.post_comment(author=member_a, body=f"message {i}", row=talked)
-    for row in (quiet, talked):
+    threads = {}
+    for length in (0, 1, 7, 8, 16):  # pages of 7: empty, one page, full, one over, three
+        row = services.create_proposal(
+            author=coordinator_a, kind_key="group-practice", title=f"{length} messages", body="."
+        )
+        for i in range(length):
+            services.post_comment(author=member_a, body=f"message {i}", row=row)
+        threads[length] = row
+    for length, row in threads.items():
         pages = selectors.thread_rows(row)
-        assert pages.count() == selectors.comments(row).count()
-        for number in (None, 1, 2, 99):
+        assert pages.count() == selectors.comments(row).count() == length
+        last = max(1, -(-length // 7))
+        for number in (None, 1, 2, 3, 99, 0):
             query = "" if number is None else f"?page={number}"
             request = RequestFactory().get(f"/proposals/{row.pk}/{query}")
-            got = paginate(request, pages, per_page=7, latest=True)
+            with CaptureQueriesContext(connection) as queries:
+                got = paginate(request, pages, per_page=7, latest=True)
             want = paginate(request, selectors.comments(row), per_page=7, latest=True)
             assert (got.number, got.num_pages, got.has_next) == (
                 want.number, want.num_pages, want.has_next,
@@ -184,7 +208,13 @@ def test_a_thread_is_counted_and_paged_as_the_orm_does(member_a: Any, coordinato
             assert [c.author.pseudonym for c in got.object_list] == [
                 c.author.pseudonym for c in want.object_list
             ]
-    assert selectors.thread_rows(talked).count() == 16
+            # One query for the latest page, however long the thread, and for a page asked
+            # for that exists (0 is read as 1); a page past the end is counted, then the
+            # last one read.
+            asked = 1 if number == 0 else number
+            past_the_end = asked is not None and asked > last
+            expected = (2 if length == 0 else 3) if past_the_end else 1
+            assert len(queries) == expected, (length, number)
 
 
 def test_a_model_is_made_as_from_db_makes_it_and_by_django_when_it_listens(

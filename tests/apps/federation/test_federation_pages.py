@@ -137,14 +137,20 @@ def test_post_forms_require_csrf(member_a):
     assert b"Form expired" in response.content
 
 
-def test_the_header_names_the_federation_escaped_and_as_it_is_now(
+def test_the_header_names_the_federation_escaped_and_as_the_process_read_it(
     member_a: Any, client_for: Any
 ) -> None:
+    """No service renames a federation: a process reads its row once (decision 0138). A
+    name changed in the database by hand shows once the server restarts."""
     from veche.apps.federation.models import Federation
+    from veche.apps.federation.selectors import forget_federation
 
     client = client_for(member_a)
     Federation.objects.update(name="<b>Bakers</b> & co")
+    forget_federation()  # as a restart does
     page = client.get("/inbox/").content.decode()
     assert "&lt;b&gt;Bakers&lt;/b&gt; &amp; co" in page and "<b>Bakers" not in page
     Federation.objects.update(name="Renamed")
+    assert "Bakers" in client.get("/no-such-page/").content.decode()  # kept
+    forget_federation()
     assert "Renamed" in client.get("/no-such-page/").content.decode()

@@ -51,6 +51,40 @@ def _number(text: str | None) -> int | None:
     return min(max(int(text), 1), MAX_PAGE)
 
 
+def _pages(total: int, per_page: int) -> int:
+    return max(1, -(-total // per_page))
+
+
+def _latest(items: Any, number: int | None, per_page: int) -> tuple[int, int, list[Any] | None]:
+    """Return the page of a list that opens on its last page, its number of pages, and its
+    rows if they were read while counting.
+
+    Lists that can read a window with their length read it in one query: the last page
+    (``latest_page``), or a page asked for by number (``counted_window``) if it exists.
+    Otherwise the list is counted, then the page read (two queries; three for a number
+    past the end of such a list).
+    """
+    if number is None and (latest := getattr(items, "latest_page", None)) is not None:
+        found = latest(per_page)
+        if found is not None:
+            rows, total = found
+            num_pages = _pages(total, per_page)
+            return num_pages, num_pages, rows
+    read = getattr(items, "counted_window", None)
+    if number is not None and read is not None:
+        start = (number - 1) * per_page
+        found = read(start, start + per_page + 1)
+        # An empty first page: an empty list.
+        if found is not None and (found[1] is not None or number == 1):
+            rows, total = found
+            return number, _pages(total or 0, per_page), rows
+    # Past the end (a page number edited by hand), or not countable with a window.
+    total = items.count()
+    num_pages = _pages(total, per_page)
+    target = num_pages if number is None else min(number, num_pages)
+    return target, num_pages, [] if total == 0 else None
+
+
 def paginate(
     request: HttpRequest, items: Any, *, per_page: int = PER_PAGE, latest: bool = False
 ) -> Page:
@@ -60,12 +94,13 @@ def paginate(
     """
     number = _number(request.GET.get("page"))
     num_pages = None
+    rows = None
     if latest:
-        num_pages = max(1, -(-items.count() // per_page))
-        number = num_pages if number is None else min(number, num_pages)
+        number, num_pages, rows = _latest(items, number, per_page)
     number = number or 1
     start = (number - 1) * per_page
-    rows = list(items[start : start + per_page + 1])
+    if rows is None:
+        rows = list(items[start : start + per_page + 1])
     # The other parameters (a tab, say) ride along on the page links.
     params = request.GET.copy()
     params.pop("page", None)

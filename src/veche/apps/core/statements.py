@@ -189,10 +189,14 @@ class Pages:
         statement: Callable[[int, int], ModelStatement],
         *values: Any,
         counting: Statement | None = None,
+        counted: Callable[[int, int], ModelStatement] | None = None,
+        newest: Callable[[int], ModelStatement] | None = None,
     ) -> None:
         self.statement = statement
         self.values = values
         self.counting = counting
+        self.counted = counted
+        self.newest = newest
 
     def count(self) -> int:
         if self.counting is None:
@@ -200,5 +204,40 @@ class Pages:
         found = self.counting.rows(*self.values)
         return int(found[0][0]) if found else 0
 
+    def counted_window(self, start: int, stop: int) -> tuple[list[Model], int | None] | None:
+        """Return a window's rows and the list's length, read together (None: these pages
+        cannot). The length is unknown (None) when the window holds no row.
+
+        ``counted(start, stop)`` is the window's statement with ``total`` on each row: the
+        whole list's length (``COUNT(*) OVER ()``, counted before the window is cut).
+        """
+        if self.counted is None:
+            return None
+        return _with_total(self.counted(start, stop).objects(*self.values))
+
+    def latest_page(self, per_page: int) -> tuple[list[Model], int] | None:
+        """Return the last page's rows (in the list's order) and the list's length, read
+        together (None: these pages cannot).
+
+        ``newest(n)`` is the statement of the list's last ``n`` rows, last first, with
+        ``total`` on each row as for :meth:`counted_window`: the last page holds the
+        rows beyond the last full page before it (``per_page`` when the length divides).
+        """
+        if self.newest is None:
+            return None
+        rows, total = _with_total(self.newest(per_page).objects(*self.values))
+        if not total:
+            return [], 0
+        on_last = total - (-(-total // per_page) - 1) * per_page
+        return rows[:on_last][::-1], total
+
     def __getitem__(self, window: slice) -> list[Model]:
         return self.statement(window.start, window.stop).objects(*self.values)
+
+
+def _with_total(rows: list[Model]) -> tuple[list[Model], int | None]:
+    """Return rows read with ``total`` (the list's length) beside each, and that length."""
+    total = rows[0].total if rows else None  # type: ignore[attr-defined]
+    for row in rows:
+        del row.__dict__["total"]
+    return rows, total

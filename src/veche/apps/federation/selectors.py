@@ -39,9 +39,27 @@ def _charter_in_force() -> ModelStatement:
     return ModelStatement(CharterVersion.objects.order_by("-number")[:1], ())
 
 
+# The federation's row, kept by each process once `veche init` has made it. Nothing
+# changes or deletes it afterwards (no service does: its charter lives in versions, its
+# name is set once), so pages need not read it; Django's sites framework keeps its
+# current Site the same way. Restoring another federation's database means restarting
+# the server, as any restore does. Tests forget it between tests (tests/conftest.py).
+_kept: list[Federation] = []
+
+
 def get_federation() -> Federation | None:
-    """Return the federation, or None before `veche init` (read once per request)."""
-    return cached("federation", lambda: _federation().first())  # type: ignore[return-value]
+    """Return the federation, or None before `veche init` (read until it exists)."""
+    if _kept:
+        return _kept[0]
+    found: Federation | None = _federation().first()  # type: ignore[assignment]
+    if found is not None:
+        _kept[:] = [found]
+    return found
+
+
+def forget_federation() -> None:
+    """Forget the federation kept by this process (a test's database is rolled back)."""
+    _kept.clear()
 
 
 def federation_name() -> str:

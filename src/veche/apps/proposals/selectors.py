@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connections
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, Window
 from django.utils import timezone
 
 from veche.apps.accounts.models import Member
@@ -613,6 +613,22 @@ def _thread_window(start: int, stop: int) -> ModelStatement:
     return ModelStatement(comments(Proposal(pk=_PROPOSAL))[start:stop], (_PROPOSAL,))
 
 
+@functools.lru_cache(maxsize=64)
+def _thread_window_counted(start: int, stop: int) -> ModelStatement:
+    # The thread's length beside each message of the window: a page asked for by number
+    # is read in one query.
+    counted = comments(Proposal(pk=_PROPOSAL)).annotate(total=Window(Count("pk")))
+    return ModelStatement(counted[start:stop], (_PROPOSAL,))
+
+
+@functools.lru_cache(maxsize=8)
+def _thread_newest(n: int) -> ModelStatement:
+    # The thread's newest messages, newest first, with its length: its latest page, on
+    # which a thread opens, in one query however long the thread.
+    newest = comments(Proposal(pk=_PROPOSAL)).reverse().annotate(total=Window(Count("pk")))
+    return ModelStatement(newest[:n], (_PROPOSAL,))
+
+
 @functools.cache
 def _thread_length() -> Statement:
     # Grouped by the proposal, so that it is a SELECT of one column: no row when empty.
@@ -622,8 +638,14 @@ def _thread_length() -> Statement:
 
 def thread_rows(row: Proposal) -> Any:
     """Return :func:`comments` for ``paginate`` (counted, it opens on its latest page),
-    each page's query and the count compiled once."""
-    return Pages(_thread_window, row.pk, counting=_thread_length())
+    each page's query, the latest page's and the count compiled once."""
+    return Pages(
+        _thread_window,
+        row.pk,
+        counting=_thread_length(),
+        counted=_thread_window_counted,
+        newest=_thread_newest,
+    )
 
 
 def group_comments(group: Group) -> QuerySet[Comment]:
