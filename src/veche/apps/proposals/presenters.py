@@ -40,7 +40,7 @@ from veche.apps.proposals.models import (
 from veche.domain import proposals as domain
 from veche.domain.charter import Charter, GroupRules, Power, Scope, changes, rules_changes
 from veche.domain.consensus import Position
-from veche.domain.decisions_log import Head, Record, self_consistent, verify, verify_since
+from veche.domain.decisions_log import Head, self_consistent, verify, verify_since
 from veche.domain.errors import InvalidCharter
 
 PHASE_LABELS = {
@@ -833,7 +833,7 @@ def decision_rows(records: Iterable[DecisionRecord]) -> list[dict[str, Any]]:
 CHAIN_WINDOW = 50
 
 
-def chain_status(chain: str, newest: list[Record] | None = None) -> dict[str, Any]:
+def chain_status(chain: str, newest: list[DecisionRecord] | None = None) -> dict[str, Any]:
     """Return whether a decision chain verifies: from its checkpoint to its end.
 
     The checkpoint is where the last full check (``veche verify``) ended, moved on with
@@ -841,8 +841,8 @@ def chain_status(chain: str, newest: list[Record] | None = None) -> dict[str, An
     record, which the page checks is still what was verified. When more than
     :data:`CHAIN_WINDOW` records follow the checkpoint, the page checks the last
     ``CHAIN_WINDOW`` of them as a continuation of the record before them, and says which
-    records it left to ``veche verify``. ``newest`` are the chain's newest records, oldest
-    first, as the page read them (None: not read); what they miss is read here.
+    records it left to ``veche verify``. ``newest`` are the chain's newest stored records,
+    oldest first, as the page read them (None: not read); what they miss is read here.
     """
     checked = selectors.checkpoint(chain)
     checked_seq = -1 if checked is None else checked.seq
@@ -853,7 +853,8 @@ def chain_status(chain: str, newest: list[Record] | None = None) -> dict[str, An
     # The first record to read: the one the window continues, or the checked one.
     first = (tip - CHAIN_WINDOW) if window else max(checked_seq, 0)  # type: ignore[operator]
     if newest and newest[0].seq <= first:
-        records = [r for r in newest if r.seq >= first]
+        # Made into domain records only from the first one checked: usually one.
+        records = [selectors.to_record(r) for r in newest if r.seq >= first]
     elif tip is None:
         records = []
     else:

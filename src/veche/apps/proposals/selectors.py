@@ -692,9 +692,15 @@ def last_seq(chain: str) -> int | None:
     )
 
 
+@functools.cache
+def _checkpoint() -> ModelStatement:
+    # Every view of a decision log and every append reads it: compiled once.
+    return ModelStatement(ChainCheckpoint.objects.filter(chain=_CHAIN).order_by()[:1], (_CHAIN,))
+
+
 def checkpoint(chain: str) -> ChainCheckpoint | None:
     """Return how far the chain was verified from its start, if it ever was."""
-    return ChainCheckpoint.objects.filter(chain=chain).first()
+    return _checkpoint().first(chain)  # type: ignore[return-value]
 
 
 def head_of(checked: ChainCheckpoint | None) -> Head | None:
@@ -739,12 +745,12 @@ class NewestDecisions:
         rows.sort(key=lambda record: record.pk, reverse=True)
         return rows[index.start or 0 : index.stop]
 
-    def newest(self, chain: str) -> list[Record] | None:
+    def newest(self, chain: str) -> list[DecisionRecord] | None:
         """Return the chain's newest records, oldest first, as read for the last slice
         (None: the chain was not read)."""
         if chain not in self._read:
             return None
-        return [to_record(r) for r in reversed(self._read[chain])]
+        return self._read[chain][::-1]
 
 
 # A chain's name goes here when the statement is compiled; no chain is named so.
