@@ -265,3 +265,31 @@ def test_a_full_check_refuses_a_newest_record_rehashed_behind_the_checkpoint(
     assert not services.check_chain("federation").ok
     assert ChainCheckpoint.objects.get(chain="federation").digest == before
     assert not presenters.chain_status("federation")["ok"]
+
+
+@pytest.mark.parametrize("whole_up_to", [5, 101])
+def test_any_slice_of_the_newest_decisions_is_the_orms_far_from_the_newest_too(
+    monkeypatch: pytest.MonkeyPatch, group_a: Any, whole_up_to: int, client_for: Any, member_a: Any
+) -> None:
+    """Deep slices read ids first, then the window's records (page 100 of a long log
+    read 5,000 whole records per chain): the same records, in the same order."""
+    from veche.apps.proposals import selectors
+
+    monkeypatch.setattr(selectors, "_READ_WHOLE_UP_TO", whole_up_to)
+    for i in range(23):
+        for j, group_id in enumerate((None, group_a.pk, None)):
+            services.append_to_log(
+                group_id=group_id,
+                kind="note",
+                payload={"i": 3 * i + j, "group": group_id, "at": "2030-01-07T09:05:00+00:00"},
+            )
+    chains = ["federation", f"group-{group_a.pk}"]
+    everything = DecisionRecord.objects.filter(chain__in=chains).order_by("-pk")
+    for start, stop in [(0, 6), (5, 11), (10, 16), (30, 36), (60, 66), (66, 72), (100, 106)]:
+        got = selectors.NewestDecisions(chains)[start:stop]
+        assert [r.pk for r in got] == [r.pk for r in everything[start:stop]], (start, stop)
+        with CaptureQueriesContext(connection) as queries:
+            [r.proposal for r in got]  # read with the records
+        assert len(queries) == 0
+    page = client_for(member_a).get("/decisions/?page=2")
+    assert page.status_code == 200 and "TAMPERED" not in page.content.decode()

@@ -737,13 +737,33 @@ class NewestDecisions:
     def __getitem__(self, index: slice) -> list[DecisionRecord]:
         if not isinstance(index, slice) or index.stop is None or index.step not in (None, 1):
             raise TypeError("read the newest decisions by a [start:stop] slice")
+        start, stop = index.start or 0, index.stop
+        if stop > _READ_WHOLE_UP_TO:
+            return self._deep(start, stop)
         rows: list[DecisionRecord] = []
         for chain in self.chains:
-            newest: list[DecisionRecord] = _newest_records(index.stop).objects(chain)  # type: ignore[assignment]
+            newest: list[DecisionRecord] = _newest_records(stop).objects(chain)  # type: ignore[assignment]
             self._read[chain] = newest
             rows += newest
         rows.sort(key=lambda record: record.pk, reverse=True)
-        return rows[index.start or 0 : index.stop]
+        return rows[start:stop]
+
+    def _deep(self, start: int, stop: int) -> list[DecisionRecord]:
+        """A slice far from the newest: each chain's newest ``stop`` ids, merged, then the
+        records of the window alone. Reading whole records (and their proposals' titles)
+        down to page 100 cost a page 270 ms at 10,000 decisions; ids cost little."""
+        ids: list[int] = []
+        for chain in self.chains:
+            ids += [pk for (pk,) in _newest_ids(stop).rows(chain)]
+        ids.sort(reverse=True)
+        window = ids[start:stop]
+        records = list(
+            DecisionRecord.objects.filter(pk__in=window)
+            .select_related("proposal", "proposal__current_version")
+            .only(*(f.name for f in DecisionRecord._meta.concrete_fields), *_RECORD_PROPOSAL)
+        )
+        records.sort(key=lambda record: record.pk, reverse=True)
+        return records
 
     def newest(self, chain: str) -> list[DecisionRecord] | None:
         """Return the chain's newest records, oldest first, as read for the last slice
@@ -760,6 +780,17 @@ _RECORD_PROPOSAL = (
     "proposal__current_version",
     *(f"proposal__current_version__{f}" for f in VERSION_TITLE_FIELDS),
 )
+
+
+# Slices ending within the first two pages read whole records of each chain (and the
+# page checks the chains' newest links with them); deeper ones read ids first.
+_READ_WHOLE_UP_TO = 101
+
+
+@functools.lru_cache(maxsize=64)
+def _newest_ids(stop: int) -> Statement:
+    newest = DecisionRecord.objects.filter(chain=_CHAIN).order_by("-seq")[:stop]
+    return Statement(newest.values_list("pk"), (_CHAIN,))
 
 
 @functools.lru_cache(maxsize=64)
