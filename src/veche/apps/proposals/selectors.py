@@ -757,11 +757,7 @@ class NewestDecisions:
             ids += [pk for (pk,) in _newest_ids(stop).rows(chain)]
         ids.sort(reverse=True)
         window = ids[start:stop]
-        records = list(
-            DecisionRecord.objects.filter(pk__in=window)
-            .select_related("proposal", "proposal__current_version")
-            .only(*(f.name for f in DecisionRecord._meta.concrete_fields), *_RECORD_PROPOSAL)
-        )
+        records = list(_log_rows().filter(pk__in=window))
         records.sort(key=lambda record: record.pk, reverse=True)
         return records
 
@@ -782,6 +778,13 @@ _RECORD_PROPOSAL = (
 )
 
 
+def _log_rows() -> QuerySet[DecisionRecord]:
+    """Decision records as a log page shows them: whole, with their proposal's title."""
+    return DecisionRecord.objects.select_related("proposal", "proposal__current_version").only(
+        *(f.name for f in DecisionRecord._meta.concrete_fields), *_RECORD_PROPOSAL
+    )
+
+
 # Slices ending within the first two pages read whole records of each chain (and the
 # page checks the chains' newest links with them); deeper ones read ids first.
 _READ_WHOLE_UP_TO = 101
@@ -795,12 +798,7 @@ def _newest_ids(stop: int) -> Statement:
 
 @functools.lru_cache(maxsize=64)
 def _newest_records(stop: int) -> ModelStatement:
-    records = (
-        DecisionRecord.objects.filter(chain=_CHAIN)
-        .select_related("proposal", "proposal__current_version")
-        .only(*(f.name for f in DecisionRecord._meta.concrete_fields), *_RECORD_PROPOSAL)
-        .order_by("-seq")[:stop]
-    )
+    records = _log_rows().filter(chain=_CHAIN).order_by("-seq")[:stop]
     return ModelStatement(records, (_CHAIN,))
 
 
