@@ -45,6 +45,7 @@ from veche.crypto import (
     unwrap_from_session,
     wrap_for_session,
 )
+from veche.crypto.envelope import OPENED_HELD
 
 FAST = FAST_KDF_FOR_TESTS
 PASS = "correct horse battery staple"
@@ -266,6 +267,34 @@ def test_tampering_anywhere_is_refused(where: str) -> None:
     tampered = _flip(blob, index)
     with pytest.raises(CannotDecrypt):
         ring.decrypt(tampered, context="c")
+
+
+def test_a_text_opened_once_opens_nothing_else() -> None:
+    """The keyring keeps what it opened; an attacker's variants of that blob, or the same
+    blob read as another record, are still refused after it has opened once."""
+    ring, _ = _ring(G3_1)
+    blob = ring.encrypt("g3", "secret text", context="comment:p7:1")
+    assert ring.decrypt(blob, context="comment:p7:1") == "secret text"
+    assert ring.decrypt(bytearray(blob), context="comment:p7:1") == "secret text"
+    for context in ("comment:p7:2", "comment:p8:1", "comment:p7:1 "):
+        with pytest.raises(CannotDecrypt):
+            ring.decrypt(blob, context=context)
+    for index in (0, 4, 12, 40, len(blob) - 1):
+        with pytest.raises(CannotDecrypt):
+            ring.decrypt(_flip(blob, index), context="comment:p7:1")
+    # A keyring without the key learns nothing from another that opened it.
+    with pytest.raises(CannotDecrypt):
+        Keyring().decrypt(blob, context="comment:p7:1")
+    assert "secret text" not in repr(ring)
+
+
+def test_a_keyring_keeps_a_bounded_number_of_opened_texts() -> None:
+    ring, _ = _ring(G3_1)
+    blobs = [ring.encrypt("g3", f"text {i}", context="c") for i in range(OPENED_HELD + 50)]
+    for i, blob in enumerate(blobs):
+        assert ring.decrypt(blob, context="c") == f"text {i}"
+    assert len(ring._opened) <= OPENED_HELD
+    assert [ring.decrypt(b, context="c") for b in blobs[:3]] == ["text 0", "text 1", "text 2"]
 
 
 def test_relabelled_key_id_is_refused_even_with_the_same_key() -> None:

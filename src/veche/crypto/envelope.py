@@ -173,13 +173,24 @@ def _check_key(key: bytes) -> bytes:
     return key
 
 
-class Keyring:
-    """The content keys one request may use. Its repr lists key ids, never keys."""
+# How many opened texts a keyring keeps (see Keyring.decrypt): more than any page names,
+# and a bound for the keyrings that live longer than a request (building the demo).
+OPENED_HELD = 512
 
-    __slots__ = ("_keys",)
+
+class Keyring:
+    """The content keys one request may use. Its repr lists key ids, never keys.
+
+    It also keeps the texts it has opened, so a value a page shows twice (a name beside
+    each of its messages) is decrypted once. They live as long as the keyring, which is
+    one request's: what the request may read anyway, never kept past it.
+    """
+
+    __slots__ = ("_keys", "_opened")
 
     def __init__(self, keys: Mapping[KeyId, bytes] = MappingProxyType({})) -> None:
         self._keys: dict[KeyId, bytes] = {}
+        self._opened: dict[tuple[bytes, str], str] = {}
         for key_id, key in keys.items():
             self.add(key_id, key)
 
@@ -254,11 +265,21 @@ class Keyring:
         return self.encrypt_bytes(scope, plaintext.encode("utf-8"), context=context)
 
     def decrypt(self, blob: bytes, *, context: str) -> str:
+        # Only what opened is kept: a blob opens under its context or never, and a key
+        # once held stays held, so a kept text is what decrypting again would give.
+        kept = (bytes(blob), context)
+        found = self._opened.get(kept)
+        if found is not None:
+            return found
         raw = self.decrypt_bytes(blob, context=context)
         try:
-            return raw.decode("utf-8")
+            text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise CannotDecrypt("decrypted value is not text") from None
+        if len(self._opened) >= OPENED_HELD:
+            self._opened.clear()
+        self._opened[kept] = text
+        return text
 
     def try_decrypt(self, blob: bytes | None, *, context: str, fallback: str = "") -> str:
         """Like decrypt, but ``fallback`` for None or anything that cannot be decrypted."""

@@ -153,3 +153,33 @@ def test_makemessages_reads_every_form_of_translation_on_its_own_line() -> None:
     assert lines[1] == "pgettext('a context', 'Two'); "
     assert lines[2] == "ngettext('%(n)s thing', '%(n)s things', 0); "
     assert lines[3] == "gettext('Hello %(who)s'); "
+
+
+def test_a_blank_form_that_renders_alike_is_the_include_and_follows_the_language() -> None:
+    """form_fields(form) is what including includes/form.html gives, in the render's own
+    language, whether or not a rendering was kept; a form with anyone's data is never kept."""
+    from veche.apps.core import templating
+    from veche.apps.proposals.forms import CommentForm, MeetingForm
+
+    def include(form: Any) -> str:
+        return render('{% include "includes/form.html" %}', form=form)
+
+    templating._blank_forms.clear()
+    for language in ("en", "ru", "uk", "en"):
+        with translation.override(language):
+            for form in (MeetingForm(), CommentForm()):
+                assert templating.renders_alike(form)
+                assert render("{{ form_fields(f) }}", f=form) == include(form)
+    assert len(templating._blank_forms) == 6  # two forms in three languages
+    with translation.override("ru"):
+        assert "Сообщение" in render("{{ form_fields(f) }}", f=CommentForm())
+
+    typed = CommentForm(initial={"body": "what a member typed"})
+    refused = CommentForm({"body": ""})
+    assert refused.errors
+    for form in (typed, refused):
+        assert not templating.renders_alike(form)
+        assert render("{{ form_fields(f) }}", f=form) == include(form)
+    assert "what a member typed" in render("{{ form_fields(f) }}", f=typed)
+    assert "what a member typed" not in render("{{ form_fields(f) }}", f=CommentForm())
+    assert len(templating._blank_forms) == 6

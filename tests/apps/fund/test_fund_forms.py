@@ -175,3 +175,19 @@ def test_paying_more_than_the_fund_holds_says_what_it_holds(
     assert "the common fund holds 5.00 EUR, less than the 10.00 EUR decided" in page
     assert "once contributions cover it" in page
     assert not FundTransaction.objects.filter(kind="disbursement").exists()
+
+
+def test_states_and_kinds_read_as_djangos_display_in_every_language() -> None:
+    from django.utils import translation
+
+    unknown = "a value no release wrote"
+    for language in ("en", "ru", "uk"):
+        with translation.override(language):
+            for state in [*SupportRequest.State.values, unknown]:
+                request = SupportRequest(state=state)
+                assert str(request.state_label) == request.get_state_display()
+            for kind in [*FundTransaction.Kind.values, unknown]:
+                moved = FundTransaction(kind=kind)
+                assert str(moved.kind_label) == moved.get_kind_display()
+    with translation.override("ru"):
+        assert str(SupportRequest(state="paid").state_label) != "paid"

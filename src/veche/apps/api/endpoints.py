@@ -589,7 +589,7 @@ def fund(request: HttpRequest, page: int = Query(1, ge=1, le=10_000)) -> HttpRes
                 "id": r.pk,
                 "kind": r.kind,
                 "group": r.group.name,
-                "state": _text(r.get_state_display()),
+                "state": _text(r.state_label),
                 "amount": fund_selectors.format_money(r.amount, r.currency) if r.amount else "",
                 "proposal": r.proposal_id,
                 "created_at": r.created_at,

@@ -22,6 +22,9 @@ rules they were written under in Django's language, so that moving them changed 
   which cost a tenth of a list page. A render reads it once (:class:`Template`).
 - **Lazy labels translate once.** A page's lines share a few lazy labels (phases, steps);
   each is translated once per language and process (:func:`_finalize`).
+- **A blank form that is the same for everyone renders once** per language and process
+  (:func:`form_fields`): it holds nobody's data, and Django's widgets were a tenth of a
+  proposal's page.
 """
 
 from __future__ import annotations
@@ -153,6 +156,7 @@ def _forget_translations(*, setting: str, **kwargs: Any) -> None:
     if setting in {"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS", "INSTALLED_APPS"}:
         _translated.clear()
         _labels.clear()
+        _blank_forms.clear()
 
 
 setting_changed.connect(_forget_translations)
@@ -208,6 +212,32 @@ def _finalize(value: Any) -> Any:
     return value
 
 
+# Blank forms rendered, by (form class, language, prefix, auto_id): a few per process.
+_blank_forms: dict[tuple[type, str | None, str | None, Any], Markup] = {}
+FORM_TEMPLATE = "includes/form.html"
+
+
+def renders_alike(form: Any) -> bool:
+    """Whether ``form`` renders the same for everyone: a blank form (unbound, no initial
+    values) of a class whose fields, choices and labels are fixed (``renders_alike``)."""
+    return bool(
+        getattr(type(form), "renders_alike", False) and not form.is_bound and not form.initial
+    )
+
+
+@jinja2.pass_environment
+def form_fields(env: jinja2.Environment, form: Any) -> Markup:
+    """Return ``includes/form.html`` rendered for ``form``, kept when it renders alike."""
+    if not renders_alike(form):
+        return Markup(env.get_template(FORM_TEMPLATE).render(form=form))  # noqa: S704 - a template's output
+    key = (type(form), _language(), form.prefix, form.auto_id)
+    found = _blank_forms.get(key)
+    if found is None:
+        html = env.get_template(FORM_TEMPLATE).render(form=form)
+        found = _blank_forms[key] = Markup(html)  # noqa: S704 - a template's output
+    return found
+
+
 class Environment(jinja2.Environment):
     """Jinja2 with Django's lookup rule (see the module docstring)."""
 
@@ -248,6 +278,7 @@ def environment(**options: Any) -> Environment:
     env.globals.update(
         url_for=url,
         static=static,
+        form_fields=form_fields,
         get_current_language=translation.get_language,
         available_languages=settings.LANGUAGES,
         _=_translate,

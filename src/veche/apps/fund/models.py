@@ -26,6 +26,25 @@ from veche.domain.ledger import AccountKind, TransactionKind
 FUND_CHAIN = "fund"
 
 
+class ChoiceLabel:
+    """A field's value in words, as ``get_<field>_display()`` says it.
+
+    Django's hashes every choice's label, translating each, on every call, and a fund
+    page shows a label on each of thirty rows. This looks the value up; the label stays
+    lazy, translated where it is shown. A value outside the choices shows as itself.
+    """
+
+    def __init__(self, attname: str, choices: list[tuple[str, Any]]) -> None:
+        self.attname = attname
+        self.labels = dict(choices)
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        value = getattr(obj, self.attname)
+        return self.labels.get(value, value)
+
+
 class AppendOnly(Exception):
     """Raised on an attempt to change or delete a stored transaction or entry."""
 
@@ -99,6 +118,7 @@ class FundTransaction(_EncryptedText, models.Model):
     # Position in the fund chain: two writers racing for the same position, one fails.
     seq = models.PositiveIntegerField(unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
+    kind_label = ChoiceLabel("kind", Kind.choices)
     at = models.DateTimeField()
     # The group on whose behalf it was recorded (the contributor, the giver).
     group = models.ForeignKey(
@@ -221,6 +241,8 @@ class SupportRequest(_EncryptedText, models.Model):
         NOT_ADOPTED = "not_adopted", _("not adopted")
         OPEN = "open", _("open for answers")
         CLOSED = "closed", _("closed")
+
+    state_label = ChoiceLabel("state", State.choices)
 
     group = models.ForeignKey("federation.Group", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=10, choices=Kind.choices)

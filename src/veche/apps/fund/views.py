@@ -94,7 +94,7 @@ def _request_row(row: SupportRequest) -> dict[str, Any]:
     return {
         "row": row,
         "amount": selectors.format_money(row.amount, row.currency) if row.amount else "",
-        "state": row.get_state_display(),
+        "state": row.state_label,
     }
 
 

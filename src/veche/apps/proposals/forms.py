@@ -175,6 +175,7 @@ def _reached_by_field() -> forms.ChoiceField:
 
 
 class MeetingForm(forms.Form):
+    renders_alike = True  # fixed fields and choices: blank, it is rendered once (templating)
     outcome = _outcome_field()
     reached_by = _reached_by_field()
     attendance = forms.IntegerField(
@@ -269,6 +270,7 @@ class TakenForm(forms.Form):
 
 
 class CommentForm(forms.Form):
+    renders_alike = True  # blank, it is rendered once (templating)
     body = forms.CharField(
         label=gettext_lazy("Message"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 4})
     )

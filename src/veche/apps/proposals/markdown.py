@@ -7,6 +7,7 @@ marks links ``rel="noopener noreferrer nofollow"``.
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
 import unicodedata
 
@@ -43,6 +44,15 @@ ALLOWED_TAGS = {
     "td",
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
+
+# What a text's HTML, rendered when it was written and stored encrypted beside it
+# (decision 0139), was rendered by. HTML of any other rendering is rendered afresh from
+# its source when shown: a change to the rules here (bump the number) or a new release of
+# either library (a sanitiser's fix) never leaves older HTML on a page.
+RENDERING = (
+    f"1:markdown-it-py {importlib.metadata.version('markdown-it-py')}"
+    f":nh3 {importlib.metadata.version('nh3')}"
+)
 
 
 # Plain prose, for which Markdown makes nothing but paragraphs: markdown-it's HTML for

@@ -32,7 +32,7 @@ from veche.apps.core.permissions import member_required
 from veche.apps.federation.models import Group
 from veche.apps.federation.permissions import require_group_member
 from veche.apps.federation.selectors import charter_of, get_charter, get_group
-from veche.apps.proposals import forms, markdown, presenters, selectors
+from veche.apps.proposals import forms, presenters, selectors
 from veche.apps.proposals.models import Awaiting, Proposal
 from veche.domain import proposals as domain
 from veche.domain.charter import Charter, Mode
@@ -107,7 +107,7 @@ def pack_items(
             "number": number,
             "row": row,
             "title": version.title,
-            "body_html": markdown.render(version.body),
+            "body_html": version.body_html,
             "version": row.version,
             "kind": kind_name(kind) if kind else row.kind_key,
             "urgent": row.urgent,

@@ -21,10 +21,22 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from veche.apps.core import keyring
+from veche.apps.proposals import markdown
 from veche.domain.proposals import EVENT_TYPES, Outcome, Phase, ReachedBy, Wait
+
+
+def _stored_html(blob: bytes | None, of: str, *, context: str) -> SafeString | None:
+    """Return a text's stored HTML (decision 0139) if it is of this rendering and opens
+    under its own context, else None: the caller renders the source afresh."""
+    if not blob or of != markdown.RENDERING:
+        return None
+    html = keyring.decrypt(blob, context=context, fallback="")
+    # Sanitised when it was written, by this very rendering, and authenticated since.
+    return mark_safe(html) if html else None  # noqa: S308
 
 
 def _json_list(blob: Any, *, context: str, count: int, placeholder: str) -> list[str]:
@@ -189,6 +201,9 @@ class ProposalVersion(models.Model):
     number = models.PositiveIntegerField()
     title_ct = models.BinaryField()
     body_ct = models.BinaryField()
+    # The text's HTML, rendered when it was written (decision 0139), and its rendering.
+    body_html_ct = models.BinaryField(null=True, editable=False)
+    html_of = models.CharField(max_length=80, default="", editable=False)
     created_at = models.DateTimeField()
 
     def _context(self, part: str) -> str:
@@ -204,11 +219,20 @@ class ProposalVersion(models.Model):
         """Return the text (Markdown), readable with the proposal's key only."""
         return keyring.decrypt(self.body_ct, context=self._context("body"))
 
+    @property
+    def body_html(self) -> SafeString:
+        """Return the text as sanitised HTML: as stored when written, or rendered now."""
+        stored = _stored_html(self.body_html_ct, self.html_of, context=self._context("html"))
+        return markdown.render(self.body) if stored is None else stored
+
     def set_text(self, title: str, body: str) -> None:
-        """Encrypt the title and text with the proposal's key."""
+        """Encrypt the title, the text and the text's HTML with the proposal's key."""
         scope = self.proposal.key_scope()
         self.title_ct = keyring.encrypt(scope, title, context=self._context("title"))
         self.body_ct = keyring.encrypt(scope, body, context=self._context("body"))
+        html = markdown.render(body)
+        self.body_html_ct = keyring.encrypt(scope, html, context=self._context("html"))
+        self.html_of = markdown.RENDERING
 
     class Meta:
         ordering = ["number"]
@@ -408,6 +432,9 @@ class Comment(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
     body_ct = models.BinaryField()
+    # The message's HTML, rendered when it was written (decision 0139), and its rendering.
+    html_ct = models.BinaryField(null=True, editable=False)
+    html_of = models.CharField(max_length=80, default="", editable=False)
 
     def _context(self) -> str:
         # The context names this very message (its id), so a ciphertext moved onto
@@ -431,10 +458,19 @@ class Comment(models.Model):
         """Return the message, readable with its thread's key only."""
         return keyring.decrypt(self.body_ct, context=self._context())
 
+    @property
+    def html(self) -> SafeString:
+        """Return the message as sanitised HTML: as stored when written, or rendered now."""
+        stored = _stored_html(self.html_ct, self.html_of, context=f"{self._context()}:html")
+        return markdown.render(self.body) if stored is None else stored
+
     def set_body(self, body: str) -> None:
-        """Encrypt the message with its thread's key."""
+        """Encrypt the message, and its HTML, with its thread's key."""
         scope, context = self._scope_and_context()
         self.body_ct = keyring.encrypt(scope, body, context=context)
+        html = markdown.render(body)
+        self.html_ct = keyring.encrypt(scope, html, context=f"{context}:html")
+        self.html_of = markdown.RENDERING
 
     class Meta:
         ordering = ["created_at", "pk"]

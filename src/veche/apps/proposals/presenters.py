@@ -268,7 +268,7 @@ def detail(
         "may": {action.value: True for action in may},
         "row": row,
         "version": version,
-        "body_html": markdown.render(version.body),
+        "body_html": version.body_html,
         "kind": kind,
         "kind_name": kind_name(kind),
         "state": st,
@@ -779,10 +779,7 @@ def thread(comments: Iterable[Comment], member: Member) -> list[dict[str, Any]]:
     for c in comments:
         if c.author_id not in labels:
             labels[c.author_id] = _person_label(c.author, member, names)
-    return [
-        {"author": labels[c.author_id], "at": c.created_at, "html": markdown.render(c.body)}
-        for c in comments
-    ]
+    return [{"author": labels[c.author_id], "at": c.created_at, "html": c.html} for c in comments]
 
 
 def decision_rows(records: Iterable[DecisionRecord]) -> list[dict[str, Any]]:

@@ -312,7 +312,7 @@ def load(row: Proposal, *, now: dt.datetime | None = None) -> Loaded:
     now = now or timezone.now()
     charter = bound_charter(row)
     proposal = to_domain_proposal(row, charter)
-    stored = list(ProposalEvent.objects.filter(proposal=row).order_by("seq"))
+    stored: list[ProposalEvent] = _events_of().objects(row.pk)  # type: ignore[assignment]
     events = to_domain_events(row, proposal.kind, stored)
     el = electorate(at=now, group_id=None if row.federation_wide else row.group_id)
     mandates = past_mandates(row) if isinstance(proposal.kind.fallback, MandateFallback) else ()

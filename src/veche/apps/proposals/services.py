@@ -851,7 +851,7 @@ def post_comment(
         comment = Comment(proposal=row, group=group, author=author, created_at=now, body_ct=b"")
         comment.save()
         comment.set_body(body)
-        comment.save(update_fields=["body_ct"])
+        comment.save(update_fields=["body_ct", "html_ct", "html_of"])
     return comment
 
 
