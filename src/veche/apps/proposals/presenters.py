@@ -75,9 +75,10 @@ REACHED_LABELS = {
 _OUTCOME_SAYS_HOW = {domain.Outcome.RECALLED, domain.Outcome.MANDATE_EXPIRED}
 
 
-def reached_label(outcome: domain.Outcome, reached_by: domain.ReachedBy) -> str:
-    """Return how a decision was reached, or "" where its outcome already says it."""
-    return "" if outcome in _OUTCOME_SAYS_HOW else str(REACHED_LABELS[reached_by])
+def reached_label(outcome: domain.Outcome, reached_by: domain.ReachedBy) -> Any:
+    """Return how a decision was reached, or "" where its outcome already says it (a lazy
+    label, translated where it is shown: once per language on a page of fifty)."""
+    return "" if outcome in _OUTCOME_SAYS_HOW else REACHED_LABELS[reached_by]
 
 
 STEP_LABELS = {
