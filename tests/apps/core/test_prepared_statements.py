@@ -42,3 +42,38 @@ def test_a_pages_statements_are_prepared_and_it_reads_the_same(
     )
     page = client.get(f"/proposals/{other.pk}/").content
     assert b"Fix the roof" in page and b"Green, please." not in page
+
+
+def test_a_balance_before_an_instant_is_planned_for_its_instant(coordinator_a: Any) -> None:
+    """Whether any entry precedes the instant decides the plan (a generic plan walked the
+    whole account): that statement carries its values in its text (prepared, it is planned
+    for them alone), and reads right either way."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from veche.apps.fund import selectors
+    from veche.apps.fund import services as fund
+    from veche.apps.fund.models import Account
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    base = timezone.now() - dt.timedelta(days=10)
+    for i in (1, 2, 3):
+        at = base + dt.timedelta(days=i)
+        fund.contribute(
+            actor=coordinator_a,
+            amount=100 * i,
+            currency="EUR",
+            idempotency_key=f"plan-token-{i}",
+            now=at,
+        )
+    account = Account.objects.get(key="fund")
+    for _ in range(4):
+        assert selectors.balance_before(account, base) == {"EUR": 0}
+        assert selectors.balance_before(account, base + dt.timedelta(days=2.5)) == {"EUR": 300}
+        assert selectors.balance_before(account, base + dt.timedelta(days=5)) == {"EUR": 600}
+    prepared = _prepared()
+    assert any('"fund_balance"' in statement for statement in prepared)  # its neighbour is
+    reads = [s for s in prepared if s.startswith("SELECT") and '"balance_after"' in s]
+    assert not any("$1" in statement for statement in reads)

@@ -107,10 +107,19 @@ def adapted(alias: str, value: dt.datetime) -> Any:
 
 
 class Statement:
-    """A queryset's SELECT, compiled once, run with fresh values for its placeholders."""
+    """A queryset's SELECT, compiled once, run with fresh values for its placeholders.
 
-    def __init__(self, queryset: Any, placeholders: tuple[Any, ...]) -> None:
+    On PostgreSQL a statement is prepared after a few runs (decision 0140) and may then
+    be planned once for any values. One whose best plan depends on its values (a range
+    that may hold all rows or none) says ``planned_for_values``: its values are written
+    into its text, so the server plans each set of values for itself.
+    """
+
+    def __init__(
+        self, queryset: Any, placeholders: tuple[Any, ...], *, planned_for_values: bool = False
+    ) -> None:
         self.alias = queryset.db
+        self.planned_for_values = planned_for_values
         compiler = queryset.query.get_compiler(using=self.alias)
         self.sql, params = compiler.as_sql()
         self.params = list(params)
@@ -133,8 +142,12 @@ class Statement:
             for at in places:
                 params[at] = value
         connection = connections[self.alias]
+        sql: str = self.sql
+        if self.planned_for_values and connection.vendor == "postgresql":
+            # Quoted by the driver, as Django's own compose_sql does.
+            sql, params = connection.ops.compose_sql(sql, params), None
         with connection.cursor() as cursor:
-            cursor.execute(self.sql, params)
+            cursor.execute(sql, params)
             found = [list(row) for row in cursor.fetchall()]
         for row in found:
             for at, (converters, expression) in self.converters.items():

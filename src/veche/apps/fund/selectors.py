@@ -420,7 +420,9 @@ def _balance_after_last_before() -> Statement:
         .order_by("-pk")  # posting order (see statement_lines)
         .values_list("balance_after", flat=True)[:1]
     )
-    return Statement(last, (_ACCOUNT, _CURRENCY, adapted(last.db, _AT)))
+    # Planned for its values: a generic plan walks every entry of the account back from
+    # its newest when the instant precedes them all (4.7 ms against 0.4 at 1,000 entries).
+    return Statement(last, (_ACCOUNT, _CURRENCY, adapted(last.db, _AT)), planned_for_values=True)
 
 
 _UNTIL = dt.datetime(1900, 1, 2, 0, 0, 0, 123457, tzinfo=dt.UTC)
