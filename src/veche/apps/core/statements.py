@@ -156,6 +156,38 @@ class Statement:
         return found
 
 
+class Merged(Statement):
+    """One statement run for several sets of values in one query: the rows of every run
+    together, ordered by their first column, the first ``limit`` of them.
+
+    For "the newest of these few chains": each run reads its own index (an ``ORDER BY``
+    and ``LIMIT`` of its own), so the database neither sorts everything the runs could
+    match nor sends back more rows than are kept. Each run is a subquery of a ``UNION
+    ALL`` (SQLite takes no ``ORDER BY`` or ``LIMIT`` in a compound's own arms).
+    """
+
+    def __init__(self, part: Statement, runs: int, *, limit: int, descending: bool) -> None:
+        if runs < 1:
+            raise ValueError("a merged statement runs its part at least once")
+        self.alias = part.alias
+        self.planned_for_values = part.planned_for_values
+        # Django's compiled SQL with its placeholders: no value is written into the text.
+        arm = "SELECT * FROM ({}) AS run{}"
+        arms = " UNION ALL ".join(arm.format(part.sql, i) for i in range(runs))
+        order = "DESC" if descending else "ASC"
+        self.sql = f"{arms} ORDER BY 1 {order} LIMIT {int(limit)}"
+        self.params = part.params * runs
+        width = len(part.params)
+        # The placeholders of run i come i-th: ``rows(*run_0_values, *run_1_values, ...)``.
+        self.places = [
+            [at + i * width for at in places] for i in range(runs) for places in part.places
+        ]
+        self.select = part.select
+        self.klass_info = None
+        self.annotations = []
+        self.converters = part.converters
+
+
 class ModelStatement(Statement):
     """A statement of a queryset of models: its rows are made into models."""
 
