@@ -244,3 +244,22 @@ def test_removing_a_member_revokes_their_tokens_and_feeds(
     remove_member(group=group, member=member_a, by=coordinator_a)
     assert not AccessKey.objects.filter(member=member_a).exists()
     problem(client.get("/api/inbox"), 404)
+
+
+def test_a_decision_changed_in_the_database_reads_as_not_intact(
+    api_client: Any, member_a: Any, proposal: Any
+):
+    """A record whose payload was changed so that its date and outcome cannot be read is
+    still answered, as not intact and without a date, within the schema."""
+    from veche.apps.proposals import services
+    from veche.apps.proposals.models import DecisionRecord
+
+    payload = {"outcome": "adopted", "reached_by": "consensus", "at": "2030-01-07T09:05:00+00:00"}
+    services.append_to_log(group_id=None, kind="decision", payload=payload, proposal=proposal)
+    client = api_client(member_a)
+    [item] = client.get("/api/decisions").json()["items"]
+    assert item["intact"] and item["at"].startswith("2030-01-07")
+    DecisionRecord.objects.filter(chain="federation").update(payload={"outcome": "won"})
+    [item] = client.get("/api/decisions").json()["items"]
+    assert not item["intact"] and item["at"] is None and item["outcome"] == ""
+    assert item["title"] == "Meet on Tuesdays"

@@ -289,7 +289,132 @@ def test_any_slice_of_the_newest_decisions_is_the_orms_far_from_the_newest_too(
         got = selectors.NewestDecisions(chains)[start:stop]
         assert [r.pk for r in got] == [r.pk for r in everything[start:stop]], (start, stop)
         with CaptureQueriesContext(connection) as queries:
-            [r.proposal for r in got]  # read with the records
+            [(r.title, r.record) for r in got]  # read with the records
         assert len(queries) == 0
     page = client_for(member_a).get("/decisions/?page=2")
     assert page.status_code == 200 and "TAMPERED" not in page.content.decode()
+
+
+def _decided(author: Any, title: str, group_id: int | None) -> Any:
+    row = services.create_proposal(
+        author=author, kind_key="group-practice", title=title, body="Why.", draft=True
+    )
+    payload = {
+        "proposal": str(row.pk),
+        "outcome": "adopted",
+        "reached_by": "consensus",
+        "at": "2030-01-07T09:05:00+00:00",
+    }
+    services.append_to_log(group_id=group_id, kind="decision", payload=payload, proposal=row)
+    return row
+
+
+def test_log_lines_hold_what_the_records_and_their_proposals_hold(
+    group_a: Any, member_a: Any
+) -> None:
+    """The log reads its rows as values, not models: each line must hold the stored
+    record (payload, digest, chain) and the title of its proposal's current version."""
+    from veche.apps.proposals import selectors
+    from veche.apps.proposals.models import Proposal
+
+    first = _decided(member_a, "Meet on <b>Tuesdays</b>", group_a.pk)
+    second = _decided(member_a, "Share the van", None)
+    services.append_to_log(
+        group_id=None, kind="note", payload={"i": 1, "at": "2030-01-07T09:05:00+00:00"}
+    )
+    chains = ["federation", f"group-{group_a.pk}"]
+    # Its current version unrecorded (as rows from before current_version were): the
+    # newest version's title, read apart.
+    Proposal.objects.filter(pk=second.pk).update(current_version=None)
+    lines = selectors.NewestDecisions(chains)[0:10]
+    stored = DecisionRecord.objects.filter(chain__in=chains).order_by("-pk")
+    assert [line.pk for line in lines] == [r.pk for r in stored]
+    for line, row in zip(lines, stored, strict=True):
+        assert line.record == selectors.to_record(row)
+        assert line.payload == row.payload
+        assert (line.chain, line.proposal_id, line.group_id) == (
+            row.chain,
+            row.proposal_id,
+            row.group_id,
+        )
+    assert [line.title for line in lines] == ["", "Share the van", "Meet on <b>Tuesdays</b>"]
+    rows = presenters.decision_rows(lines)
+    assert [(r.title, r.proposal, r.federation, r.intact) for r in rows] == [
+        ("", None, True, True),
+        ("Share the van", second.pk, True, True),
+        ("Meet on <b>Tuesdays</b>", first.pk, False, True),
+    ]
+
+
+def test_a_log_line_whose_payload_was_replaced_reads_as_tampered(
+    group_a: Any, member_a: Any, client_for: Any
+) -> None:
+    """A payload changed in the database (its digest left as it was) is read as stored,
+    and the row says it no longer matches its digest."""
+    from veche.apps.proposals import selectors
+
+    _decided(member_a, "Share the van", None)
+    forged = {"proposal": "1", "outcome": "not_adopted", "reached_by": "consensus"}
+    DecisionRecord.objects.filter(chain="federation").update(
+        payload={**forged, "at": "2030-01-07T09:05:00+00:00"}
+    )
+    [line] = selectors.NewestDecisions(["federation"])[0:5]
+    assert line.payload["outcome"] == "not_adopted"
+    [row] = presenters.decision_rows([line])
+    assert not row.intact and str(row.outcome) == "Not adopted"
+    body = client_for(member_a).get("/decisions/").content.decode()
+    assert "TAMPERED" in body and "Share the van" in body
+
+
+def test_a_chain_quieter_than_the_page_is_checked_from_its_own_records(
+    window: int, group_a: Any, member_a: Any, client_for: Any
+) -> None:
+    """The page reads the newest records of all its chains at once: a chain none of whose
+    records is among them (quiet while the other was busy) is read for its check apart,
+    and judged as when read alone."""
+    from veche.apps.proposals import selectors
+
+    _append(3)
+    for i in range(2 * WINDOW):
+        services.append_to_log(
+            group_id=group_a.pk,
+            kind="note",
+            payload={"i": i, "group": group_a.pk, "at": "2030-01-07T09:05:00+00:00"},
+        )
+    chains = ["federation", f"group-{group_a.pk}"]
+    decisions = selectors.NewestDecisions(chains)
+    got = decisions[0 : WINDOW + 1]
+    assert {line.chain for line in got} == {chains[1]}
+    assert decisions.newest("federation") is None
+    assert [line.seq for line in decisions.newest(chains[1])] == list(range(WINDOW - 1, 2 * WINDOW))
+    assert presenters.chain_status("federation", None) == presenters.chain_status("federation")
+    _tamper(2)
+    status = presenters.chain_status("federation", decisions.newest("federation"))
+    assert not status["ok"]
+    assert "TAMPERED" in client_for(member_a).get("/decisions/").content.decode()
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        {"proposal": "1", "outcome": "adopted", "reached_by": "consensus"},  # no date
+        {"outcome": "won", "reached_by": "consensus", "at": "2030-01-07T09:05:00+00:00"},
+        {"outcome": "adopted", "reached_by": 7, "at": "yesterday"},
+        ["not", "an", "object"],
+    ],
+)
+def test_a_record_changed_after_it_was_shown_is_shown_as_tampered(
+    forged: Any, group_a: Any, member_a: Any, client_for: Any
+) -> None:
+    """What a page learnt of a record is kept by its stored columns: a record changed in
+    the database is read and checked afresh, and a payload that no longer says what a row
+    shows is shown as tampered, not as a server error."""
+    _decided(member_a, "Share the van", None)
+    client = client_for(member_a)
+    before = client.get("/decisions/").content.decode()
+    assert "Share the van" in before and "TAMPERED" not in before
+    DecisionRecord.objects.filter(chain="federation").update(payload=forged)
+    after = client.get("/decisions/")
+    assert after.status_code == 200
+    body = after.content.decode()
+    assert "TAMPERED" in body and "Share the van" in body

@@ -534,9 +534,9 @@ def decisions(request: HttpRequest, page: int = Query(1, ge=1, le=10_000)) -> Ht
     text = _Texts()
     got = paginate(request, selectors.visible_decisions(member=member))
     items = [
-        {**{k: r[k] for k in ("chain", "seq", "proposal", "at", "digest", "federation", "intact")},
-         "title": text(r["title"]), "outcome": text(r.get("outcome")),
-         "reached_by": text(r.get("reached_by"))}
+        {**{k: getattr(r, k) for k in ("chain", "seq", "proposal", "at", "digest", "federation",
+                                       "intact")},
+         "title": text(r.title), "outcome": text(r.outcome), "reached_by": text(r.reached_by)}
         for r in presenters.decision_rows(got.object_list)
     ]  # fmt: skip
     chains = [

@@ -185,7 +185,10 @@ class DecisionRow(Schema):
     title: str
     outcome: str
     reached_by: str
-    at: dt.datetime
+    at: dt.datetime | None = Field(
+        description="when it was decided; null only for a record changed in the database "
+        "so that its date cannot be read (then intact is false)"
+    )
     digest: str
     federation: bool
     intact: bool

@@ -248,25 +248,26 @@ def feed_decisions(request: HttpRequest, secret: str) -> HttpResponse:
         rows = presenters.decision_rows(records)
         entries = []
         for row in rows:
-            named = holder.key.with_titles and row["title"]
-            where = _("the federation") if row["federation"] else _("your group")
+            named = holder.key.with_titles and row.title
+            where = _("the federation") if row.federation else _("your group")
             title = (
-                str(row["title"])
+                str(row.title)
                 if named
-                else _("A decision of %(where)s (#%(seq)d)") % {"where": where, "seq": row["seq"]}
+                else _("A decision of %(where)s (#%(seq)d)") % {"where": where, "seq": row.seq}
             )
             link = (
-                reverse("proposals:detail", args=[row["proposal"]])
-                if row["proposal"]
+                reverse("proposals:detail", args=[row.proposal])
+                if row.proposal
                 else reverse("proposals:decisions")
             )
             entries.append(
                 {
-                    "id": f"decision:{row['chain']}:{row['seq']}",
+                    "id": f"decision:{row.chain}:{row.seq}",
                     "title": title,
-                    "updated": row["at"],
+                    # A record whose date was changed unreadable: when the feed began.
+                    "updated": row.at or holder.key.created_at,
                     "link": link,
-                    "summary": str(row.get("outcome") or ""),
+                    "summary": str(row.outcome or ""),
                 }
             )
     updated = max((e["updated"] for e in entries), default=holder.key.created_at)

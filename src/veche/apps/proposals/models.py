@@ -194,6 +194,11 @@ class Proposal(models.Model):
         ]
 
 
+def version_context(proposal_id: int, number: int, part: str) -> str:
+    """Return what a version's encrypted ``part`` is bound to: its proposal and number."""
+    return f"proposal:{proposal_id}:v{number}:{part}"
+
+
 class ProposalVersion(models.Model):
     """One version of a proposal's text; amending adds a version."""
 
@@ -207,12 +212,17 @@ class ProposalVersion(models.Model):
     created_at = models.DateTimeField()
 
     def _context(self, part: str) -> str:
-        return f"proposal:{self.proposal_id}:v{self.number}:{part}"
+        return version_context(self.proposal_id, self.number, part)
 
     @property
     def title(self) -> str:
         """Return the title, readable with the proposal's key only."""
         return keyring.decrypt(self.title_ct, context=self._context("title"))
+
+    @staticmethod
+    def title_of(proposal_id: int, number: int, title_ct: bytes | None) -> str:
+        """Return a version's title from its stored columns alone (read without a model)."""
+        return keyring.decrypt(title_ct, context=version_context(proposal_id, number, "title"))
 
     @property
     def body(self) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -40,7 +40,17 @@ from veche.apps.proposals.models import (
 from veche.domain import proposals as domain
 from veche.domain.charter import Charter, GroupRules, Power, Scope, changes, rules_changes
 from veche.domain.consensus import Position
-from veche.domain.decisions_log import Head, self_consistent, verify, verify_since
+from veche.domain.decisions_log import (
+    ChainError,
+    Head,
+    Problem,
+    ProblemKind,
+    Record,
+    VerifyReport,
+    self_consistent,
+    verify,
+    verify_since,
+)
 from veche.domain.errors import InvalidCharter
 
 PHASE_LABELS = {
@@ -783,45 +793,122 @@ def thread(comments: Iterable[Comment], member: Member) -> list[dict[str, Any]]:
     return [{"author": labels[c.author_id], "at": c.created_at, "html": c.html} for c in comments]
 
 
-def decision_rows(records: Iterable[DecisionRecord]) -> list[dict[str, Any]]:
+class DecisionRow(NamedTuple):
+    """One row of a decision log, checked against its digest.
+
+    A tuple, so that the log's template unpacks each row's fields once instead of
+    looking each up (fifty rows, eleven fields).
+    """
+
+    intact: bool
+    chain: str
+    seq: int
+    title: str
+    # The proposal the row links to (None: no proposal).
+    proposal: int | None
+    at: dt.datetime
+    digest: str
+    digest_short: str
+    federation: bool
+    outcome: Any
+    reached_by: Any
+
+
+class _Read(NamedTuple):
+    """What a record's stored columns say, apart from its title and its links."""
+
+    intact: bool
+    at: dt.datetime | None
+    outcome: Any
+    reached_by: Any
+
+
+# What each record read lately says, by its stored columns (decision 0141). A pure
+# function of those columns: a record changed in the database is another key and is
+# checked afresh, so keeping the answer changes none. Nothing here was decrypted (titles
+# are not kept), and a removal's row, which names a member, is read each time.
+_read: dict[tuple[int, str, str, str, str], _Read] = {}
+_READ_HELD = 4096
+
+
+def _reading(line: selectors.LogLine) -> _Read:
+    key = (line.seq, line.kind, line.payload_text, line.prev_digest, line.digest)
+    found = _read.get(key)
+    if found is None:
+        found = _read_afresh(line)
+        if line.kind != "removal":
+            if len(_read) >= _READ_HELD:
+                _read.clear()
+            _read[key] = found
+    return found
+
+
+def _read_afresh(line: selectors.LogLine) -> _Read:
+    """Check a record against its digest and read what its row shows. A payload changed
+    in the database may lack what a row shows: the row then shows what it can, as
+    tampered (a record made by veche has it all)."""
+    try:
+        intact = self_consistent(line.record)
+    except ChainError:  # not a JSON object: not a record at all
+        intact = False
+    p = line.payload if isinstance(line.payload, dict) else {}
+    try:
+        at = dt.datetime.fromisoformat(p["at"])
+    except (KeyError, TypeError, ValueError):
+        at, intact = None, False
+    outcome: Any = line.kind
+    how: Any = ""
+    if line.kind == "decision":
+        try:
+            reached = domain.Outcome(p["outcome"])
+            how = reached_label(reached, domain.ReachedBy(p["reached_by"]))
+        except (KeyError, TypeError, ValueError):
+            outcome, intact = "", False
+        else:
+            outcome = OUTCOME_LABELS.get(reached, p["outcome"])
+    elif line.kind == "removal":
+        outcome = _("Member removed; the group's keys were renewed")
+    return _Read(intact=intact, at=at, outcome=outcome, reached_by=how)
+
+
+def decision_rows(records: Iterable[selectors.LogLine]) -> list[DecisionRow]:
     """Return the decision log's records as table rows, each checked against its digest."""
     rows = []
     for r in records:
-        p = r.payload
-        row: dict[str, Any] = {
-            "intact": self_consistent(selectors.to_record(r)),
-            "chain": r.chain,
-            "seq": r.seq,
-            "title": "",
-            "proposal": r.proposal_id,
-            "at": dt.datetime.fromisoformat(p["at"]),
-            "digest": r.digest,
-            # What truncatechars(17) printed, without its Unicode-aware truncation.
-            "digest_short": f"{r.digest[:16]}…" if len(r.digest) > 17 else r.digest,
-            "federation": r.group_id is None,
-        }
+        read = _reading(r)
+        title, proposal = "", r.proposal_id
         if r.kind == "decision":
-            row["title"] = _title(r.proposal) if r.proposal else ""
-            row["outcome"] = OUTCOME_LABELS.get(domain.Outcome(p["outcome"]), p["outcome"])
-            row["reached_by"] = reached_label(
-                domain.Outcome(p["outcome"]), domain.ReachedBy(p["reached_by"])
-            )
+            title = r.title
         elif r.kind == "removal":
-            removed = Member.objects.filter(pk=p.get("member")).first()
-            name = removed.pseudonym if removed else _("a member")
-            if p.get("decision") is not None:
-                row["title"] = _("By the group's decision, %(name)s left the group") % {
-                    "name": name
-                }
-                row["proposal"] = p["decision"]
-            else:
-                row["title"] = _("A coordinator removed %(name)s from the group") % {"name": name}
-            row["outcome"] = _("Member removed; the group's keys were renewed")
-            row["reached_by"] = ""
-        else:
-            row["outcome"], row["reached_by"] = r.kind, ""
-        rows.append(row)
+            title, proposal = _removal(r.payload, proposal)
+        rows.append(
+            DecisionRow(
+                intact=read.intact,
+                chain=r.chain,
+                seq=r.seq,
+                title=title,
+                proposal=proposal,
+                at=read.at,
+                digest=r.digest,
+                # What truncatechars(17) printed, without its Unicode-aware truncation.
+                digest_short=f"{r.digest[:16]}…" if len(r.digest) > 17 else r.digest,
+                federation=r.group_id is None,
+                outcome=read.outcome,
+                reached_by=read.reached_by,
+            )
+        )
     return rows
+
+
+def _removal(payload: Any, proposal: int | None) -> tuple[str, int | None]:
+    """Return a removal's title, and the decision it carried out if any."""
+    p = payload if isinstance(payload, dict) else {}
+    member = p.get("member")
+    removed = Member.objects.filter(pk=member).first() if isinstance(member, int) else None
+    name = removed.pseudonym if removed else _("a member")
+    if isinstance(p.get("decision"), int):
+        return _("By the group's decision, %(name)s left the group") % {"name": name}, p["decision"]
+    return _("A coordinator removed %(name)s from the group") % {"name": name}, proposal
 
 
 # Records a page checks beyond the chain's checkpoint: a chain whose check lags far behind
@@ -831,7 +918,21 @@ def decision_rows(records: Iterable[DecisionRecord]) -> list[dict[str, Any]]:
 CHAIN_WINDOW = 50
 
 
-def chain_status(chain: str, newest: list[DecisionRecord] | None = None) -> dict[str, Any]:
+def _records(lines: list[selectors.LogLine]) -> tuple[list[Record], tuple[Problem, ...]]:
+    """Return the lines as the domain's records, and a problem for each that is not a
+    record at all (a payload changed in the database into something not a JSON object,
+    which the domain refuses to hold)."""
+    records, problems = [], []
+    for position, line in enumerate(lines):
+        try:
+            records.append(line.record)
+        except ChainError:
+            detail = _("its payload is not a JSON object")
+            problems.append(Problem(ProblemKind.ALTERED, position, line.seq, str(detail)))
+    return records, tuple(problems)
+
+
+def chain_status(chain: str, newest: list[selectors.LogLine] | None = None) -> dict[str, Any]:
     """Return whether a decision chain verifies: from its checkpoint to its end.
 
     The checkpoint is where the last full check (``veche verify``) ended, moved on with
@@ -852,16 +953,20 @@ def chain_status(chain: str, newest: list[DecisionRecord] | None = None) -> dict
     first = (tip - CHAIN_WINDOW) if window else max(checked_seq, 0)  # type: ignore[operator]
     if newest and newest[0].seq <= first:
         # Made into domain records only from the first one checked: usually one.
-        records = [selectors.to_record(r) for r in newest if r.seq >= first]
+        lines = [r for r in newest if r.seq >= first]
     elif tip is None:
-        records = []
+        lines = []
     else:
-        records = selectors.log_records(chain, after=first - 1)
+        lines = selectors.log_lines(chain, after=first - 1)
+    records, unreadable = _records(lines)
     if window:
         # The record just before the window anchors it; those before it wait for a full check.
-        anchor, records = records[0], records[1:]
-        report = verify(records, after=Head(count=anchor.seq + 1, digest=anchor.digest))
+        anchor, records = lines[0], records[1:]
         unchecked = {"first": checked_seq + 2, "last": anchor.seq + 1}
+    if unreadable:
+        report = VerifyReport(unreadable)
+    elif window:
+        report = verify(records, after=Head(count=anchor.seq + 1, digest=anchor.digest))
     elif checked is None:
         report = verify(records)
     else:
@@ -874,7 +979,7 @@ def chain_status(chain: str, newest: list[DecisionRecord] | None = None) -> dict
         "count": tip + 1 if tip is not None else 0,
         "ok": report.ok,
         "problems": report.problems,
-        "head": records[-1].digest if records else None,
+        "head": lines[-1].digest if lines else None,
         "checked_at": checked.checked_at if full else None,  # type: ignore[union-attr]
         "checked_count": full_count,
         # Records checked one by one as they were appended, after the last full check.

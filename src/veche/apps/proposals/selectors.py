@@ -15,12 +15,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connections
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, Window
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    Window,
+)
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from veche.apps.accounts.models import Member
 from veche.apps.core import keyring
-from veche.apps.core.statements import ModelStatement, Pages, Statement
+from veche.apps.core.statements import Merged, ModelStatement, Pages, Statement
 from veche.apps.federation.models import CoordinatorTerm, Group
 from veche.apps.federation.selectors import charter_of, rules_of
 from veche.apps.proposals.models import (
@@ -677,6 +689,13 @@ def log_records(chain: str, *, after: int = -1) -> list[Record]:
     ]
 
 
+def log_lines(chain: str, *, after: int) -> list[LogLine]:
+    """Return the records of one chain after seq ``after``, in order, as :class:`LogLine`
+    (what a page checks when its chain's check lags behind)."""
+    lines = _log_lines(titles=False).filter(chain=chain, seq__gt=after).order_by("seq")
+    return [LogLine(*row) for row in lines]
+
+
 def last_record(chain: str) -> DecisionRecord | None:
     """Return the last record of a chain, or None if it has none."""
     return DecisionRecord.objects.filter(chain=chain).order_by("-seq").first()
@@ -718,37 +737,109 @@ def chains() -> list[str]:
     return sorted(set(DecisionRecord.objects.values_list("chain", flat=True)))
 
 
+@dataclass(slots=True, eq=False)
+class LogLine:
+    """A decision record as the log's pages, API and feeds show it: its columns and its
+    proposal's current title, read as values, not models.
+
+    A page reads each chain's newest records to merge them, and shows fewer than it read:
+    made into three models each (the record, its proposal and the version), and with
+    every payload decoded, reading them cost a page of fifty rows more than showing them.
+    The payload stays the text the database gave until a row is shown or checked.
+    """
+
+    pk: int
+    chain: str
+    seq: int
+    kind: str
+    payload_text: str
+    prev_digest: str
+    digest: str
+    proposal_id: int | None
+    group_id: int | None
+    # The proposal's current version (None: no proposal, or none recorded as current).
+    version_number: int | None
+    title_ct: bytes | None
+    _payload: Any = None
+    _record: Record | None = None
+
+    @property
+    def payload(self) -> Any:
+        """The payload as stored: a mapping, or the text itself if it is not JSON."""
+        if self._payload is None:
+            self._payload = _decoded(self.payload_text)
+        return self._payload
+
+    @property
+    def record(self) -> Record:
+        """The domain's record (made once). Raises ChainError for a payload that is not a
+        JSON object, as making it from the model did."""
+        if self._record is None:
+            self._record = Record(
+                seq=self.seq,
+                kind=self.kind,
+                payload=self.payload,
+                prev_digest=self.prev_digest,
+                digest=self.digest,
+            )
+        return self._record
+
+    @property
+    def title(self) -> str:
+        """The title of the decision's proposal ("" when the record has no proposal)."""
+        if self.proposal_id is None:
+            return ""
+        if self.title_ct is None or self.version_number is None:
+            version = current_version(Proposal(pk=self.proposal_id, current_version=None))
+            return version.title
+        return ProposalVersion.title_of(self.proposal_id, self.version_number, self.title_ct)
+
+
+def _decoded(text: Any) -> Any:
+    # What JSONField.from_db_value does: text that is not JSON is given back as it is.
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
 class NewestDecisions:
     """The decision records of a few chains, newest first, read chain by chain.
 
     One ordered query over "the federation's or my group's" makes the database sort every
     record the member may read (SQLite: a temporary B-tree over ~6,000 rows at 10,000
     decisions, 30 ms). Each chain's newest records come instead from its (chain, seq)
-    index, and are merged here by id (the order of appending): a slice ``[a:b]`` reads at
-    most ``b`` records of each chain, whatever the chains' length. What it read of each
-    chain is kept (:meth:`newest`): the page checks the chains' newest links with them,
-    instead of reading them again.
+    index, merged by id (the order of appending) in the same query
+    (:class:`~veche.apps.core.statements.Merged`): a slice ``[a:b]`` reads at most ``b``
+    records of each chain and receives ``b``, whatever the chains' length. What it read
+    of each chain, the chain's newest records, is kept (:meth:`newest`): the page checks
+    the chains' newest links with them, instead of reading them again. Records come as
+    :class:`LogLine`.
     """
 
     def __init__(self, chains: Sequence[str]) -> None:
         self.chains = list(chains)
-        self._read: dict[str, list[DecisionRecord]] = {}
+        self._read: dict[str, list[LogLine]] = {}
 
-    def __getitem__(self, index: slice) -> list[DecisionRecord]:
+    def __getitem__(self, index: slice) -> list[LogLine]:
         if not isinstance(index, slice) or index.stop is None or index.step not in (None, 1):
             raise TypeError("read the newest decisions by a [start:stop] slice")
         start, stop = index.start or 0, index.stop
         if stop > _READ_WHOLE_UP_TO:
             return self._deep(start, stop)
-        rows: list[DecisionRecord] = []
-        for chain in self.chains:
-            newest: list[DecisionRecord] = _newest_records(stop).objects(chain)  # type: ignore[assignment]
-            self._read[chain] = newest
-            rows += newest
-        rows.sort(key=lambda record: record.pk, reverse=True)
-        return rows[start:stop]
+        lines = [LogLine(*row) for row in _newest_lines(stop, len(self.chains)).rows(*self.chains)]
+        # The newest ``stop`` of all are each chain's newest few: the end of each chain.
+        self._read = {}
+        for line in reversed(lines):
+            self._read.setdefault(line.chain, []).append(line)
+        if len(lines) < stop:  # every chain was read to its start: those not met are empty
+            for chain in self.chains:
+                self._read.setdefault(chain, [])
+        return lines[start:stop]
 
-    def _deep(self, start: int, stop: int) -> list[DecisionRecord]:
+    def _deep(self, start: int, stop: int) -> list[LogLine]:
         """A slice far from the newest: each chain's newest ``stop`` ids, merged, then the
         records of the window alone. Reading whole records (and their proposals' titles)
         down to page 100 cost a page 270 ms at 10,000 decisions; ids cost little."""
@@ -757,31 +848,38 @@ class NewestDecisions:
             ids += [pk for (pk,) in _newest_ids(stop).rows(chain)]
         ids.sort(reverse=True)
         window = ids[start:stop]
-        records = list(_log_rows().filter(pk__in=window))
-        records.sort(key=lambda record: record.pk, reverse=True)
-        return records
+        lines = [LogLine(*row) for row in _log_lines().filter(pk__in=window)]
+        lines.sort(key=lambda line: line.pk, reverse=True)
+        return lines
 
-    def newest(self, chain: str) -> list[DecisionRecord] | None:
+    def newest(self, chain: str) -> list[LogLine] | None:
         """Return the chain's newest records, oldest first, as read for the last slice
-        (None: the chain was not read)."""
-        if chain not in self._read:
-            return None
-        return self._read[chain][::-1]
+        (None: none of the chain's records was read)."""
+        return self._read.get(chain)
 
 
 # A chain's name goes here when the statement is compiled; no chain is named so.
 _CHAIN = "?no such chain?"
-# What a decision log's row reads of a decision's proposal: its title.
-_RECORD_PROPOSAL = (
-    "proposal__current_version",
-    *(f"proposal__current_version__{f}" for f in VERSION_TITLE_FIELDS),
-)
 
 
-def _log_rows() -> QuerySet[DecisionRecord]:
-    """Decision records as a log page shows them: whole, with their proposal's title."""
-    return DecisionRecord.objects.select_related("proposal", "proposal__current_version").only(
-        *(f.name for f in DecisionRecord._meta.concrete_fields), *_RECORD_PROPOSAL
+def _log_lines(*, titles: bool = True) -> QuerySet[DecisionRecord]:
+    """Decision records as :class:`LogLine` values: the payload as text (decoded when
+    shown), and the proposal's current title (without ``titles``: read if asked for)."""
+    title = ("proposal__current_version__number", "proposal__current_version__title_ct")
+    return DecisionRecord.objects.annotate(
+        payload_text=Cast("payload", TextField()),
+        no_title=Value(None, output_field=IntegerField()),
+    ).values_list(
+        "pk",
+        "chain",
+        "seq",
+        "kind",
+        "payload_text",
+        "prev_digest",
+        "digest",
+        "proposal_id",
+        "group_id",
+        *(title if titles else ("no_title", "no_title")),
     )
 
 
@@ -797,9 +895,11 @@ def _newest_ids(stop: int) -> Statement:
 
 
 @functools.lru_cache(maxsize=64)
-def _newest_records(stop: int) -> ModelStatement:
-    records = _log_rows().filter(chain=_CHAIN).order_by("-seq")[:stop]
-    return ModelStatement(records, (_CHAIN,))
+def _newest_lines(stop: int, chains: int) -> Statement:
+    """The newest ``stop`` records of ``chains`` chains, newest first (by id: the order of
+    appending), each chain read from its (chain, seq) index."""
+    each = Statement(_log_lines().filter(chain=_CHAIN).order_by("-seq")[:stop], (_CHAIN,))
+    return Merged(each, chains, limit=stop, descending=True)
 
 
 def visible_decisions(*, member: Member) -> NewestDecisions:
