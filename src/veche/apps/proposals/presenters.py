@@ -806,7 +806,8 @@ class DecisionRow(NamedTuple):
     title: str
     # The proposal the row links to (None: no proposal).
     proposal: int | None
-    at: dt.datetime
+    # None only for a record changed so that its date cannot be read (not intact).
+    at: dt.datetime | None
     digest: str
     digest_short: str
     federation: bool
@@ -825,8 +826,8 @@ class _Read(NamedTuple):
 
 # What each record read lately says, by its stored columns (decision 0141). A pure
 # function of those columns: a record changed in the database is another key and is
-# checked afresh, so keeping the answer changes none. Nothing here was decrypted (titles
-# are not kept), and a removal's row, which names a member, is read each time.
+# checked afresh, so keeping the answer changes none. Nothing here was decrypted: titles,
+# and the member a removal names, are read on each view.
 _read: dict[tuple[int, str, str, str, str], _Read] = {}
 _READ_HELD = 4096
 
@@ -836,10 +837,9 @@ def _reading(line: selectors.LogLine) -> _Read:
     found = _read.get(key)
     if found is None:
         found = _read_afresh(line)
-        if line.kind != "removal":
-            if len(_read) >= _READ_HELD:
-                _read.clear()
-            _read[key] = found
+        if len(_read) >= _READ_HELD:
+            _read.clear()
+        _read[key] = found
     return found
 
 
