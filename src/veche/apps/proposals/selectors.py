@@ -796,13 +796,9 @@ class LogLine:
 
 
 def _decoded(text: Any) -> Any:
-    # What JSONField.from_db_value does: text that is not JSON is given back as it is.
-    if not isinstance(text, str):
-        return text
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
+    # The payload field's own decoding, as if Django had read the column: text that is
+    # not JSON is given back as it is.
+    return DecisionRecord._meta.get_field("payload").from_db_value(text, None, None)
 
 
 class NewestDecisions:
