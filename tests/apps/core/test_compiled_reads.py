@@ -354,20 +354,59 @@ def test_a_groups_coordinators_are_those_in_office_as_the_orm_says(
     assert sorted(seen[1]) == sorted([coordinator_a.pk, member_a.pk])
 
 
-def test_a_transactions_legs_are_its_entries(coordinator_a: Any) -> None:
+def test_the_recent_transactions_are_the_orms_newest_with_their_entries(
+    federation: Any, group_a: Any, group_b: Any, make_member: Any
+) -> None:
+    from veche.apps.core import keyring
     from veche.apps.fund import selectors, services
-    from veche.apps.fund.models import Entry
+    from veche.apps.fund.models import Entry, FundTransaction
+    from veche.apps.proposals.services import carry_group_position
+    from veche.crypto import Keyring
+    from veche.domain.consensus import Position
 
-    done = [
-        services.contribute(actor=coordinator_a, amount=100 * i, currency="EUR",
-                            idempotency_key=f"legs-token-{i}")
-        for i in (1, 2, 3)
-    ]  # fmt: skip
-    legs = selectors.legs_of([t.pk for t in done] + [-1])
-    assert set(legs) == {t.pk for t in done}
-    for t in done:
-        entries = Entry.objects.filter(transaction=t).order_by("pk")
-        assert legs[t.pk] == [selectors.Leg(e.account_id, e.amount, e.currency) for e in entries]
+    ca = make_member(group_a, "coral", coordinator=True)
+    cb = make_member(group_b, "bianca", coordinator=True)
+    for i in range(selectors.RECENT + 2):
+        services.contribute(
+            actor=ca if i % 2 else cb,
+            amount=100 * (i + 1),
+            currency="EUR",
+            memo=f"dues {i}" if i % 3 else "",
+            idempotency_key=f"recent-{i}",
+        )
+    asked = services.request_money(
+        actor=cb, amount=250, currency="EUR", purpose="Rent", idempotency_key="recent-ask"
+    )
+    for coordinator in (ca, cb):
+        carry_group_position(row=asked.proposal, coordinator=coordinator, position=Position.AGREE)
+    services.disburse(actor=cb, proposal_id=asked.proposal_id, idempotency_key="recent-pay")
+    labels = {a["account"].pk: a["label"] for a in selectors.balances_table({})}
+
+    lines = selectors.recent_transactions(labels)
+
+    newest = list(FundTransaction.objects.select_related("decision").order_by("-seq"))
+    newest = newest[: selectors.RECENT]
+    assert [line.seq for line in lines] == [t.seq for t in newest]
+    for line, t in zip(lines, newest, strict=True):
+        entries = list(Entry.objects.filter(transaction=t).order_by("amount", "pk"))
+        assert line.at == t.at
+        assert line.kind == str(t.kind_label)
+        assert line.memo == t.memo
+        assert line.accounts == " → ".join(labels[e.account_id] for e in entries)
+        moved = sorted({(e.currency, e.amount) for e in entries if e.amount > 0})
+        assert line.amount == ", ".join(selectors.format_money(a, c) for c, a in moved)
+        if t.decision is None:
+            assert (line.decided_by, line.decision_seq) == ("", None)
+        else:
+            by = "group" if t.decision.group_id else "federation"
+            assert (line.decided_by, line.decision_seq) == (by, t.decision.seq)
+    assert lines[0].kind == str(FundTransaction.Kind.DISBURSEMENT.label)
+    assert lines[0].decided_by == "federation"
+    assert {line.memo for line in lines} >= {"dues 25", ""}
+    # A memo opens only with the federation's key: without it, it is not shown.
+    with keyring.using(Keyring()):
+        shut = selectors.recent_transactions(labels)
+    assert {line.memo for line in shut} == {"", keyring.UNREADABLE}
 
 
 def test_an_accounts_balance_at_any_instant_is_what_the_orm_reads(coordinator_a: Any) -> None:

@@ -170,7 +170,12 @@ class FundTransaction(_EncryptedText, models.Model):
     _text_field = "memo_ct"
 
     def _text_context(self) -> str:
-        return f"fund:tx:{self.uid}:memo"
+        return self.memo_context(self.uid)
+
+    @staticmethod
+    def memo_context(uid: str) -> str:
+        """What a transaction's memo is encrypted with, besides the key: its row's uid."""
+        return f"fund:tx:{uid}:memo"
 
     memo = property(_EncryptedText._get_text, _EncryptedText._set_text)
 

@@ -21,6 +21,7 @@ from django.db.models import Max, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils.translation import gettext_lazy
 
+from veche.apps.core import keyring
 from veche.apps.core.l10n import babel_locale
 from veche.apps.core.statements import ModelStatement, Pages, Statement, adapted
 from veche.apps.fund.models import (
@@ -336,24 +337,66 @@ def get_account(key: str) -> Account | None:
     return _account_by_key().first(key)  # type: ignore[return-value]
 
 
-class Leg(NamedTuple):
-    """What a table shows of one entry of a transaction."""
-
-    account_id: int
-    amount: int
-    currency: str
+# The fund page's table of recent transactions.
+RECENT = 25
 
 
-def legs_of(transaction_ids: list[int]) -> dict[int, list[Leg]]:
-    """Return the entries of these transactions, by transaction, in posting order (one
-    query of plain values: a table of 25 transactions reads some 60)."""
-    legs: dict[int, list[Leg]] = {}
-    rows = Entry.objects.filter(transaction_id__in=transaction_ids).order_by("pk")
-    for transaction_id, *leg in rows.values_list(
-        "transaction_id", "account_id", "amount", "currency"
-    ):
-        legs.setdefault(transaction_id, []).append(Leg(*leg))
-    return legs
+class TransactionLine(NamedTuple):
+    """What the fund page's table shows of one transaction (fund/index.html unpacks it):
+    nothing of its chained payload nor of its decision's record but its number."""
+
+    seq: int
+    at: dt.datetime
+    kind: str
+    # Whose decision authorised it: "group", "federation", or "" (none: a contribution).
+    decided_by: str
+    decision_seq: int | None
+    memo: str
+    accounts: str  # each entry's account, from the one debited to the one credited
+    amount: str  # what moved, per currency
+
+
+@functools.cache
+def _recent_entries() -> Statement:
+    """Every entry of the newest transactions, with what the table shows of each
+    transaction, newest first (one query compiled once: the newest are read from the
+    transactions' seq index, their entries from the entries' transaction index)."""
+    newest = FundTransaction.objects.order_by("-seq").values("id")[:RECENT]
+    entries = Entry.objects.filter(transaction__in=newest).order_by("-transaction__seq", "pk")
+    return Statement(
+        entries.values_list(
+            "transaction__seq", "transaction__uid", "transaction__kind", "transaction__at",
+            "transaction__memo_ct", "transaction__decision_id",
+            "transaction__decision__group_id", "transaction__decision__seq",
+            "account_id", "amount", "currency",
+        ),
+        (),
+    )  # fmt: skip
+
+
+def recent_transactions(labels: dict[int, str]) -> list[TransactionLine]:
+    """Return the newest transactions as the fund page shows them; ``labels``: each
+    account's label, by id. A memo is opened with the reader's keyring on each call."""
+    by_seq: dict[int, list[Any]] = {}
+    for row in _recent_entries().rows():
+        by_seq.setdefault(row[0], []).append(row)
+    lines = []
+    for seq, entries in by_seq.items():
+        _seq, uid, kind, at, memo_ct, decision, group_id, decision_seq = entries[0][:8]
+        moved = sorted({(currency, amount) for *_, amount, currency in entries if amount > 0})
+        lines.append(
+            TransactionLine(
+                seq=seq,
+                at=at,
+                kind=str(FundTransaction.Kind(kind).label),
+                decided_by="" if decision is None else "group" if group_id else "federation",
+                decision_seq=decision_seq,
+                memo=keyring.decrypt(memo_ct, context=FundTransaction.memo_context(uid)),
+                accounts=" → ".join(labels[e[8]] for e in sorted(entries, key=lambda e: e[9])),
+                amount=", ".join(format_money(a, c) for c, a in moved),
+            )
+        )
+    return lines
 
 
 def requests() -> QuerySet[SupportRequest]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import functools
 import io
 from typing import Any
 
@@ -27,7 +26,6 @@ from veche.apps.core.actions import form_at
 from veche.apps.core.errors import translated
 from veche.apps.core.pagination import paginate
 from veche.apps.core.permissions import member_required
-from veche.apps.core.statements import ModelStatement
 from veche.apps.federation.models import Group
 from veche.apps.federation.selectors import (
     group_coordinators,
@@ -39,13 +37,6 @@ from veche.apps.fund.models import FundTransaction, HelpAnswer, SupportRequest
 from veche.domain import ledger
 from veche.domain.errors import DomainError
 
-RECENT = 25
-# What the table of recent transactions shows of each (fund/index.html), and nothing
-# else: not its chained payload nor its decision's record.
-RECENT_FIELDS = (
-    "id", "uid", "seq", "kind", "at", "memo_ct", "decision",
-    "decision__id", "decision__group_id", "decision__seq",
-)  # fmt: skip
 CHART_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 # The fund page's forms, by the name the page and the refusals use.
 FUND_FORMS: dict[str, type[forms.forms.Form]] = {
@@ -98,32 +89,6 @@ def _request_row(row: SupportRequest) -> dict[str, Any]:
     }
 
 
-def _transaction_rows(rows: list[FundTransaction], labels: dict[int, str]) -> list[dict[str, Any]]:
-    """Return the recent transactions' rows; ``labels``: each account's label, by id."""
-    legs = selectors.legs_of([row.pk for row in rows])
-    out = []
-    for row in rows:
-        entries = legs.get(row.pk, [])
-        moved = sorted({(leg.currency, leg.amount) for leg in entries if leg.amount > 0})
-        out.append(
-            {
-                "row": row,
-                "amount": ", ".join(selectors.format_money(a, c) for c, a in moved),
-                "accounts": " → ".join(
-                    labels[leg.account_id] for leg in sorted(entries, key=lambda e: e.amount)
-                ),
-            }
-        )
-    return out
-
-
-@functools.cache
-def _recent() -> ModelStatement:
-    """The newest transactions, as their table shows them (compiled once)."""
-    rows = FundTransaction.objects.select_related("decision").only(*RECENT_FIELDS)
-    return ModelStatement(rows.order_by("-seq")[:RECENT], ())
-
-
 def _fund_page(
     request: HttpRequest,
     *,
@@ -134,21 +99,22 @@ def _fund_page(
     """Return the fund page; after a refusal, the form that failed keeps what was typed."""
     totals = selectors.stored_balances()
     accounts = selectors.balances_table(totals)
-    labels = {a["account"].pk: a["label"] for a in accounts}
-    # What the table shows of each transaction: its entries (accounts labelled above)
-    # and the decision that authorised it.
-    recent = _recent().objects()
     fund_balances = [
         {"currency": c, "text": selectors.format_money(a, c)}
         for c, a in sorted(totals.get(selectors.FUND_KEY, {}).items())
     ]
     coordinator = _is_coordinator(request.user)
     requests_page = paginate(request, selectors.request_pages())
-    bound = {failed: FUND_FORMS[failed](request.POST)} if failed in FUND_FORMS else {}
+    # Only coordinators are shown the forms (and the groups a transfer may go to).
+    forms_shown: dict[str, Any] = {}
+    if coordinator:
+        bound = {failed: FUND_FORMS[failed](request.POST)} if failed in FUND_FORMS else {}
+        forms_shown = {name: bound.get(name) or form() for name, form in FUND_FORMS.items()}
     context = {
         "fund_balances": fund_balances,
         "accounts": accounts,
-        "recent": _transaction_rows(recent, labels),  # type: ignore[arg-type]
+        # Each transaction's entries, their accounts labelled as in the table above.
+        "recent": selectors.recent_transactions({a["account"].pk: a["label"] for a in accounts}),
         "requests": [_request_row(r) for r in requests_page.object_list],
         "page": requests_page,
         # Every currency that ever moved: each has a stored balance.
@@ -156,8 +122,12 @@ def _fund_page(
         "coordinator": coordinator,
         # Whom to ask: the member's own group's coordinators, by pseudonym.
         "coordinators": [] if coordinator else _coordinators(request.user),
-        "groups": Group.objects.filter(dissolved_at__isnull=True).exclude(pk=request.user.group_id),
-        "forms": {name: bound.get(name) or form() for name, form in FUND_FORMS.items()},
+        "groups": (
+            Group.objects.filter(dissolved_at__isnull=True).exclude(pk=request.user.group_id)
+            if coordinator
+            else ()
+        ),
+        "forms": forms_shown,
         "failed": failed,
         "refusal": refusal or [],
         "amount_example": selectors.typed_example(),
