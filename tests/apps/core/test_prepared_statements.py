@@ -44,10 +44,16 @@ def test_a_pages_statements_are_prepared_and_it_reads_the_same(
     assert b"Fix the roof" in page and b"Green, please." not in page
 
 
-def test_a_balance_before_an_instant_is_planned_for_its_instant(coordinator_a: Any) -> None:
-    """Whether any entry precedes the instant decides the plan (a generic plan walked the
-    whole account): that statement carries its values in its text (prepared, it is planned
-    for them alone), and reads right either way."""
+def _nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    return [plan, *(n for child in plan.get("Plans", []) for n in _nodes(child))]
+
+
+def test_a_balance_before_an_instant_has_one_plan_that_reads_no_entry_before_the_first(
+    coordinator_a: Any,
+) -> None:
+    """A statement's opening balance asks for the balance before its first day. A generic
+    plan walked the account's every entry back from the newest to find none; now one plan
+    serves every instant, prepared, and before the first entry it reads that one alone."""
     import datetime as dt
 
     from django.utils import timezone
@@ -59,21 +65,33 @@ def test_a_balance_before_an_instant_is_planned_for_its_instant(coordinator_a: A
     if connection.vendor != "postgresql":
         pytest.skip("prepared statements are PostgreSQL's")
     base = timezone.now() - dt.timedelta(days=10)
-    for i in (1, 2, 3):
-        at = base + dt.timedelta(days=i)
+    for i in range(1, 31):
         fund.contribute(
             actor=coordinator_a,
-            amount=100 * i,
+            amount=100,
             currency="EUR",
             idempotency_key=f"plan-token-{i}",
-            now=at,
+            now=base + dt.timedelta(hours=i),
         )
     account = Account.objects.get(key="fund")
-    for _ in range(4):
+    for _ in range(6):
         assert selectors.balance_before(account, base) == {"EUR": 0}
-        assert selectors.balance_before(account, base + dt.timedelta(days=2.5)) == {"EUR": 300}
-        assert selectors.balance_before(account, base + dt.timedelta(days=5)) == {"EUR": 600}
-    prepared = _prepared()
-    assert any('"fund_balance"' in statement for statement in prepared)  # its neighbour is
-    reads = [s for s in prepared if s.startswith("SELECT") and '"balance_after"' in s]
-    assert not any("$1" in statement for statement in reads)
+        assert selectors.balance_before(account, base + dt.timedelta(hours=2.5)) == {"EUR": 200}
+        assert selectors.balance_before(account, base + dt.timedelta(days=5)) == {"EUR": 3000}
+    reads = [s for s in _prepared() if s.startswith("SELECT") and '"balance_after"' in s]
+    assert any("$1" in statement for statement in reads)
+    # The plan any instant gets, asked for an instant before the account's first entry.
+    statement = selectors._balance_after_last_before()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        cursor.execute(
+            "EXPLAIN (ANALYZE, FORMAT JSON) " + statement.sql,
+            [account.pk, "EUR", account.pk, "EUR", base, base],
+        )
+        plan = cursor.fetchone()[0][0]["Plan"]
+    walked = [
+        node for node in _nodes(plan)
+        if node.get("Relation Name") == "fund_entry" and node.get("Alias") == "fund_entry"
+    ]  # fmt: skip
+    assert walked, plan
+    assert all(node["Actual Loops"] == 0 for node in walked), plan

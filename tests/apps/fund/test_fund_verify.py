@@ -82,3 +82,24 @@ def test_verify_finds_an_entry_numbered_out_of_posting_order(
     ok, messages = verify_fund()
     assert not ok
     assert any("numbered before an entry of an earlier transaction" in m for m in messages)
+
+
+def test_verify_finds_transactions_numbered_out_of_posting_order(
+    federation, group_a, make_member, client_for
+):
+    client = client_for(make_member(group_a, "coral", coordinator=True))
+    contribute(client, "10")
+    contribute(client, "5")
+    assert verify_fund()[0]
+    # Someone with database access appends a copy of the last transaction, numbered
+    # before the first: a balance at a date, which finds an account's first posting by
+    # its transaction's number, would read the wrong one.
+    first, last = FundTransaction.objects.order_by("seq")
+    FundTransaction.objects.create(
+        pk=first.pk - 10, uid="tx-early", seq=last.seq + 1, kind=last.kind, at=last.at,
+        recorded_by=last.recorded_by, payload={**last.payload, "id": "tx-early"},
+        prev_digest=last.digest, digest="e" * 64,
+    )  # fmt: skip
+    ok, messages = verify_fund()
+    assert not ok
+    assert "fund: transactions are not numbered in posting order" in messages
