@@ -293,8 +293,9 @@ def detail(
         "can_respond": domain.Action.RESPOND in may,
         "can_carry": domain.Action.CARRY in may,
         "position_labels": forms.POSITION_LABELS,
-        "response_form": forms.ResponseForm(initial={"version": st.version}),
-        "meeting_form": forms.MeetingForm(),
+        # What the response and carry forms offer; the forms themselves are written out
+        # in the template (a form would be built on every view for its choices alone).
+        "position_choices": forms.ResponseForm.base_fields["position"].choices,  # type: ignore[attr-defined]
         "comment_form": forms.CommentForm(),
         "responses": _responses(loaded, member),
         "counts": [
@@ -317,6 +318,8 @@ def detail(
     context.update(_vote_context(loaded, member))
     context.update(_mandate_context(loaded, member))
     context.update(_meeting_context(loaded, member))
+    if context["can_record_meeting"]:
+        context["meeting_form"] = forms.MeetingForm()
     context.update(_rules_change_context(loaded))
     if pending:
         context["pending"] = not_yet_responded(row, member, now)
