@@ -61,18 +61,23 @@ def test_verify_finds_a_running_total_changed_behind_the_ledgers_back(
     assert any("the stored balance is 1000000, the ledger gives 1000" in m for m in messages)
 
 
-def test_verify_finds_an_entry_numbered_out_of_posting_order(
-    federation, group_a, make_member, client_for
-):
-    from veche.apps.fund.models import Entry
-
+@pytest.fixture
+def two_posted(federation, group_a, make_member, client_for):
+    """Two contributions made through the pages, the fund intact: (first, last)."""
     client = client_for(make_member(group_a, "coral", coordinator=True))
     contribute(client, "10")
     contribute(client, "5")
     assert verify_fund()[0]
+    first, last = FundTransaction.objects.order_by("seq")
+    return first, last
+
+
+def test_verify_finds_an_entry_numbered_out_of_posting_order(two_posted):
+    from veche.apps.fund.models import Entry
+
     # Someone with database access renumbers the last transaction's entries below the
     # first one's: a statement, which lists entries by their number, would misplace them.
-    first, last = FundTransaction.objects.order_by("seq")
+    first, last = two_posted
     low = min(Entry.objects.filter(transaction=first).values_list("pk", flat=True))
     for i, entry in enumerate(Entry.objects.filter(transaction=last).order_by("pk")):
         Entry.objects.create(
@@ -84,17 +89,11 @@ def test_verify_finds_an_entry_numbered_out_of_posting_order(
     assert any("numbered before an entry of an earlier transaction" in m for m in messages)
 
 
-def test_verify_finds_transactions_numbered_out_of_posting_order(
-    federation, group_a, make_member, client_for
-):
-    client = client_for(make_member(group_a, "coral", coordinator=True))
-    contribute(client, "10")
-    contribute(client, "5")
-    assert verify_fund()[0]
+def test_verify_finds_transactions_numbered_out_of_posting_order(two_posted):
     # Someone with database access appends a copy of the last transaction, numbered
     # before the first: a balance at a date, which finds an account's first posting by
     # its transaction's number, would read the wrong one.
-    first, last = FundTransaction.objects.order_by("seq")
+    first, last = two_posted
     FundTransaction.objects.create(
         pk=first.pk - 10, uid="tx-early", seq=last.seq + 1, kind=last.kind, at=last.at,
         recorded_by=last.recorded_by, payload={**last.payload, "id": "tx-early"},
