@@ -565,7 +565,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_settle(args: argparse.Namespace) -> int:
-    """Record every decision that has fallen due (pages do this too when viewed)."""
+    """Record every decision that has fallen due and needs no member's key (requests
+    record those due too, before they are served)."""
     setup_django()
     from veche.apps.proposals.services import settle_due
 
@@ -676,7 +677,9 @@ def _register_core(subparsers: argparse._SubParsersAction) -> None:  # type: ign
     )
     p.set_defaults(handler=cmd_verify)
 
-    p = subparsers.add_parser("settle", help="record every decision that has fallen due")
+    p = subparsers.add_parser(
+        "settle", help="record every decision that has fallen due and needs no member's key"
+    )
     p.set_defaults(handler=cmd_settle)
 
     p = subparsers.add_parser("migrate", help="apply database migrations")
