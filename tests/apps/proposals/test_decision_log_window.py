@@ -17,7 +17,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from veche.apps.proposals import presenters, services
-from veche.apps.proposals.models import ChainCheckpoint, DecisionRecord
+from veche.apps.proposals.models import ChainCheckpoint, DecisionRecord, chain_name
 from veche.domain.decisions_log import compute_digest
 
 pytestmark = pytest.mark.django_db
@@ -418,3 +418,29 @@ def test_a_record_changed_after_it_was_shown_is_shown_as_tampered(
     assert after.status_code == 200
     body = after.content.decode()
     assert "TAMPERED" in body and "Share the van" in body
+
+
+def test_removal_rows_name_their_members_with_one_query_however_many(
+    group_a: Any, make_member: Any
+) -> None:
+    from veche.apps.proposals import selectors
+
+    people = [make_member(group_a, name) for name in ("rowan", "sorrel", "tamsin")]
+    for i, person in enumerate(people):
+        payload = {"member": person.pk, "at": "2030-01-07T09:05:00+00:00"}
+        if i == 0:
+            payload["decision"] = 7
+        services.append_to_log(group_id=group_a.pk, kind="removal", payload=payload)
+    lines = selectors.log_lines(chain_name(group_a.pk), after=-1)
+    assert [line.kind for line in lines] == ["removal"] * 3
+    with CaptureQueriesContext(connection) as one:
+        rows = presenters.decision_rows(lines[:1])
+    with CaptureQueriesContext(connection) as three:
+        rows = presenters.decision_rows(lines)
+    assert len(one.captured_queries) == len(three.captured_queries) == 1
+    assert [row.title for row in rows] == [
+        f"By the group's decision, {people[0].pseudonym} left the group",
+        f"A coordinator removed {people[1].pseudonym} from the group",
+        f"A coordinator removed {people[2].pseudonym} from the group",
+    ]
+    assert [row.proposal for row in rows] == [7, None, None]

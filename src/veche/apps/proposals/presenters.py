@@ -876,6 +876,9 @@ def _read_afresh(line: selectors.LogLine) -> _Read:
 
 def decision_rows(records: Iterable[selectors.LogLine]) -> list[DecisionRow]:
     """Return the decision log's records as table rows, each checked against its digest."""
+    records = list(records)
+    # The members removals name, read together (a page of removals is one query).
+    removed = _removed_members(r.payload for r in records if r.kind == "removal")
     rows = []
     for r in records:
         read = _reading(r)
@@ -883,7 +886,7 @@ def decision_rows(records: Iterable[selectors.LogLine]) -> list[DecisionRow]:
         if r.kind == "decision":
             title = r.title
         elif r.kind == "removal":
-            title, proposal = _removal(r.payload, proposal)
+            title, proposal = _removal(r.payload, proposal, removed)
         rows.append(
             DecisionRow(
                 intact=read.intact,
@@ -903,12 +906,25 @@ def decision_rows(records: Iterable[selectors.LogLine]) -> list[DecisionRow]:
     return rows
 
 
-def _removal(payload: Any, proposal: int | None) -> tuple[str, int | None]:
-    """Return a removal's title, and the decision it carried out if any."""
+def _removed_member(payload: Any) -> int | None:
+    member = payload.get("member") if isinstance(payload, dict) else None
+    return member if isinstance(member, int) else None
+
+
+def _removed_members(payloads: Iterable[Any]) -> dict[int, Member]:
+    ids = {m for m in map(_removed_member, payloads) if m is not None}
+    return {m.pk: m for m in selectors.people_named(ids)} if ids else {}
+
+
+def _removal(
+    payload: Any, proposal: int | None, removed: dict[int, Member]
+) -> tuple[str, int | None]:
+    """Return a removal's title, and the decision it carried out if any; ``removed``: the
+    members removals name, by id."""
     p = payload if isinstance(payload, dict) else {}
-    member = p.get("member")
-    removed = Member.objects.filter(pk=member).first() if isinstance(member, int) else None
-    name = removed.pseudonym if removed else _("a member")
+    member_id = _removed_member(p)
+    member = removed.get(member_id) if member_id is not None else None
+    name = member.pseudonym if member else _("a member")
     if isinstance(p.get("decision"), int):
         return _("By the group's decision, %(name)s left the group") % {"name": name}, p["decision"]
     return _("A coordinator removed %(name)s from the group") % {"name": name}, proposal
