@@ -477,3 +477,53 @@ def test_people_named_on_a_page_are_read_in_batches_as_the_orm_reads_them(
         }
         assert got == want
         assert len(selectors.people_named(wanted)) == len(want)
+
+
+def test_a_groups_members_are_named_with_its_electorate_as_the_orm_reads_them(
+    group_a: Any, member_a: Any, coordinator_a: Any, member_b: Any, make_member: Any
+) -> None:
+    """A group's proposal page names its author and responders from the names read with
+    the group's electorate: the same fields people_named reads, and nobody else's."""
+    from veche.apps.accounts.models import Member
+    from veche.apps.proposals import selectors
+
+    gone = make_member(group_a)
+    Member.objects.filter(pk=gone.pk).update(is_active=False, left_at=timezone.now())
+    _el, named = selectors.electorate_named(group_id=group_a.pk)
+    in_group = Member.objects.filter(group=group_a).filter(is_active=True) | Member.objects.filter(
+        group=group_a, left_at__isnull=False
+    )
+    want = {str(m.pk): fields_of(m) for m in in_group.only(*selectors.NAME_FIELDS)}
+    got = named.people([*want, str(member_b.pk), "-3"])
+    assert {i: fields_of(m) for i, m in got.items()} == want
+    assert str(member_b.pk) not in got  # another group's member is never named here
+    assert got[str(member_a.pk)].pseudonym == member_a.pseudonym
+    # Of every group (a federation's matter), no names are read.
+    _el, everyone = selectors.electorate_named(group_id=None)
+    assert everyone.people(want) == {}
+
+
+def test_a_groups_proposal_page_names_its_responders_without_reading_them_again(
+    member_a: Any, coordinator_a: Any, client_for: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from veche.apps.proposals import services
+    from veche.domain.consensus import Position
+
+    row = services.create_proposal(
+        author=coordinator_a, kind_key="group-practice", title="Paint the stairwell", body="Now."
+    )
+    services.respond(row=row, member=member_a, position=Position.AGREE, version=1)
+    client = client_for(member_a)
+    client.get(f"/proposals/{row.pk}/")
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(f"/proposals/{row.pk}/").content.decode()
+    assert coordinator_a.pseudonym in page and member_a.pseudonym in page
+    people_reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith('SELECT "accounts_member"."id", "accounts_member"."pseudonym_ct"')
+    ]
+    assert people_reads == []

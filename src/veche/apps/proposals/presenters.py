@@ -113,19 +113,27 @@ class Who:
             if st.mandate.holder:
                 ids.add(st.mandate.holder)
         self._ids = ids
+        # A group's members came with its electorate (selectors.electorate_named).
+        self._named = loaded.named
         self._people: dict[str, Member] | None = None
         self._groups: dict[str, str] | None = None
 
     def person(self, member_id: str) -> Member | None:
         if self._people is None or member_id not in self._ids:
             self._ids.add(member_id)
-            self._people = _names(self._ids)
+            self._people = self._read()
         return self._people.get(member_id)
 
     def people(self) -> dict[str, Member]:
         if self._people is None:
-            self._people = _names(self._ids)
+            self._people = self._read()
         return self._people
+
+    def _read(self) -> dict[str, Member]:
+        """Return everyone asked for, reading only those not named with the electorate."""
+        found = self._named.people(self._ids)
+        missing = self._ids - found.keys()
+        return {**found, **_names(missing)} if missing else found
 
     def group(self, group_id: object) -> str:
         if self._groups is None:

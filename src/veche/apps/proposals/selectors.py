@@ -16,6 +16,8 @@ from typing import Any
 
 from django.db import connections
 from django.db.models import (
+    BinaryField,
+    CharField,
     Count,
     Exists,
     F,
@@ -32,7 +34,7 @@ from django.utils import timezone
 
 from veche.apps.accounts.models import Member
 from veche.apps.core import keyring
-from veche.apps.core.statements import Merged, ModelStatement, Pages, Statement
+from veche.apps.core.statements import Merged, ModelStatement, Pages, Statement, make
 from veche.apps.federation.models import CoordinatorTerm, Group
 from veche.apps.federation.selectors import charter_of, rules_of
 from veche.apps.proposals.models import (
@@ -81,7 +83,13 @@ def _membership_read(everyone: bool) -> Statement:
     their first column: groups (id, created, dissolved), members (id, group, joined,
     left) and coordinators' terms (group, member, start, end). The terms are read whole
     (a few a year per group) and those in office chosen in Python, so that the SQL holds
-    no instant."""
+    no instant.
+
+    Of one group, each member's row also holds what naming them reads (their encrypted
+    pseudonym and its key, :data:`NAME_FIELDS`): a group's proposal page names its
+    author and those who responded, all of them members of that group, and so needs no
+    other read of them. Of every group (a federation's matter), no names: the
+    federation may be large, and its page names few of them."""
     groups = Group.objects.all()
     # Inactive members count only for the time they belonged, if that time is known.
     members = Member.objects.filter(Q(is_active=True) | Q(left_at__isnull=False))
@@ -95,7 +103,9 @@ def _membership_read(everyone: bool) -> Statement:
         )
         placeholders = (_MY_GROUP,)
 
-    def shaped(queryset: QuerySet[Any], tag: int, a: str, b: str | None, c: str, d: str) -> Any:
+    def shaped(
+        queryset: QuerySet[Any], tag: int, a: str, b: str | None, c: str, d: str, *, named: bool
+    ) -> Any:
         # Every column an annotation, in this order: the parts of a UNION line up.
         columns = {
             "row": Value(tag, output_field=IntegerField()),
@@ -103,15 +113,34 @@ def _membership_read(everyone: bool) -> Statement:
             "b": F(b) if b else Value(None, output_field=IntegerField()),
             "c": F(c),
             "d": F(d),
+            "e": F("pseudonym_ct") if named else Value(None, output_field=BinaryField()),
+            "f": F("pseudonym_key") if named else Value(None, output_field=CharField()),
         }
         return queryset.order_by().annotate(**columns).values_list(*columns)
 
-    union = shaped(groups, _GROUP, "pk", None, "created_at", "dissolved_at").union(
-        shaped(members, _MEMBER, "pk", "group_id", "joined_at", "left_at"),
-        shaped(terms, _TERM, "group_id", "member_id", "starts_at", "ends_at"),
+    union = shaped(groups, _GROUP, "pk", None, "created_at", "dissolved_at", named=False).union(
+        shaped(members, _MEMBER, "pk", "group_id", "joined_at", "left_at", named=not everyone),
+        shaped(terms, _TERM, "group_id", "member_id", "starts_at", "ends_at", named=False),
         all=True,
     )
     return Statement(union, placeholders)
+
+
+@dataclass
+class Names:
+    """What naming some members reads (:data:`NAME_FIELDS`), by id, read with something
+    else; each made a member, as :func:`people_named` gives them, only when asked for."""
+
+    alias: str = "default"
+    rows: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+
+    def people(self, ids: Iterable[str]) -> dict[str, Member]:
+        """Return those of ``ids`` known here, as members."""
+        return {
+            i: make(Member, self.alias, _NAMED_ATTNAMES, self.rows[i])  # type: ignore[misc]
+            for i in ids
+            if i in self.rows
+        }
 
 
 def electorate(*, at: dt.datetime | None = None, group_id: int | None = None) -> domain.Electorate:
@@ -123,13 +152,27 @@ def electorate(*, at: dt.datetime | None = None, group_id: int | None = None) ->
     member or a group admitted later can neither reopen nor rewrite what is decided.
     Coordinators are those in office at ``at``. With ``group_id``, only that group.
     """
+    return electorate_named(at=at, group_id=group_id)[0]
+
+
+def electorate_named(
+    *, at: dt.datetime | None = None, group_id: int | None = None
+) -> tuple[domain.Electorate, Names]:
+    """Return :func:`electorate` and, of one group, what naming its members reads (of
+    all groups, nothing)."""
     at = at or timezone.now()
     values = () if group_id is None else (group_id,)
-    rows = _membership_read(group_id is None).rows(*values)
+    statement = _membership_read(group_id is None)
+    rows = statement.rows(*values)
+    named = Names(statement.alias)
+    if group_id is not None:
+        for kind, member_id, member_group, _joined, _left, name_ct, name_key in rows:
+            if kind == _MEMBER:
+                named.rows[str(member_id)] = (member_id, member_group, name_ct, name_key)
     groups: dict[str, set[str]] = {}
     began: dict[str, dt.datetime] = {}
     ended: dict[str, dt.datetime] = {}
-    for kind, pk, _none, created_at, dissolved_at in rows:
+    for kind, pk, _none, created_at, dissolved_at, *_name in rows:
         if kind == _GROUP:
             groups[str(pk)] = set()
             began[str(pk)] = created_at
@@ -137,7 +180,7 @@ def electorate(*, at: dt.datetime | None = None, group_id: int | None = None) ->
                 ended[str(pk)] = dissolved_at
     joined: dict[str, dt.datetime] = {}
     left: dict[str, dt.datetime] = {}
-    for kind, member_id, member_group, joined_at, left_at in rows:
+    for kind, member_id, member_group, joined_at, left_at, *_name in rows:
         if kind != _MEMBER or member_group is None or str(member_group) not in groups:
             continue
         groups[str(member_group)].add(str(member_id))
@@ -145,7 +188,7 @@ def electorate(*, at: dt.datetime | None = None, group_id: int | None = None) ->
         if left_at is not None:
             left[str(member_id)] = left_at
     coordinators: dict[str, set[str]] = {}
-    for kind, term_group, member_id, starts_at, ends_at in rows:
+    for kind, term_group, member_id, starts_at, ends_at, *_name in rows:
         if kind != _TERM:
             continue
         in_office = starts_at <= at and (ends_at is None or ends_at > at)
@@ -158,7 +201,7 @@ def electorate(*, at: dt.datetime | None = None, group_id: int | None = None) ->
         left=left,
         began=began,
         ended=ended,
-    )
+    ), named
 
 
 def to_domain_proposal(row: Proposal, charter: Charter) -> domain.Proposal:
@@ -305,6 +348,9 @@ class Loaded:
     rows: list[ProposalEvent] = field(default_factory=list)
     # A secret ballot just cast: its receipt, shown once and never stored.
     receipt: str = ""
+    # Of a group's proposal, what naming the group's members reads (electorate_named):
+    # whom its page names, read with its electorate.
+    named: Names = field(default_factory=Names)
 
 
 @functools.cache
@@ -326,7 +372,7 @@ def load(row: Proposal, *, now: dt.datetime | None = None) -> Loaded:
     proposal = to_domain_proposal(row, charter)
     stored: list[ProposalEvent] = _events_of().objects(row.pk)  # type: ignore[assignment]
     events = to_domain_events(row, proposal.kind, stored)
-    el = electorate(at=now, group_id=None if row.federation_wide else row.group_id)
+    el, named = electorate_named(at=now, group_id=None if row.federation_wide else row.group_id)
     mandates = past_mandates(row) if isinstance(proposal.kind.fallback, MandateFallback) else ()
     context = domain.Context(el, mandates)
     return Loaded(
@@ -338,6 +384,7 @@ def load(row: Proposal, *, now: dt.datetime | None = None) -> Loaded:
         context=context,
         state=domain.state(proposal, events, context, now),
         rows=stored,
+        named=named,
     )
 
 
@@ -594,6 +641,7 @@ def _people_by_id() -> ModelStatement:
 
 # Of a person, what naming them reads (their group, their name): no keys, no salts.
 NAME_FIELDS = ("id", "group_id", "pseudonym_ct", "pseudonym_key")
+_NAMED_ATTNAMES = list(NAME_FIELDS)
 
 
 def people_named(ids: Iterable[int]) -> list[Member]:
