@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from veche.apps.accounts.models import Member
 from veche.apps.core.errors import translated
 from veche.apps.core.labels import METHOD_LABELS, kind_name
+from veche.apps.core.templating import blank
 from veche.apps.federation import wording
 from veche.apps.federation.models import Group
 from veche.apps.federation.selectors import (
@@ -304,7 +305,7 @@ def detail(
         # What the response and carry forms offer; the forms themselves are written out
         # in the template (a form would be built on every view for its choices alone).
         "position_choices": forms.ResponseForm.base_fields["position"].choices,  # type: ignore[attr-defined]
-        "comment_form": forms.CommentForm(),
+        "comment_form": blank(forms.CommentForm),
         "responses": _responses(loaded, member),
         "counts": [
             (forms.POSITION_LABELS[p], st.consensus.by_position.get(p, 0)) for p in Position
@@ -327,7 +328,7 @@ def detail(
     context.update(_mandate_context(loaded, member))
     context.update(_meeting_context(loaded, member))
     if context["can_record_meeting"]:
-        context["meeting_form"] = forms.MeetingForm()
+        context["meeting_form"] = blank(forms.MeetingForm)
     context.update(_rules_change_context(loaded))
     if pending:
         context["pending"] = not_yet_responded(row, member, now)
@@ -446,6 +447,8 @@ def not_yet_responded(row: Proposal, member: Member, now: dt.datetime) -> dict[s
     people: dict[int, dict[str, Any]] = {}
     if row.closed_at is not None or member.group_id is None:
         return {"people": [], "can_remind": False}
+    # Each label translated once for the page, not once for each member it names.
+    said: dict[str, str] = {}
     for waiting in selectors.waiting_in_group(row, group_id=member.group_id):
         entry = people.get(waiting.member_id)
         if entry is None:  # each person named once, however many things wait for them
@@ -455,7 +458,10 @@ def not_yet_responded(row: Proposal, member: Member, now: dt.datetime) -> dict[s
                 "what": [],
                 "reminded_at": None,
             }
-        entry["what"].append(PENDING_LABELS[domain.Wait(waiting.wait)])
+        label = said.get(waiting.wait)
+        if label is None:
+            label = said[waiting.wait] = str(PENDING_LABELS[domain.Wait(waiting.wait)])
+        entry["what"].append(label)
         if waiting.reminded_at is not None and (
             entry["reminded_at"] is None or waiting.reminded_at > entry["reminded_at"]
         ):
