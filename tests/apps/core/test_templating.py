@@ -183,3 +183,20 @@ def test_a_blank_form_that_renders_alike_is_the_include_and_follows_the_language
     assert "what a member typed" in render("{{ form_fields(f) }}", f=typed)
     assert "what a member typed" not in render("{{ form_fields(f) }}", f=CommentForm())
     assert len(templating._blank_forms) == 6
+
+
+def test_a_blank_form_that_renders_alike_is_one_unbound_instance_per_process() -> None:
+    from django import forms as django_forms
+
+    from veche.apps.core.templating import blank
+    from veche.apps.proposals.forms import CommentForm
+
+    form = blank(CommentForm)
+    assert form is blank(CommentForm)
+    assert not form.is_bound and not form.initial
+
+    class Personal(django_forms.Form):  # its choices could differ for each member
+        name = django_forms.CharField()
+
+    with pytest.raises(TypeError):
+        blank(Personal)
