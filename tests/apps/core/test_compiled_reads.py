@@ -527,3 +527,40 @@ def test_a_groups_proposal_page_names_its_responders_without_reading_them_again(
         if q["sql"].startswith('SELECT "accounts_member"."id", "accounts_member"."pseudonym_ct"')
     ]
     assert people_reads == []
+
+
+def test_a_proposal_is_replayed_from_its_events_read_with_its_electorate_as_the_orm_reads(
+    member_a: Any, coordinator_a: Any, member_b: Any, coordinator_b: Any
+) -> None:
+    """One read gives a proposal's stored events (each field as the ORM reads it, in their
+    order) and the electorate it is judged by, for a group's matter and a federation's."""
+    from veche.apps.proposals import selectors, services
+    from veche.apps.proposals.models import ProposalEvent
+    from veche.domain.consensus import Position
+
+    group = services.create_proposal(
+        author=coordinator_a, kind_key="group-practice", title="Paint", body="Now."
+    )
+    services.respond(row=group, member=member_a, position=Position.OBJECT, reason="Why?", version=1)
+    services.respond(row=group, member=coordinator_a, position=Position.AGREE, version=1)
+    federation = services.create_proposal(
+        author=coordinator_a,
+        kind_key="admit-group",
+        title="Admit the dockers",
+        body="They ask.",
+        new_group_name="Dockers",
+    )
+    services.respond(row=federation, member=member_b, position=Position.AGREE, version=1)
+    now = timezone.now()
+    for row, group_id in ((group, member_a.group_id), (federation, None)):
+        row.refresh_from_db()
+        events, electorate, _named = selectors.events_and_electorate(row, at=now, group_id=group_id)
+        want = [fields_of(e) for e in ProposalEvent.objects.filter(proposal=row).order_by("seq")]
+        assert [fields_of(e) for e in events] == want
+        assert len(want) == (2 if row is group else 1) and isinstance(want[0]["data"], dict)
+        assert electorate == selectors.electorate(at=now, group_id=group_id)
+        loaded = selectors.load(row, now=now)
+        assert [fields_of(e) for e in loaded.rows] == want
+    # Another proposal's events never come with it.
+    events, _el, _n = selectors.events_and_electorate(group, at=now, group_id=member_a.group_id)
+    assert {e.proposal_id for e in events} == {group.pk}

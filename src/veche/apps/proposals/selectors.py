@@ -19,9 +19,11 @@ from django.db.models import (
     BinaryField,
     CharField,
     Count,
+    DateTimeField,
     Exists,
     F,
     IntegerField,
+    JSONField,
     OuterRef,
     Q,
     QuerySet,
@@ -73,11 +75,11 @@ def _placeholder_member() -> Member:
 
 
 # What each row of the membership read holds, in its first column.
-_GROUP, _MEMBER, _TERM = 0, 1, 2
+_GROUP, _MEMBER, _TERM, _EVENT = 0, 1, 2, 3
 
 
 @functools.cache
-def _membership_read(everyone: bool) -> Statement:
+def _membership_read(everyone: bool, with_events: bool = False) -> Statement:
     """What :func:`electorate` reads, of every group or of one, in one statement compiled
     once: each detail page and each action reads it. Three kinds of rows, told apart by
     their first column: groups (id, created, dissolved), members (id, group, joined,
@@ -89,7 +91,11 @@ def _membership_read(everyone: bool) -> Statement:
     pseudonym and its key, :data:`NAME_FIELDS`): a group's proposal page names its
     author and those who responded, all of them members of that group, and so needs no
     other read of them. Of every group (a federation's matter), no names: the
-    federation may be large, and its page names few of them."""
+    federation may be large, and its page names few of them.
+
+    ``with_events``: first, a fourth kind of rows, one proposal's stored events (id,
+    actor, time, text, type, seq and data), so that replaying a proposal reads it with
+    its electorate in one query (:func:`load`)."""
     groups = Group.objects.all()
     # Inactive members count only for the time they belonged, if that time is known.
     members = Member.objects.filter(Q(is_active=True) | Q(left_at__isnull=False))
@@ -104,26 +110,39 @@ def _membership_read(everyone: bool) -> Statement:
         placeholders = (_MY_GROUP,)
 
     def shaped(
-        queryset: QuerySet[Any], tag: int, a: str, b: str | None, c: str, d: str, *, named: bool
-    ) -> Any:
+        queryset: QuerySet[Any], tag: int, a: str, b: str | None, c: str, d: str | None,
+        *, named: bool = False, event: bool = False,
+    ) -> Any:  # fmt: skip
         # Every column an annotation, in this order: the parts of a UNION line up.
         columns = {
             "row": Value(tag, output_field=IntegerField()),
             "a": F(a),
             "b": F(b) if b else Value(None, output_field=IntegerField()),
             "c": F(c),
-            "d": F(d),
+            "d": F(d) if d else Value(None, output_field=DateTimeField()),
             "e": F("pseudonym_ct") if named else Value(None, output_field=BinaryField()),
             "f": F("pseudonym_key") if named else Value(None, output_field=CharField()),
         }
+        if event:
+            columns.update(e=F("text_ct"), f=F("type"), g=F("seq"), h=F("data"))
+        elif with_events:
+            columns.update(
+                g=Value(None, output_field=IntegerField()), h=Value(None, output_field=JSONField())
+            )
         return queryset.order_by().annotate(**columns).values_list(*columns)
 
-    union = shaped(groups, _GROUP, "pk", None, "created_at", "dissolved_at", named=False).union(
+    parts = [
+        shaped(groups, _GROUP, "pk", None, "created_at", "dissolved_at"),
         shaped(members, _MEMBER, "pk", "group_id", "joined_at", "left_at", named=not everyone),
-        shaped(terms, _TERM, "group_id", "member_id", "starts_at", "ends_at", named=False),
-        all=True,
-    )
-    return Statement(union, placeholders)
+        shaped(terms, _TERM, "group_id", "member_id", "starts_at", "ends_at"),
+    ]
+    if with_events:
+        # First: a UNION's values are converted as its first part's columns say (the
+        # events' data is JSON).
+        events = ProposalEvent.objects.filter(proposal_id=_PROPOSAL)
+        parts.insert(0, shaped(events, _EVENT, "pk", "actor_id", "at", None, event=True))
+        placeholders = (_PROPOSAL, *placeholders)
+    return Statement(parts[0].union(*parts[1:], all=True), placeholders)
 
 
 @dataclass
@@ -160,13 +179,45 @@ def electorate_named(
 ) -> tuple[domain.Electorate, Names]:
     """Return :func:`electorate` and, of one group, what naming its members reads (of
     all groups, nothing)."""
-    at = at or timezone.now()
     values = () if group_id is None else (group_id,)
     statement = _membership_read(group_id is None)
+    return _electorate_from(statement.rows(*values), statement.alias, at=at, group_id=group_id)
+
+
+# What the events' rows of _membership_read(with_events=True) hold, as ProposalEvent's
+# fields: a row is (kind, id, actor, at, [none], text, type, seq, data).
+_EVENT_ATTNAMES = ["id", "actor_id", "at", "text_ct", "type", "seq", "data", "proposal_id"]
+
+
+def events_and_electorate(
+    row: Proposal, *, at: dt.datetime, group_id: int | None
+) -> tuple[list[ProposalEvent], domain.Electorate, Names]:
+    """Return ``row``'s stored events in order, with :func:`electorate_named`: one read."""
+    statement = _membership_read(group_id is None, with_events=True)
+    values = (row.pk,) if group_id is None else (row.pk, group_id)
     rows = statement.rows(*values)
-    named = Names(statement.alias)
+    events = [
+        make(
+            ProposalEvent,
+            statement.alias,
+            _EVENT_ATTNAMES,
+            (pk, actor, when, text, kind, seq, data, row.pk),
+        )
+        for tag, pk, actor, when, _none, text, kind, seq, data in rows
+        if tag == _EVENT
+    ]
+    events.sort(key=lambda event: event.seq)  # type: ignore[attr-defined]
+    electorate, named = _electorate_from(rows, statement.alias, at=at, group_id=group_id)
+    return events, electorate, named  # type: ignore[return-value]
+
+
+def _electorate_from(
+    rows: list[list[Any]], alias: str, *, at: dt.datetime | None, group_id: int | None
+) -> tuple[domain.Electorate, Names]:
+    at = at or timezone.now()
+    named = Names(alias)
     if group_id is not None:
-        for kind, member_id, member_group, _joined, _left, name_ct, name_key in rows:
+        for kind, member_id, member_group, _joined, _left, name_ct, name_key, *_e in rows:
             if kind == _MEMBER:
                 named.rows[str(member_id)] = (member_id, member_group, name_ct, name_key)
     groups: dict[str, set[str]] = {}
@@ -370,9 +421,10 @@ def load(row: Proposal, *, now: dt.datetime | None = None) -> Loaded:
     now = now or timezone.now()
     charter = bound_charter(row)
     proposal = to_domain_proposal(row, charter)
-    stored: list[ProposalEvent] = _events_of().objects(row.pk)  # type: ignore[assignment]
+    stored, el, named = events_and_electorate(
+        row, at=now, group_id=None if row.federation_wide else row.group_id
+    )
     events = to_domain_events(row, proposal.kind, stored)
-    el, named = electorate_named(at=now, group_id=None if row.federation_wide else row.group_id)
     mandates = past_mandates(row) if isinstance(proposal.kind.fallback, MandateFallback) else ()
     context = domain.Context(el, mandates)
     return Loaded(
