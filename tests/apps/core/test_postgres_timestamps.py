@@ -88,3 +88,30 @@ def test_sqlite_is_left_alone() -> None:
         pytest.skip("SQLite's connections")
     connection.ensure_connection()
     assert postgres.install(connection) is False
+
+
+def test_a_c_loader_that_cannot_be_made_or_read_keeps_djangos_loader(monkeypatch: Any) -> None:
+    """Whatever goes wrong with the C loader, a connection is still made and reads as
+    Django reads (no page fails for a faster path that is not there)."""
+    _needs_postgres()
+    connection.ensure_connection()
+    before = connection.connection.adapters.get_loader(postgres._TIMESTAMPTZ, postgres.Format.TEXT)
+
+    class Broken:
+        def __init__(self, oid: int, context: Any) -> None:
+            raise RuntimeError("no such loader here")
+
+    class Unreadable:
+        def __init__(self, oid: int, context: Any) -> None:
+            pass
+
+        def load(self, data: Any) -> Any:
+            raise ValueError("cannot read")
+
+    for bad in (Broken, Unreadable):
+        monkeypatch.setattr(postgres.adapters, "get_loader", lambda oid, fmt, bad=bad: bad)
+        assert postgres.install(connections["default"]) is False
+        after = connection.connection.adapters.get_loader(
+            postgres._TIMESTAMPTZ, postgres.Format.TEXT
+        )
+        assert after is before

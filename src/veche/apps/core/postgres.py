@@ -53,8 +53,8 @@ def install(connection: BaseDatabaseWrapper) -> bool:
     if zone is None or fast is None:
         return False
     pg = connection.connection
-    load = fast(_TIMESTAMPTZ, pg).load
     try:
+        load = fast(_TIMESTAMPTZ, pg).load
         probe = load(_PROBE)
     except Exception:  # any doubt keeps Django's loader
         return False

@@ -201,10 +201,10 @@ def events_and_electorate(
             ProposalEvent,
             statement.alias,
             _EVENT_ATTNAMES,
-            (pk, actor, when, text, kind, seq, data, row.pk),
+            (pk, actor, when, text, event_type, seq, data, row.pk),
         )
-        for tag, pk, actor, when, _none, text, kind, seq, data in rows
-        if tag == _EVENT
+        for kind, pk, actor, when, _none, text, event_type, seq, data in rows
+        if kind == _EVENT
     ]
     events.sort(key=lambda event: event.seq)  # type: ignore[attr-defined]
     electorate, named = _electorate_from(rows, statement.alias, at=at, group_id=group_id)
