@@ -197,7 +197,7 @@ def _block_plural_in_context(
 def _finalize(value: Any) -> Any:
     """Print numbers and dates in the member's locale, as Django's templates did, and a
     lazy label as its translation, looked up once per language."""
-    if type(value) is str:
+    if isinstance(value, str) or type(value) is int:  # most values: printed as they are
         return value
     if isinstance(value, Promise):
         key = (_language(), id(value))
@@ -262,11 +262,15 @@ class Environment(jinja2.Environment):
     """Jinja2 with Django's lookup rule (see the module docstring)."""
 
     def getattr(self, obj: Any, attribute: str) -> Any:
+        # Every ``a.b`` of every page comes here: a value that cannot be called (nearly
+        # all) is returned without a further call.
         if type(obj) is dict:
             try:
-                return self._called(obj[attribute], obj, attribute)
+                value = obj[attribute]
             except KeyError:
                 pass
+            else:
+                return self._called(value, obj, attribute) if callable(value) else value
         try:
             value = getattr(obj, attribute)
         except AttributeError:
@@ -274,7 +278,7 @@ class Environment(jinja2.Environment):
                 value = obj[attribute]
             except (TypeError, LookupError, AttributeError):
                 return self.undefined(obj=obj, name=attribute)
-        return self._called(value, obj, attribute)
+        return self._called(value, obj, attribute) if callable(value) else value
 
     def _called(self, value: Any, obj: Any, attribute: str) -> Any:
         if not callable(value) or isinstance(value, type | jinja2.Undefined):

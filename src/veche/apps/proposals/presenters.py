@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from veche.apps.accounts.models import Member
 from veche.apps.core.errors import translated
 from veche.apps.core.labels import METHOD_LABELS, kind_name
-from veche.apps.core.templating import blank
+from veche.apps.core.templating import blank, url
 from veche.apps.federation import wording
 from veche.apps.federation.models import Group
 from veche.apps.federation.selectors import (
@@ -201,6 +201,7 @@ def list_items(rows: Iterable[Proposal]) -> list[dict[str, Any]]:
         items.append(
             {
                 "row": row,
+                "url": url("proposals:detail", row.pk),
                 "title": _title(row),
                 "kind": names.get(row.kind_key, row.kind_key),
                 "phase": PHASE_LABELS[phase],
