@@ -554,7 +554,10 @@ def test_a_proposal_is_replayed_from_its_events_read_with_its_electorate_as_the_
     now = timezone.now()
     for row, group_id in ((group, member_a.group_id), (federation, None)):
         row.refresh_from_db()
-        events, electorate, _named = selectors.events_and_electorate(row, at=now, group_id=group_id)
+        events, electorate, _named, waits = selectors.events_and_electorate(
+            row, at=now, group_id=group_id
+        )
+        assert (waits is None) == (group_id is None)
         want = [fields_of(e) for e in ProposalEvent.objects.filter(proposal=row).order_by("seq")]
         assert [fields_of(e) for e in events] == want
         assert len(want) == (2 if row is group else 1) and isinstance(want[0]["data"], dict)
@@ -562,5 +565,60 @@ def test_a_proposal_is_replayed_from_its_events_read_with_its_electorate_as_the_
         loaded = selectors.load(row, now=now)
         assert [fields_of(e) for e in loaded.rows] == want
     # Another proposal's events never come with it.
-    events, _el, _n = selectors.events_and_electorate(group, at=now, group_id=member_a.group_id)
+    events, _el, _n, _w = selectors.events_and_electorate(group, at=now, group_id=member_a.group_id)
     assert {e.proposal_id for e in events} == {group.pk}
+
+
+def test_a_groups_proposal_reads_whom_it_waits_for_with_its_events_as_the_orm_reads(
+    member_a: Any, coordinator_a: Any, coordinator_b: Any, make_member: Any, client_for: Any
+) -> None:
+    """What a group's proposal waits for, read with its events, is what the ORM's query of
+    the page reads: each wait of each active member of the group, reminded or not, and
+    nothing of another proposal or another group. The page names them from that read."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from veche.apps.accounts.models import Member
+    from veche.apps.proposals import presenters, selectors, services
+    from veche.apps.proposals.models import Awaiting
+    from veche.domain.consensus import Position
+
+    gone = make_member(member_a.group, "gone_soon")
+    make_member(member_a.group, "still_to_answer")
+    row = services.create_proposal(
+        author=coordinator_a, kind_key="group-practice", title="Waiting", body="."
+    )
+    other = services.create_proposal(
+        author=coordinator_b, kind_key="group-practice", title="Elsewhere", body="."
+    )
+    services.respond(row=row, member=member_a, position=Position.AGREE, version=1)
+    Member.objects.filter(pk=gone.pk).update(is_active=False, left_at=timezone.now())
+    services.remind(row=row, by=coordinator_a, now=timezone.now())
+    assert Awaiting.objects.filter(proposal=other).exists()
+
+    def orm(row: Any, group_id: int) -> list[tuple[int, str, Any]]:
+        return [
+            (w.member_id, w.wait, w.reminded_at)
+            for w in selectors.not_yet_responded(row, group_id=group_id)
+        ]
+
+    for proposal, member in ((row, coordinator_a), (other, coordinator_b)):
+        loaded = selectors.load(proposal, now=timezone.now())
+        assert loaded.waits is not None
+        assert sorted(loaded.waits) == sorted(orm(proposal, member.group_id))
+        assert any(w.reminded_at for w in loaded.waits) == (proposal is row)
+        assert gone.pk not in {w.member_id for w in loaded.waits}
+        # Named as the query of the page names them, in its order.
+        shown = presenters.not_yet_responded(proposal, member, timezone.now(), loaded)
+        read = presenters.not_yet_responded(proposal, member, timezone.now())
+        assert shown == read and shown["people"]
+
+    client = client_for(member_a)
+    client.get(f"/proposals/{row.pk}/")
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(f"/proposals/{row.pk}/").content.decode()
+    assert coordinator_a.pseudonym in page
+    waits_read_alone = [
+        q for q in queries.captured_queries if q["sql"].startswith('SELECT "proposals_awaiting"')
+    ]
+    assert waits_read_alone == []

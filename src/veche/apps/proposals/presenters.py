@@ -332,7 +332,7 @@ def detail(
         context["meeting_form"] = blank(forms.MeetingForm)
     context.update(_rules_change_context(loaded))
     if pending:
-        context["pending"] = not_yet_responded(row, member, now)
+        context["pending"] = not_yet_responded(row, member, now, loaded)
     context["from_meeting"] = row.meeting if row.meeting_id is not None else None
     context["concerns_label"] = _concerns_label(loaded, member)
     if st.decision is not None:
@@ -439,22 +439,48 @@ PENDING_LABELS = {
 }
 
 
-def not_yet_responded(row: Proposal, member: Member, now: dt.datetime) -> dict[str, Any]:
+def _waiting(
+    row: Proposal, member: Member, loaded: selectors.Loaded | None
+) -> list[tuple[selectors.Waiting, Member]]:
+    """Return what the proposal waits for from the member's group, each with whom, as
+    :func:`selectors.not_yet_responded` orders it (by the member's name key, then wait).
+
+    A group's proposal, replayed for its page, read them with its events, and its
+    members' names with its electorate (``loaded``): nothing more is read unless a
+    member waited for is missing there. Any other (a federation's matter): one query.
+    """
+    if loaded is None or loaded.waits is None or loaded.row.group_id != member.group_id:
+        return [
+            (selectors.Waiting(w.member_id, w.wait, w.reminded_at), w.member)
+            for w in selectors.waiting_in_group(row, group_id=member.group_id)
+        ]
+    ids = {str(w.member_id) for w in loaded.waits}
+    people = loaded.named.people(ids)
+    people.update(_names(ids - people.keys()))
+    found = [(w, people[str(w.member_id)]) for w in loaded.waits if str(w.member_id) in people]
+    found.sort(key=lambda pair: (pair[1].pseudonym_key, pair[0].wait))
+    return found
+
+
+def not_yet_responded(
+    row: Proposal, member: Member, now: dt.datetime, loaded: selectors.Loaded | None = None
+) -> dict[str, Any]:
     """Return who in the member's own group the proposal still waits for, and reminders.
 
     Never another group's members: compartments hold here as everywhere (the query
-    itself is limited to the viewer's group).
+    itself is limited to the viewer's group; ``loaded``'s waits are of the proposal's
+    group, used only when that is the viewer's).
     """
     people: dict[int, dict[str, Any]] = {}
     if row.closed_at is not None or member.group_id is None:
         return {"people": [], "can_remind": False}
     # Each label translated once for the page, not once for each member it names.
     said: dict[str, str] = {}
-    for waiting in selectors.waiting_in_group(row, group_id=member.group_id):
+    for waiting, person in _waiting(row, member, loaded):
         entry = people.get(waiting.member_id)
         if entry is None:  # each person named once, however many things wait for them
             entry = people[waiting.member_id] = {
-                "name": waiting.member.pseudonym,
+                "name": person.pseudonym,
                 "me": waiting.member_id == member.pk,
                 "what": [],
                 "reminded_at": None,
@@ -769,6 +795,7 @@ def meeting_page(meeting: Meeting, member: Member, now: dt.datetime) -> dict[str
         decisions.append(
             {
                 "row": row,
+                "url": url("proposals:detail", row.pk),
                 "title": _title(row),
                 "kind": names.get(row.kind_key, row.kind_key),
                 "decided": OUTCOME_LABELS[record.outcome] if record else None,

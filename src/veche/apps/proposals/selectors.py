@@ -12,7 +12,7 @@ import functools
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connections
 from django.db.models import (
@@ -75,7 +75,7 @@ def _placeholder_member() -> Member:
 
 
 # What each row of the membership read holds, in its first column.
-_GROUP, _MEMBER, _TERM, _EVENT = 0, 1, 2, 3
+_GROUP, _MEMBER, _TERM, _EVENT, _WAIT = 0, 1, 2, 3, 4
 
 
 @functools.cache
@@ -95,7 +95,9 @@ def _membership_read(everyone: bool, with_events: bool = False) -> Statement:
 
     ``with_events``: first, a fourth kind of rows, one proposal's stored events (id,
     actor, time, text, type, seq and data), so that replaying a proposal reads it with
-    its electorate in one query (:func:`load`)."""
+    its electorate in one query (:func:`load`). Of one group, also a fifth: what the
+    proposal waits for from the group's members (:func:`not_yet_responded`: member,
+    reminded, wait), which its page shows, named from the members' rows."""
     groups = Group.objects.all()
     # Inactive members count only for the time they belonged, if that time is known.
     members = Member.objects.filter(Q(is_active=True) | Q(left_at__isnull=False))
@@ -123,6 +125,8 @@ def _membership_read(everyone: bool, with_events: bool = False) -> Statement:
             "e": F("pseudonym_ct") if named else Value(None, output_field=BinaryField()),
             "f": F("pseudonym_key") if named else Value(None, output_field=CharField()),
         }
+        if tag == _WAIT:
+            columns["f"] = F("wait")
         if event:
             columns.update(e=F("text_ct"), f=F("type"), g=F("seq"), h=F("data"))
         elif with_events:
@@ -142,6 +146,9 @@ def _membership_read(everyone: bool, with_events: bool = False) -> Statement:
         events = ProposalEvent.objects.filter(proposal_id=_PROPOSAL)
         parts.insert(0, shaped(events, _EVENT, "pk", "actor_id", "at", None, event=True))
         placeholders = (_PROPOSAL, *placeholders)
+        if not everyone:
+            waits = not_yet_responded(Proposal(pk=_PROPOSAL), group_id=_MY_GROUP)
+            parts.append(shaped(waits, _WAIT, "member_id", None, "reminded_at", None))
     return Statement(parts[0].union(*parts[1:], all=True), placeholders)
 
 
@@ -189,13 +196,30 @@ def electorate_named(
 _EVENT_ATTNAMES = ["id", "actor_id", "at", "text_ct", "type", "seq", "data", "proposal_id"]
 
 
+class Waiting(NamedTuple):
+    """Something a proposal waits for from a member (a row of :func:`not_yet_responded`)."""
+
+    member_id: int
+    wait: str
+    reminded_at: dt.datetime | None
+
+
 def events_and_electorate(
     row: Proposal, *, at: dt.datetime, group_id: int | None
-) -> tuple[list[ProposalEvent], domain.Electorate, Names]:
-    """Return ``row``'s stored events in order, with :func:`electorate_named`: one read."""
+) -> tuple[list[ProposalEvent], domain.Electorate, Names, list[Waiting] | None]:
+    """Return ``row``'s stored events in order, with :func:`electorate_named`, and of one
+    group's proposal what it waits for from the group's members (None: a federation's
+    matter, whose waits are not read here): one read."""
     statement = _membership_read(group_id is None, with_events=True)
     values = (row.pk,) if group_id is None else (row.pk, group_id)
     rows = statement.rows(*values)
+    waits = None
+    if group_id is not None:
+        waits = [
+            Waiting(member_id, wait, reminded_at)
+            for kind, member_id, _none, reminded_at, _n, _e, wait, *_rest in rows
+            if kind == _WAIT
+        ]
     events = [
         make(
             ProposalEvent,
@@ -208,7 +232,7 @@ def events_and_electorate(
     ]
     events.sort(key=lambda event: event.seq)  # type: ignore[attr-defined]
     electorate, named = _electorate_from(rows, statement.alias, at=at, group_id=group_id)
-    return events, electorate, named  # type: ignore[return-value]
+    return events, electorate, named, waits  # type: ignore[return-value]
 
 
 def _electorate_from(
@@ -402,6 +426,9 @@ class Loaded:
     # Of a group's proposal, what naming the group's members reads (electorate_named):
     # whom its page names, read with its electorate.
     named: Names = field(default_factory=Names)
+    # Of a group's proposal, what it waits for from the group's members (read with its
+    # events); None when not read so (a federation's matter).
+    waits: list[Waiting] | None = None
 
 
 @functools.cache
@@ -421,7 +448,7 @@ def load(row: Proposal, *, now: dt.datetime | None = None) -> Loaded:
     now = now or timezone.now()
     charter = bound_charter(row)
     proposal = to_domain_proposal(row, charter)
-    stored, el, named = events_and_electorate(
+    stored, el, named, waits = events_and_electorate(
         row, at=now, group_id=None if row.federation_wide else row.group_id
     )
     events = to_domain_events(row, proposal.kind, stored)
@@ -437,6 +464,7 @@ def load(row: Proposal, *, now: dt.datetime | None = None) -> Loaded:
         state=domain.state(proposal, events, context, now),
         rows=stored,
         named=named,
+        waits=waits,
     )
 
 
