@@ -622,3 +622,84 @@ def test_a_groups_proposal_reads_whom_it_waits_for_with_its_events_as_the_orm_re
         q for q in queries.captured_queries if q["sql"].startswith('SELECT "proposals_awaiting"')
     ]
     assert waits_read_alone == []
+
+
+def _whoami(client: Any, path: str = "/inbox/") -> tuple[int, str]:
+    response = client.get(path)
+    return response.status_code, response.content.decode()
+
+
+def test_a_members_session_is_read_with_the_member_in_one_query(
+    member_a: Any, member_b: Any, client_for: Any
+) -> None:
+    """A member's request reads their session and themselves (group, key grants) at once,
+    and is served as the member the session names, with the keys of that member."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(member_a)
+    client.get("/inbox/")
+    with CaptureQueriesContext(connection) as queries:
+        status, page = _whoami(client)
+    assert status == 200 and member_a.pseudonym in page and member_b.pseudonym not in page
+    reads = [q["sql"] for q in queries.captured_queries]
+    assert not [q for q in reads if q.startswith('SELECT "django_session"')]
+    assert len([q for q in reads if '"accounts_keygrant"' in q]) == 1
+    assert len([q for q in reads if '"django_session"' in q]) == 1
+
+
+def test_a_session_is_never_served_as_a_member_it_does_not_name(
+    member_a: Any, member_b: Any, client_for: Any
+) -> None:
+    """A MemberSession row that names another member (a row moved in the database, say)
+    never makes the request that other member's: the session's own id decides, and the
+    member it names is read by that id."""
+    from veche.apps.accounts.models import MemberSession
+
+    client = client_for(member_a)
+    key = client.session.session_key
+    MemberSession.objects.filter(session_key=key).update(member=member_b)
+    status, page = _whoami(client)
+    assert status == 200 and member_a.pseudonym in page and member_b.pseudonym not in page
+    # With no MemberSession row at all, the session is read alone, as before.
+    MemberSession.objects.filter(session_key=key).delete()
+    status, page = _whoami(client)
+    assert status == 200 and member_a.pseudonym in page
+
+
+def test_a_gone_or_expired_session_is_no_session_though_its_member_row_remains(
+    member_a: Any, client_for: Any
+) -> None:
+    """The session's row decides: expired, or deleted while its MemberSession row
+    remains, it is no session, and the request is a visitor's (sent to log in)."""
+    from veche.apps.accounts.models import MemberSession
+
+    for end in ("expire", "delete"):
+        client = client_for(member_a)
+        key = client.session.session_key
+        sessions = Session.objects.filter(session_key=key)
+        if end == "expire":
+            sessions.update(expire_date=timezone.now() - dt.timedelta(seconds=1))
+        else:
+            sessions.delete()
+        assert MemberSession.objects.filter(session_key=key).exists()
+        response = client.get("/inbox/")
+        assert response.status_code == 302 and "/login/" in response["Location"]
+        assert member_a.pseudonym not in client.get("/login/").content.decode()
+
+
+def test_a_member_read_with_a_session_never_outlives_its_request(member_a: Any) -> None:
+    """What a request kept of its session is the request's alone: outside a request the
+    session is read alone, and the backend reads the member itself."""
+    from veche.apps.accounts.backends import SESSION_MEMBER, MemberBackend
+    from veche.apps.accounts.models import MemberSession
+    from veche.apps.accounts.sessions import SessionStore
+    from veche.apps.core import requestcache
+
+    store = SessionStore()
+    store["_auth_user_id"] = str(member_a.pk)
+    store.save()
+    MemberSession.objects.create(session_key=store.session_key, member=member_a)
+    assert SessionStore(store.session_key).load()["_auth_user_id"] == str(member_a.pk)
+    assert not requestcache.active() and requestcache.take(SESSION_MEMBER) is None
+    assert MemberBackend().get_user(member_a.pk).pk == member_a.pk

@@ -28,6 +28,24 @@ def cached(key: str, make: Callable[[], T]) -> T:
     return store[key]  # type: ignore[no-any-return]
 
 
+def active() -> bool:
+    """Whether a request is under way (its cache exists)."""
+    return _cache.get() is not None
+
+
+def keep(key: str, value: Any) -> None:
+    """Keep ``value`` under ``key`` for the rest of this request (outside one: nothing)."""
+    store = _cache.get()
+    if store is not None:
+        store[key] = value
+
+
+def take(key: str) -> Any:
+    """Return what this request kept under ``key``, and drop it (None if nothing)."""
+    store = _cache.get()
+    return None if store is None else store.pop(key, None)
+
+
 def forget(*keys: str) -> None:
     """Drop ``keys`` from this request's cache (after a write that changes them)."""
     store = _cache.get()
