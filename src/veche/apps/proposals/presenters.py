@@ -247,6 +247,7 @@ def inbox_items(waits: Iterable[Awaiting], now: dt.datetime) -> list[dict[str, A
             deadline = row.due_at
             item = items[row.pk] = {
                 "row": row,
+                "url": url("proposals:detail", row.pk),
                 "title": _title(row),
                 "reasons": [],
                 "deadline": deadline,
@@ -858,6 +859,8 @@ class DecisionRow(NamedTuple):
     federation: bool
     outcome: Any
     reached_by: Any
+    # The proposal's page ("" when no proposal).
+    url: str
 
 
 class _Read(NamedTuple):
@@ -943,6 +946,7 @@ def decision_rows(records: Iterable[selectors.LogLine]) -> list[DecisionRow]:
                 federation=r.group_id is None,
                 outcome=read.outcome,
                 reached_by=read.reached_by,
+                url=url("proposals:detail", proposal) if proposal else "",
             )
         )
     return rows
