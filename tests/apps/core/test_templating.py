@@ -200,3 +200,46 @@ def test_a_blank_form_that_renders_alike_is_one_unbound_instance_per_process() -
 
     with pytest.raises(TypeError):
         blank(Personal)
+
+
+def test_a_page_keeps_nothing_of_its_request_once_served(member_a: Any, client_for: Any) -> None:
+    """Nothing a page printed keeps its request alive: a request holds the member's key
+    cookie and session, which must not outlive it in a worker's memory. (The CSRF field
+    is a lazy value, as a translated label is; only translated labels are kept.)"""
+    import gc
+    import weakref
+
+    from django.utils.functional import Promise
+
+    from veche.apps.core import templating
+
+    client = client_for(member_a)
+    for path in ("/proposals/", "/inbox/", "/account/"):
+        client.get(path)
+        response = client.get(path)
+        assert response.status_code == 200
+        request = weakref.ref(response.wsgi_request)
+        del response
+        gc.collect()
+        assert request() is None, path
+    kept = [value for value, _text in templating._labels.values()]
+    assert kept and all(isinstance(value, Promise) for value in kept)
+    assert all(type(value) in templating._LABEL_TYPES for value in kept)
+
+
+def test_a_page_masks_its_csrf_token_once_and_each_page_afresh(
+    member_a: Any, client_for: Any
+) -> None:
+    """Every form of a page carries the same masked token (masked once for the page),
+    each page a token masked afresh, and each posts."""
+    import re
+
+    client = client_for(member_a)
+    client.get("/proposals/")
+    tokens = []
+    for _ in range(2):
+        page = client.get("/proposals/").content.decode()
+        found = set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page))
+        assert len(found) == 1 and page.count("csrfmiddlewaretoken") >= 2
+        tokens.append(found.pop())
+    assert tokens[0] != tokens[1]

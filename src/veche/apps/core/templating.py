@@ -54,6 +54,7 @@ from django.utils.formats import localize
 from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from markupsafe import Markup
 
 from veche.apps.core.l10n import format_date, format_moment
@@ -76,10 +77,32 @@ def _zone() -> dt.tzinfo:
     return timezone.get_current_timezone() if current is None else current[1]
 
 
+class _Once:
+    """A lazy value printed once per render and then as it was printed (the CSRF field:
+    each evaluation masks the token afresh, a few dozen microseconds, and a page holds
+    several forms). It lives as long as the render's context, so never past the request."""
+
+    __slots__ = ("_lazy", "_text")
+
+    def __init__(self, lazy: Promise) -> None:
+        self._lazy: Promise | None = lazy
+        self._text = ""
+
+    def __html__(self) -> str:
+        if self._lazy is not None:
+            self._text, self._lazy = str(self._lazy), None
+        return self._text
+
+    __str__ = __html__
+
+
 class Template(jinja2.Template):
     """A template that reads the active language and time zone once per render."""
 
     def render(self, *args: Any, **kwargs: Any) -> str:
+        context = args[0] if args and type(args[0]) is dict else None
+        if context is not None and isinstance(context.get("csrf_input"), Promise):
+            context["csrf_input"] = _Once(context["csrf_input"])
         token = _rendering.set((translation.get_language(), timezone.get_current_timezone()))
         try:
             return super().render(*args, **kwargs)
@@ -150,6 +173,11 @@ _translated: dict[tuple[str | None, str], Markup] = {}
 # Bounded, as a label made on the fly (rare) lands here too.
 _labels: dict[tuple[str | None, int], tuple[Promise, str]] = {}
 _LABELS_HELD = 4096
+# Only translated labels are kept (gettext_lazy's and pgettext_lazy's): other lazy
+# values are printed afresh each time. The CSRF field is one, made for each request and
+# holding it: kept here, it would keep up to _LABELS_HELD past requests alive in the
+# worker, their key cookies and sessions with them.
+_LABEL_TYPES = (type(gettext_lazy("")), type(pgettext_lazy("", "")))
 
 
 def _forget_translations(*, setting: str, **kwargs: Any) -> None:
@@ -199,7 +227,7 @@ def _finalize(value: Any) -> Any:
     lazy label as its translation, looked up once per language."""
     if isinstance(value, str) or type(value) is int:  # most values: printed as they are
         return value
-    if isinstance(value, Promise):
+    if type(value) in _LABEL_TYPES:
         key = (_language(), id(value))
         found = _labels.get(key)
         if found is None or found[0] is not value:
@@ -207,6 +235,8 @@ def _finalize(value: Any) -> Any:
                 _labels.clear()
             found = _labels[key] = (value, str(value))
         return found[1]
+    if isinstance(value, Promise):
+        return str(value)
     if isinstance(value, _LOCALIZED):
         return localize(value)
     return value
