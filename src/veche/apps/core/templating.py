@@ -177,7 +177,10 @@ _LABELS_HELD = 4096
 # values are printed afresh each time. The CSRF field is one, made for each request and
 # holding it: kept here, it would keep up to _LABELS_HELD past requests alive in the
 # worker, their key cookies and sessions with them.
-_LABEL_TYPES = (type(gettext_lazy("")), type(pgettext_lazy("", "")))
+# (Their classes are taken from calls that makemessages does not read as msgids.)
+_LABEL_TYPES = tuple(
+    type(make(*args)) for make, args in ((gettext_lazy, ("",)), (pgettext_lazy, ("", "")))
+)
 
 
 def _forget_translations(*, setting: str, **kwargs: Any) -> None:
