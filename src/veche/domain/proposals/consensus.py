@@ -56,7 +56,13 @@ def on_responded(fold: Fold, e: Responded, strict: bool) -> None:
             field="version",
         )
     fold.responses[e.member] = member_of(Position, e.position, "position")
-    if consensus_count(fold).unanimous and not fold.proposal.spokes:
+    # Unanimity needs a response from every eligible member: until there are as many
+    # responses, it is not counted (a replay would count again at each response).
+    if (
+        not fold.proposal.spokes
+        and len(fold.responses) >= len(fold.eligible)
+        and consensus_count(fold).unanimous
+    ):
         close(fold, Outcome.ADOPTED, ReachedBy.CONSENSUS, e.at)
 
 
