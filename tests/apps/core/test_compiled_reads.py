@@ -120,6 +120,45 @@ def test_the_federation_and_its_charter_in_force_are_the_orms(federation: Any) -
     assert selectors.charter_in_force().pk == newer.pk
 
 
+def test_a_charter_is_kept_parsed_only_under_the_digest_of_what_it_holds(
+    federation: Any,
+) -> None:
+    """A parsed charter is kept by its digest once the digest is checked against its
+    content: a version whose stored digest lies (a row changed in the database) is
+    parsed from what it holds on every read, and never kept under another's digest."""
+    from dataclasses import replace
+
+    from veche.apps.federation import selectors
+    from veche.apps.federation.models import CharterVersion
+    from veche.domain.charter import Charter, digest
+
+    latest = CharterVersion.objects.order_by("-number").first()
+    honest = selectors.charter_of(latest)
+    assert honest == Charter.from_dict(latest.charter) and digest(honest) == latest.digest
+    assert selectors._PARSED[latest.digest] is honest
+    assert selectors.charter_of(latest) is honest  # kept: not parsed again
+    # Another content under a made-up digest: read as it is, and never kept.
+    changed = replace(honest, discussion_retention_days=honest.discussion_retention_days + 1)
+    liar = CharterVersion.objects.create(
+        number=latest.number + 1,
+        charter=changed.to_dict(),
+        digest="0" * 64,
+        in_force_from=latest.in_force_from,
+    )
+    assert selectors.charter_of(liar) == changed != honest
+    assert "0" * 64 not in selectors._PARSED
+    # Another content under the honest digest: read as it is, not as the one kept.
+    forged = CharterVersion.objects.create(
+        number=latest.number + 2,
+        charter=changed.to_dict(),
+        digest=latest.digest,
+        in_force_from=latest.in_force_from,
+    )
+    selectors._PARSED.clear()
+    assert selectors.charter_of(forged) == changed
+    assert latest.digest not in selectors._PARSED
+
+
 def test_the_federation_is_read_until_it_exists_then_kept(db: Any) -> None:
     """Its row never changes once made: a process reads it once, not on every page."""
     from django.db import connection

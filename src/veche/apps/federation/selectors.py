@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -26,6 +25,7 @@ from veche.apps.federation.models import (
     hash_invitation_secret,
 )
 from veche.domain.charter import Charter, GroupRules, Power
+from veche.domain.charter import digest as charter_digest
 
 
 # Every page reads both (its header names the federation): compiled once per process.
@@ -73,8 +73,10 @@ def charter_in_force() -> CharterVersion | None:
     return cached("charter_in_force", lambda: _charter_in_force().first())  # type: ignore[return-value]
 
 
-# Parsed charters by their canonical JSON: a stored version never changes, and parsing
-# (its fractions and periods) costs a page more than reading it.
+# Parsed charters by their digest (the SHA-256 of their canonical JSON): a stored version
+# never changes, and parsing (its fractions and periods) costs a page more than reading
+# it. A charter is kept only once its digest is checked against its content, so the key
+# says what it holds; one whose stored digest does not match is parsed on every read.
 _PARSED: dict[str, Charter] = {}
 
 
@@ -84,12 +86,11 @@ def charter_of(version: CharterVersion) -> Charter:
     The one place that turns a stored dict into a ``veche.domain.charter.Charter``; a
     stored version that no longer validates is a bug, so InvalidCharter propagates.
     """
-    text = json.dumps(version.charter, sort_keys=True)
-    parsed = _PARSED.get(text)
+    parsed = _PARSED.get(version.digest)
     if parsed is None:
         parsed = Charter.from_dict(version.charter)
-        if len(_PARSED) < 64:
-            _PARSED[text] = parsed
+        if len(_PARSED) < 64 and charter_digest(parsed) == version.digest:
+            _PARSED[version.digest] = parsed
     return parsed
 
 
